@@ -1,0 +1,82 @@
+/**
+ * The engine seam: what a session needs from a generator, whatever the pack.
+ *
+ * An Engine is loaded once per pack (per worker thread); each session opens its own
+ * GenerationStream, which owns all per-session state (token history, KV cache, synthesiser
+ * voices, sampler seed) and renders the session's audio timeline chunk by chunk, in order.
+ * Streams run inside worker threads (server/generation/workerPool.ts); nothing here may
+ * touch the network or the event loop of the main thread.
+ */
+import type { ControlVector } from '../../protocol/controlVector.js';
+import type { Hz, Samples, Unit } from '../../protocol/units.js';
+
+/** The performer's motion beat mapped onto the session's audio timeline (beat prediction). */
+export interface BeatGrid {
+  /** A sample index at which a performer beat will be heard (already extrapolated by the pipeline latency). */
+  anchorSample: Samples;
+  /** Beat period in samples, from the tracked tempo. */
+  periodSamples: Samples;
+  /** Tracker confidence in [0, 1]; engines lock their grid to it only when it is high enough. */
+  strength: Unit;
+}
+
+export interface ChunkRequest {
+  /** First sample of the chunk on the session's audio timeline (chunks are contiguous). */
+  startSample: Samples;
+  /** Sample frames to render. */
+  frames: Samples;
+  /**
+   * Control vectors covering the chunk, causally resampled onto the control step clock:
+   * controls[i] applies from startSample + i * controlStepSamples. At least one entry.
+   */
+  controls: ControlVector[];
+  controlStepSamples: Samples;
+  /** The performer's beat, or null when their motion is not periodic. */
+  beat: BeatGrid | null;
+}
+
+/** What a generator reports about the music it is making (for the UI, logs and evaluation). */
+export interface MusicState {
+  style: string;
+  tempoBpm: number;
+  key: string;
+  mode: 'major' | 'minor';
+  /** Any further pack-specific figures (JSON-safe). */
+  [extra: string]: string | number;
+}
+
+export interface GeneratedChunk {
+  /** Interleaved PCM, frames * channels float32 samples in [-1, 1]. */
+  pcm: Float32Array;
+  state: MusicState;
+}
+
+export interface StreamOptions {
+  prompt: string;
+  /** Seeds every random choice: the same seed, prompt and controls give the same audio. */
+  seed: number;
+}
+
+export interface GenerationStream {
+  /** Takes effect from the next chunk on, without a seam. */
+  setPrompt(prompt: string): void;
+  render(request: ChunkRequest): Promise<GeneratedChunk>;
+  dispose(): void;
+}
+
+export interface PackInfo {
+  /** Pack name as clients select it in their hello. */
+  name: string;
+  kind: 'symbolic' | 'musicgen';
+  description: string;
+  sampleRate: Hz;
+  channels: number;
+  /** Control vector version the generator consumes. */
+  controlVersion: number;
+}
+
+export interface Engine {
+  readonly info: PackInfo;
+  openStream(options: StreamOptions): GenerationStream;
+  dispose(): void;
+}
