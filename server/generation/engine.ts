@@ -46,7 +46,10 @@ export interface MusicState {
 }
 
 export interface GeneratedChunk {
-  /** Interleaved PCM, frames * channels float32 samples in [-1, 1]. */
+  /**
+   * Interleaved PCM, frames * channels float32 samples in [-1, 1]. A fresh array that the
+   * caller owns: it is transferred between threads, so the stream must not reuse it.
+   */
   pcm: Float32Array;
   state: MusicState;
 }

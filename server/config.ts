@@ -1,0 +1,133 @@
+/**
+ * Server configuration: every limit is a named option with a documented default.
+ * `npm start` reads flags and environment variables (flags win); tests call createServer()
+ * with a partial config.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const ConfigSchema = z
+  .object({
+    /** Interface to listen on. Loopback by default: a performer's laptop or a kiosk serves itself. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port; 0 picks a free one (tests). */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Pack used when a client's hello names none. */
+    pack: z.string().regex(/^[a-z0-9._-]{1,64}$/).default('teacher'),
+    /** Sessions beyond this are refused (close 1013) so running sessions never degrade. */
+    maxSessions: z.number().int().min(1).max(1000).default(8),
+    /** Generation worker threads (a pool sized to the cores). */
+    workers: z.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
+    /**
+     * Lead margin (ms): generation of a chunk starts this long, plus the listener's output latency
+     * and the recent p95 generation time, before its first sample is heard. Grows after underruns.
+     */
+    leadMs: z.number().min(5).max(2000).default(60),
+    /** Upper bound for the adaptive lead (ms). */
+    maxLeadMs: z.number().min(10).max(5000).default(400),
+    /** Audio chunk size in sample frames (1024 at 48 kHz = 21.3 ms). */
+    chunkFrames: z.number().int().min(128).max(48000).default(1024),
+    /** Control step for resampling controls onto the generator's clock (ms). */
+    controlStepMs: z.number().min(5).max(200).default(20),
+    /** Origins allowed besides the server's own (same-origin is always allowed). '*' allows any. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Where session recordings go when a client asks for one; null disables recording. */
+    recordDir: z.string().min(1).nullable().default('recordings'),
+    /** A client must send hello within this time (ms) or is closed with 4002. */
+    helloTimeoutMs: z.number().int().min(100).max(60000).default(5000),
+    /** Largest WebSocket message accepted (bytes); larger closes the connection with 1009. */
+    maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    /** Per-connection message rate limit (messages per second, sustained) ... */
+    maxMessagesPerSecond: z.number().min(1).max(10000).default(120),
+    /** ... and the burst allowed above it. Exceeding both closes the connection with 4008. */
+    messageBurst: z.number().int().min(1).max(100000).default(240),
+    /** Generation pauses while more than this many bytes wait in a session's send buffer. */
+    maxBufferedBytes: z.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
+    /** A client whose send buffer stays full this long is closed with 4009 (ms). */
+    slowConsumerTimeoutMs: z.number().int().min(100).max(600000).default(10000),
+    /** Controls snapshots for the UI are sent at most this often (ms). */
+    controlsIntervalMs: z.number().int().min(20).max(10000).default(100),
+    /** Session stats (latency, RTF, lead) are sent this often (ms). */
+    statsIntervalMs: z.number().int().min(100).max(60000).default(1000),
+    /** Clock ping interval once synchronised (ms); the first pings go faster. */
+    pingIntervalMs: z.number().int().min(100).max(60000).default(2000),
+    /** pino log level. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof ConfigSchema>;
+export type ServerConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates a partial config and fills in defaults; throws ConfigError naming the bad option. */
+export function resolveConfig(input: ServerConfigInput = {}): ServerConfig {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  if (parsed.data.leadMs > parsed.data.maxLeadMs) {
+    throw new ConfigError(`invalid configuration: leadMs (${parsed.data.leadMs}) exceeds maxLeadMs (${parsed.data.maxLeadMs})`);
+  }
+  return parsed.data;
+}
+
+/** Flag name (--max-sessions), environment variable, config key and how to parse it. */
+const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; parse: 'string' | 'number' | 'list' | 'nullable' }[] = [
+  { flag: 'host', env: 'HOST', key: 'host', parse: 'string' },
+  { flag: 'port', env: 'PORT', key: 'port', parse: 'number' },
+  { flag: 'pack', env: 'EXPOTION_PACK', key: 'pack', parse: 'string' },
+  { flag: 'max-sessions', env: 'EXPOTION_MAX_SESSIONS', key: 'maxSessions', parse: 'number' },
+  { flag: 'workers', env: 'EXPOTION_WORKERS', key: 'workers', parse: 'number' },
+  { flag: 'lead-ms', env: 'EXPOTION_LEAD_MS', key: 'leadMs', parse: 'number' },
+  { flag: 'max-lead-ms', env: 'EXPOTION_MAX_LEAD_MS', key: 'maxLeadMs', parse: 'number' },
+  { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },
+  { flag: 'allowed-origins', env: 'EXPOTION_ALLOWED_ORIGINS', key: 'allowedOrigins', parse: 'list' },
+  { flag: 'record-dir', env: 'EXPOTION_RECORD_DIR', key: 'recordDir', parse: 'nullable' },
+  { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', parse: 'string' },
+];
+
+/** Config from command-line flags (`--port 9000` or `--port=9000`) and environment variables. */
+export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const raw: Record<string, unknown> = {};
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') throw new ConfigError(usage());
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}\n${usage()}`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`--${m[1]} needs a value`);
+    flags.set(m[1]!, value);
+  }
+  for (const name of flags.keys()) {
+    if (!OPTIONS.some((o) => o.flag === name)) throw new ConfigError(`unknown option --${name}\n${usage()}`);
+  }
+  for (const o of OPTIONS) {
+    const text = flags.get(o.flag) ?? env[o.env];
+    if (text === undefined) continue;
+    if (o.parse === 'number') {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${o.flag} (${o.env}) must be a number, got ${JSON.stringify(text)}`);
+      raw[o.key] = n;
+    } else if (o.parse === 'list') {
+      raw[o.key] = text.split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (o.parse === 'nullable') {
+      raw[o.key] = text === '' || text === 'off' ? null : text;
+    } else {
+      raw[o.key] = text;
+    }
+  }
+  return resolveConfig(raw as ServerConfigInput);
+}
+
+export function usage(): string {
+  return [
+    'usage: npm start -- [options]   (each option can also be set by its environment variable)',
+    ...OPTIONS.map((o) => `  --${o.flag.padEnd(16)} ${o.env}`),
+  ].join('\n');
+}

@@ -1,0 +1,59 @@
+/**
+ * A generation worker thread: hosts engines (one per pack, loaded on first use) and the
+ * streams of the sessions assigned to it. Each stream's requests arrive in order; the
+ * session never sends a stream's next render before the previous one has come back.
+ */
+import { parentPort } from 'node:worker_threads';
+import { serverNow } from '../clock.js';
+import type { Engine, GenerationStream } from './engine.js';
+import { createEngine } from './packs.js';
+import type { FromWorker, ToWorker } from './workerProtocol.js';
+
+if (!parentPort) throw new Error('generationWorker must run in a worker thread');
+const port = parentPort;
+const engines = new Map<string, Engine>();
+const streams = new Map<number, GenerationStream>();
+
+function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.op) {
+    case 'open': {
+      let engine = engines.get(msg.pack);
+      if (!engine) {
+        engine = createEngine(msg.pack);
+        engines.set(msg.pack, engine);
+      }
+      streams.set(msg.streamId, engine.openStream({ prompt: msg.prompt, seed: msg.seed }));
+      reply({ op: 'opened', streamId: msg.streamId, info: engine.info });
+      return;
+    }
+    case 'prompt':
+      streams.get(msg.streamId)?.setPrompt(msg.prompt);
+      return;
+    case 'render': {
+      const stream = streams.get(msg.streamId);
+      if (!stream) throw new Error(`stream ${msg.streamId} is not open`);
+      const genStartMs = serverNow();
+      const { pcm: rendered, state } = await stream.render(msg.request);
+      const genEndMs = serverNow();
+      // Transfer, don't copy; a view into a larger buffer is copied first so nothing else is detached.
+      const whole = rendered.byteOffset === 0 && rendered.byteLength === rendered.buffer.byteLength;
+      const pcm = whole ? rendered : rendered.slice();
+      reply({ op: 'rendered', streamId: msg.streamId, pcm, state, genStartMs, genEndMs }, [pcm.buffer as ArrayBuffer]);
+      return;
+    }
+    case 'close':
+      streams.get(msg.streamId)?.dispose();
+      streams.delete(msg.streamId);
+      return;
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  handle(msg).catch((err: unknown) => {
+    reply({ op: 'failed', streamId: msg.streamId, message: err instanceof Error ? err.message : String(err) });
+  });
+});

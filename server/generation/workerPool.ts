@@ -1,0 +1,129 @@
+/**
+ * A pool of generation worker threads, sized to the cores. Each session's stream lives in one
+ * worker (its state stays there); new streams go to the worker with the fewest. The event loop
+ * only posts requests and receives PCM.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ChunkRequest, MusicState, PackInfo } from './engine.js';
+import type { FromWorker, ToWorker } from './workerProtocol.js';
+
+export interface RenderedChunk {
+  pcm: Float32Array;
+  state: MusicState;
+  /** Server clock when the worker started and finished this chunk. */
+  genStartMs: number;
+  genEndMs: number;
+}
+
+interface Pending {
+  resolve(value: FromWorker): void;
+  reject(err: Error): void;
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  /** Streams hosted here, and the one outstanding request of each. */
+  readonly streams = new Map<number, Pending | null>();
+  alive = true;
+
+  constructor(onExit: (w: PoolWorker, err: Error) => void) {
+    this.worker = new Worker(new URL('./generationWorker.js', import.meta.url));
+    this.worker.on('message', (msg: FromWorker) => {
+      const pending = this.streams.get(msg.streamId);
+      if (!pending) return;
+      this.streams.set(msg.streamId, null);
+      if (msg.op === 'failed') pending.reject(new Error(msg.message));
+      else pending.resolve(msg);
+    });
+    this.worker.on('error', (err) => onExit(this, err));
+    this.worker.on('exit', (code) => onExit(this, new Error(`generation worker exited with code ${code}`)));
+  }
+
+  request(msg: ToWorker): Promise<FromWorker> {
+    if (!this.alive) return Promise.reject(new Error('generation worker is gone'));
+    if (this.streams.get(msg.streamId)) return Promise.reject(new Error(`stream ${msg.streamId} already has a request in flight`));
+    return new Promise((resolve, reject) => {
+      this.streams.set(msg.streamId, { resolve, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  post(msg: ToWorker): void {
+    if (this.alive) this.worker.postMessage(msg);
+  }
+}
+
+/** A session's handle on its stream inside a worker. */
+export class RemoteStream {
+  private closed = false;
+
+  constructor(
+    private readonly host: PoolWorker,
+    private readonly id: number,
+    readonly info: PackInfo,
+  ) {}
+
+  setPrompt(prompt: string): void {
+    if (!this.closed) this.host.post({ op: 'prompt', streamId: this.id, prompt });
+  }
+
+  async render(request: ChunkRequest): Promise<RenderedChunk> {
+    if (this.closed) throw new Error('stream is closed');
+    const msg = await this.host.request({ op: 'render', streamId: this.id, request });
+    if (msg.op !== 'rendered') throw new Error(`unexpected worker reply ${msg.op}`);
+    return { pcm: msg.pcm, state: msg.state, genStartMs: msg.genStartMs, genEndMs: msg.genEndMs };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.post({ op: 'close', streamId: this.id });
+    this.host.streams.delete(this.id);
+  }
+}
+
+export class WorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private nextStreamId = 1;
+  private closing = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+  }
+
+  async openStream(pack: string, prompt: string, seed: number): Promise<RemoteStream> {
+    const host = this.workers.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+    const streamId = this.nextStreamId++;
+    try {
+      const msg = await host.request({ op: 'open', streamId, pack, prompt, seed });
+      if (msg.op !== 'opened') throw new Error(`unexpected worker reply ${msg.op}`);
+      return new RemoteStream(host, streamId, msg.info);
+    } catch (err) {
+      host.streams.delete(streamId);
+      throw err;
+    }
+  }
+
+  /** Streams per worker (for tests and metrics). */
+  loads(): number[] {
+    return this.workers.map((w) => w.streams.size);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+
+  private spawn(): PoolWorker {
+    return new PoolWorker((dead, err) => {
+      if (!dead.alive) return;
+      dead.alive = false;
+      for (const pending of dead.streams.values()) pending?.reject(err);
+      dead.streams.clear();
+      if (this.closing) return;
+      // Replace a crashed worker so new sessions have somewhere to go; its sessions see the error.
+      const i = this.workers.indexOf(dead);
+      if (i >= 0) this.workers[i] = this.spawn();
+    });
+  }
+}

@@ -1,0 +1,13 @@
+/** Messages between the main thread (workerPool.ts) and generation workers (generationWorker.ts). */
+import type { ChunkRequest, MusicState, PackInfo } from './engine.js';
+
+export type ToWorker =
+  | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number }
+  | { op: 'prompt'; streamId: number; prompt: string }
+  | { op: 'render'; streamId: number; request: ChunkRequest }
+  | { op: 'close'; streamId: number };
+
+export type FromWorker =
+  | { op: 'opened'; streamId: number; info: PackInfo }
+  | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; genStartMs: number; genEndMs: number }
+  | { op: 'failed'; streamId: number; message: string };

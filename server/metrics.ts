@@ -1,0 +1,65 @@
+/**
+ * Prometheus metrics, one registry per server instance (no module-global state, so several
+ * servers can run in one test process).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly sessions: Gauge;
+  readonly sessionsOpened: Counter;
+  readonly sessionsRefused: Counter<'reason'>;
+  readonly chunks: Counter;
+  readonly underruns: Counter;
+  readonly latency: Histogram;
+  readonly rtf: Histogram;
+  readonly lead: Histogram;
+  readonly rejected: Counter<'reason'>;
+  readonly framesIn: Counter<'result'>;
+
+  constructor() {
+    const registers = [this.registry];
+    // process CPU, memory, and nodejs_eventloop_lag_* (event-loop lag) come with the defaults.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.sessions = new Gauge({ name: 'expotion_sessions', help: 'Sessions currently streaming', registers });
+    this.sessionsOpened = new Counter({ name: 'expotion_sessions_opened_total', help: 'Sessions that completed the hello handshake', registers });
+    this.sessionsRefused = new Counter({
+      name: 'expotion_sessions_refused_total',
+      help: 'Connections refused before a session started, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.chunks = new Counter({ name: 'expotion_audio_chunks_total', help: 'Audio chunks sent', registers });
+    this.underruns = new Counter({ name: 'expotion_underruns_reported_total', help: 'Playback underruns reported by clients', registers });
+    this.latency = new Histogram({
+      name: 'expotion_control_to_audio_latency_seconds',
+      help: 'From the capture of the newest control frame a chunk used to the moment its first sample is heard',
+      buckets: [0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2],
+      registers,
+    });
+    this.rtf = new Histogram({
+      name: 'expotion_generation_rtf',
+      help: 'Generation real-time factor per chunk (generation time / chunk duration)',
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    });
+    this.lead = new Histogram({
+      name: 'expotion_lead_seconds',
+      help: 'Adaptive lead of each chunk: how long before it is heard its generation started',
+      buckets: [0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5],
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'expotion_rejected_messages_total',
+      help: 'Messages rejected or connections closed for bad input, by reason (protocol error code)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.framesIn = new Counter({
+      name: 'expotion_landmark_frames_total',
+      help: 'Landmark frames received, by what the control tracker did with them',
+      labelNames: ['result'],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * One performer's session, one per WebSocket connection: the hello handshake, landmark frames
+ * into the control tracker, clock sync, the streaming scheduler (generate each chunk just ahead
+ * of the listener's playhead), control-to-audio latency from playback reports, recording.
+ *
+ * State machine: awaiting-hello -> opening (stream being created in a worker) -> streaming -> closed.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { encodeAudioChunk, type AudioFormat } from '../protocol/audioChunk.js';
+import { CONTROL_NAMES, CONTROL_VERSION, controlsToRecord } from '../protocol/controlVector.js';
+import { CloseCode, ProtocolError, closeCodeForError, type CloseCodeValue, type ErrorCode } from '../protocol/errors.js';
+import { decodeLandmarkFrame } from '../protocol/landmarkFrame.js';
+import {
+  encodeMessage,
+  parseClientMessage,
+  type HelloMessage,
+  type PlaybackMessage,
+  type PongMessage,
+  type ServerMessage,
+} from '../protocol/messages.js';
+import type { Milliseconds, Samples } from '../protocol/units.js';
+import { negotiateVersion } from '../protocol/version.js';
+import { serverNow } from './clock.js';
+import type { ServerConfig } from './config.js';
+import { ClockSync } from './controls/clockSync.js';
+import { ControlTracker } from './controls/controlTracker.js';
+import type { BeatGrid, MusicState, PackInfo } from './generation/engine.js';
+import type { RemoteStream, WorkerPool } from './generation/workerPool.js';
+import { RecentValues } from './latencyStats.js';
+import { LeadController } from './leadController.js';
+import { ListenerClock } from './listenerClock.js';
+import type { ServerMetrics } from './metrics.js';
+import { RateLimiter } from './rateLimiter.js';
+import { SessionRecorder } from './sessionRecorder.js';
+
+export interface SessionDeps {
+  config: ServerConfig;
+  metrics: ServerMetrics;
+  pool: WorkerPool;
+  log: Logger;
+  packs: readonly PackInfo[];
+  onClosed(session: Session): void;
+}
+
+type SessionState = 'awaiting-hello' | 'opening' | 'streaming' | 'closed';
+
+/** A chunk whose control-to-audio latency is known once the listener reports hearing it. */
+interface PendingLatency {
+  startSample: Samples;
+  captureMs: Milliseconds;
+}
+
+/** At most this many `error` replies per second; beyond it bad messages are only counted. */
+const MAX_ERROR_REPLIES_PER_SECOND = 5;
+/** The first clock pings go this fast, so the offset is known within the first half second. */
+const FAST_PINGS = 5;
+const FAST_PING_INTERVAL_MS = 100;
+
+export class Session {
+  readonly id = randomBytes(8).toString('hex');
+  private state: SessionState = 'awaiting-hello';
+  private readonly log: Logger;
+  private readonly limiter: RateLimiter;
+  private readonly errorReplies: RateLimiter;
+  private readonly clock = new ClockSync();
+  private readonly tracker: ControlTracker;
+  private readonly lead: LeadController;
+  private readonly latencies = new RecentValues(512);
+  private readonly rtfs = new RecentValues(64);
+  private pendingLatency: PendingLatency[] = [];
+  private stream: RemoteStream | null = null;
+  private listener: ListenerClock | null = null;
+  private recorder: SessionRecorder | null = null;
+  private format: AudioFormat = 'f32';
+  private nextSample: Samples = 0;
+  private rendering = false;
+  private stalledSince: Milliseconds | null = null;
+  private chunksSent = 0;
+  private underrunsReported = 0;
+  private music: MusicState | null = null;
+  private readonly outstandingPings = new Map<number, Milliseconds>();
+  private pingsSent = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly deps: SessionDeps,
+    remote: string,
+  ) {
+    const now = serverNow();
+    this.log = deps.log.child({ session: this.id });
+    this.limiter = new RateLimiter(deps.config.maxMessagesPerSecond, deps.config.messageBurst, now);
+    this.errorReplies = new RateLimiter(MAX_ERROR_REPLIES_PER_SECOND, MAX_ERROR_REPLIES_PER_SECOND, now);
+    this.tracker = new ControlTracker({ clock: this.clock });
+    this.lead = new LeadController({ marginMs: deps.config.leadMs, maxLeadMs: deps.config.maxLeadMs });
+    this.log.info({ remote }, 'connection opened');
+
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('close', (code, reason) => this.onClosed(code, reason.toString()));
+    ws.on('error', (err) => this.onSocketError(err));
+    this.after(deps.config.helloTimeoutMs, () => {
+      if (this.state === 'awaiting-hello') this.fail('HELLO_TIMEOUT', `no hello within ${deps.config.helloTimeoutMs} ms`);
+    });
+  }
+
+  /** Ends the session from the server side (shutdown, admin). */
+  close(code: CloseCodeValue, reason: string): void {
+    if (this.state === 'closed') return;
+    this.ws.close(code, reason);
+    this.onClosed(code, reason);
+  }
+
+  // -- input --------------------------------------------------------------------------------
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state === 'closed') return;
+    const now = serverNow();
+    if (!this.limiter.take(now)) {
+      this.fail('RATE_LIMITED', `more than ${this.deps.config.maxMessagesPerSecond} messages per second`);
+      return;
+    }
+    try {
+      if (isBinary) this.onBinary(data, now);
+      else this.onJson(data.toString('utf8'), now);
+    } catch (err) {
+      if (err instanceof ProtocolError) this.reject(err.code, err.message);
+      else {
+        this.log.error({ err }, 'message handler failed');
+        this.reject('INTERNAL', 'the server failed to handle that message');
+      }
+    }
+  }
+
+  private onBinary(data: Buffer, now: Milliseconds): void {
+    if (this.state === 'awaiting-hello') throw new ProtocolError('HELLO_REQUIRED', 'send hello before landmark frames');
+    const frame = decodeLandmarkFrame(data);
+    const result = this.tracker.push(frame, now);
+    this.deps.metrics.framesIn.inc({ result });
+    this.recorder?.frame(data, now);
+  }
+
+  private onJson(text: string, now: Milliseconds): void {
+    const msg = parseClientMessage(text);
+    if (msg.type === 'hello') {
+      this.onHello(msg);
+      return;
+    }
+    if (this.state === 'awaiting-hello') throw new ProtocolError('HELLO_REQUIRED', `send hello before ${msg.type}`);
+    switch (msg.type) {
+      case 'prompt':
+        this.stream?.setPrompt(msg.text);
+        this.recorder?.event('prompt', { text: msg.text });
+        return;
+      case 'ping':
+        this.send({ type: 'pong', id: msg.id, t: msg.t, recvMs: now, sendMs: serverNow() });
+        return;
+      case 'pong':
+        this.onPong(msg, now);
+        return;
+      case 'playback':
+        this.onPlayback(msg, now);
+        return;
+      case 'stop':
+        this.close(CloseCode.normal, 'stopped by client');
+        return;
+    }
+  }
+
+  private onHello(hello: HelloMessage): void {
+    if (this.state !== 'awaiting-hello') throw new ProtocolError('HELLO_REPEATED', 'hello was already received; send prompt to change the prompt');
+    const version = negotiateVersion(hello.versions);
+    if (version === null) {
+      this.fail('VERSION_UNSUPPORTED', `protocol versions ${hello.versions.join(', ')} are not supported; this server speaks ${1}`);
+      return;
+    }
+    const packName = hello.pack ?? this.deps.config.pack;
+    const pack = this.deps.packs.find((p) => p.name === packName);
+    if (!pack) {
+      this.reject('UNKNOWN_PACK', `pack ${JSON.stringify(packName)} is not installed; installed: ${this.deps.packs.map((p) => p.name).join(', ')}`);
+      this.close(CloseCode.policyViolation, 'unknown pack');
+      return;
+    }
+    this.state = 'opening';
+    this.format = hello.audio?.format ?? 'f32';
+    const seed = hello.seed ?? randomInt(0, 2 ** 32);
+    this.deps.pool.openStream(pack.name, hello.prompt, seed).then(
+      (stream) => this.onStreamOpen(stream, hello, version, seed),
+      (err: unknown) => {
+        this.log.error({ err }, 'could not open a generation stream');
+        this.fail('INTERNAL', `could not start pack ${pack.name}`);
+      },
+    );
+  }
+
+  private onStreamOpen(stream: RemoteStream, hello: HelloMessage, version: number, seed: number): void {
+    if (this.state !== 'opening') {
+      stream.close();
+      return;
+    }
+    this.stream = stream;
+    const { config } = this.deps;
+    const info = stream.info;
+    if (hello.record) {
+      if (config.recordDir === null) this.reject('RECORDING_DISABLED', 'this server does not record sessions (no record directory)');
+      else {
+        this.recorder = new SessionRecorder(config.recordDir, {
+          sessionId: this.id,
+          pack: info.name,
+          prompt: hello.prompt,
+          seed,
+          sampleRate: info.sampleRate,
+          channels: info.channels,
+          startedAt: new Date().toISOString(),
+        });
+      }
+    }
+    const now = serverNow();
+    this.listener = new ListenerClock(info.sampleRate, now + this.lead.leadMs(0, now));
+    this.state = 'streaming';
+    this.deps.metrics.sessions.inc();
+    this.deps.metrics.sessionsOpened.inc();
+    this.send({
+      type: 'ready',
+      version,
+      sessionId: this.id,
+      pack: info.name,
+      packs: this.deps.packs.map((p) => p.name),
+      sampleRate: info.sampleRate,
+      channels: info.channels as 1 | 2,
+      format: this.format,
+      chunkFrames: config.chunkFrames,
+      leadMs: this.lead.leadMs(0, now),
+      controlVersion: CONTROL_VERSION,
+      controlNames: [...CONTROL_NAMES],
+      serverTimeMs: now,
+    });
+    this.log.info({ pack: info.name, seed, prompt: hello.prompt, client: hello.client, record: this.recorder?.dir }, 'session started');
+    this.ping();
+    this.every(config.controlsIntervalMs, () => this.sendControls());
+    this.every(config.statsIntervalMs, () => this.sendStats());
+    this.pump();
+  }
+
+  private onPong(msg: PongMessage, now: Milliseconds): void {
+    const sentAt = this.outstandingPings.get(msg.id);
+    if (sentAt === undefined || sentAt !== msg.t) throw new ProtocolError('JSON_SCHEMA', `pong ${msg.id} answers no ping of this session`);
+    this.outstandingPings.delete(msg.id);
+    this.clock.addSample(msg.t, msg.recvMs, msg.sendMs, now);
+  }
+
+  private onPlayback(msg: PlaybackMessage, now: Milliseconds): void {
+    const newUnderruns = msg.underruns - this.underrunsReported;
+    if (newUnderruns > 0) {
+      this.deps.metrics.underruns.inc(newUnderruns);
+      this.lead.recordUnderruns(newUnderruns, now);
+    }
+    this.underrunsReported = msg.underruns;
+    if (msg.sample > this.nextSample) {
+      throw new ProtocolError('JSON_SCHEMA', `playback report for sample ${msg.sample}, but only ${this.nextSample} samples were sent`);
+    }
+    const sampleRate = this.listener!.sampleRate;
+    // Latency needs no clock offset: capture time and heard time are both on the client clock.
+    const heardClientMs = (n: Samples): Milliseconds => msg.clientTimeMs - ((msg.sample - n) / sampleRate) * 1000;
+    let resolved = 0;
+    for (const p of this.pendingLatency) {
+      if (p.startSample > msg.sample) break;
+      const latencyMs = heardClientMs(p.startSample) - p.captureMs;
+      if (latencyMs >= 0 && latencyMs < 60_000) {
+        this.latencies.push(latencyMs);
+        this.deps.metrics.latency.observe(latencyMs / 1000);
+      }
+      resolved++;
+    }
+    this.pendingLatency.splice(0, resolved);
+    if (this.clock.sampleCount > 0) {
+      this.listener!.update(msg.sample, this.clock.toLocal(msg.clientTimeMs), msg.outputLatencyMs);
+    }
+    this.recorder?.event('playback', { ...msg, type: undefined });
+  }
+
+  // -- the streaming scheduler --------------------------------------------------------------
+
+  /** Generates the next chunk when it is due: `lead` before the listener hears its first sample. */
+  private pump(): void {
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    this.pumpTimer = null;
+    if (this.state !== 'streaming' || this.rendering) return;
+    const { config } = this.deps;
+    const now = serverNow();
+    if (this.ws.bufferedAmount > config.maxBufferedBytes) {
+      // The client is not reading: generating more would only grow memory. Wait, then give up.
+      this.stalledSince ??= now;
+      if (now - this.stalledSince > config.slowConsumerTimeoutMs) {
+        this.fail('SLOW_CONSUMER', `the client read no audio for ${config.slowConsumerTimeoutMs} ms`);
+        return;
+      }
+      this.pumpTimer = setTimeout(() => this.pump(), 20);
+      return;
+    }
+    this.stalledSince = null;
+    const listener = this.listener!;
+    const leadMs = this.lead.leadMs(listener.outputLatencyMs, now);
+    if (listener.heardAt(this.nextSample) < now) {
+      // The listener's playhead passed us (a stall or a starved client): it will restart playback
+      // on arrival, so assume that rather than rushing out audio that is already late.
+      listener.update(this.nextSample, now + leadMs, listener.outputLatencyMs);
+    }
+    const dueMs = listener.heardAt(this.nextSample) - leadMs;
+    if (dueMs > now + 1) {
+      this.pumpTimer = setTimeout(() => this.pump(), dueMs - now);
+      return;
+    }
+    void this.renderNext(now, leadMs);
+  }
+
+  private async renderNext(now: Milliseconds, leadMs: Milliseconds): Promise<void> {
+    const { config, metrics } = this.deps;
+    const listener = this.listener!;
+    const stream = this.stream!;
+    const sampleRate = listener.sampleRate;
+    const frames = config.chunkFrames;
+    const controlStepSamples = Math.max(1, Math.round((config.controlStepMs * sampleRate) / 1000));
+    const controls = this.tracker.resample(now, config.controlStepMs, Math.ceil(frames / controlStepSamples));
+    const controlSeq = this.tracker.newestSeq;
+    const captureMs = this.tracker.newestCaptureMs;
+    const startSample = this.nextSample;
+    this.rendering = true;
+    let chunk;
+    try {
+      chunk = await stream.render({ startSample, frames, controls, controlStepSamples, beat: this.beatGrid(now) });
+    } catch (err) {
+      this.log.error({ err }, 'generation failed');
+      this.fail('INTERNAL', 'generation failed');
+      return;
+    } finally {
+      this.rendering = false;
+    }
+    if (this.state !== 'streaming') return;
+    const chunkMs = (frames / sampleRate) * 1000;
+    this.send(
+      encodeAudioChunk(
+        {
+          startSample,
+          frames,
+          sampleRate,
+          channels: stream.info.channels,
+          format: this.format,
+          controlSeq,
+          genStartMs: chunk.genStartMs,
+          genEndMs: chunk.genEndMs,
+        },
+        chunk.pcm,
+      ),
+    );
+    this.nextSample += frames;
+    this.chunksSent++;
+    this.music = chunk.state;
+    const rtf = (chunk.genEndMs - chunk.genStartMs) / chunkMs;
+    this.rtfs.push(rtf);
+    this.lead.recordGeneration(serverNow() - now);
+    metrics.chunks.inc();
+    metrics.rtf.observe(rtf);
+    metrics.lead.observe(leadMs / 1000);
+    if (controlSeq !== null && captureMs !== null) this.pendingLatency.push({ startSample, captureMs });
+    if (this.pendingLatency.length > 4096) this.pendingLatency.shift(); // a client that never reports playback
+    this.recorder?.chunk(startSample, controlSeq, now, controls[0]!, chunk.pcm);
+    this.pump();
+  }
+
+  /** The performer's beat, mapped onto the audio timeline: onsets there are heard on their beats. */
+  private beatGrid(now: Milliseconds): BeatGrid | null {
+    const beat = this.tracker.beat(now);
+    if (!beat) return null;
+    const listener = this.listener!;
+    return {
+      anchorSample: listener.sampleAt(beat.nextBeatServerMs),
+      periodSamples: (beat.periodMs / 1000) * listener.sampleRate,
+      strength: beat.strength,
+    };
+  }
+
+  // -- output -------------------------------------------------------------------------------
+
+  private sendControls(): void {
+    if (!this.music) return;
+    this.send({
+      type: 'controls',
+      seq: this.tracker.newestSeq,
+      serverTimeMs: serverNow(),
+      values: controlsToRecord(this.tracker.current(serverNow())),
+      music: this.music,
+    });
+  }
+
+  private sendStats(): void {
+    const lat = this.latencies;
+    this.send({
+      type: 'stats',
+      latencyMs: lat.count > 0 ? { p50: lat.percentile(50), p95: lat.percentile(95), max: lat.max(), count: lat.count } : null,
+      rtf: this.rtfs.count > 0 ? this.rtfs.mean() : 0,
+      underruns: this.underrunsReported,
+      leadMs: this.lead.leadMs(this.listener?.outputLatencyMs ?? 0, serverNow()),
+      chunks: this.chunksSent,
+    });
+  }
+
+  private ping(): void {
+    if (this.state !== 'streaming') return;
+    const id = this.pingsSent++;
+    const t = serverNow();
+    this.outstandingPings.set(id, t);
+    if (this.outstandingPings.size > 16) this.outstandingPings.delete(this.outstandingPings.keys().next().value!);
+    this.send({ type: 'ping', id, t });
+    const delay = this.pingsSent < FAST_PINGS ? FAST_PING_INTERVAL_MS : this.deps.config.pingIntervalMs;
+    this.pingTimer = this.after(delay, () => this.ping());
+  }
+
+  private send(msg: ServerMessage | Uint8Array): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(msg instanceof Uint8Array ? msg : encodeMessage(msg));
+  }
+
+  /** A bad message: count it, tell the client (rate-limited), drop it; the session goes on. */
+  private reject(code: ErrorCode | 'RECORDING_DISABLED', message: string): void {
+    this.deps.metrics.rejected.inc({ reason: code });
+    this.log.debug({ code, message }, 'message rejected');
+    if (this.errorReplies.take(serverNow())) this.send({ type: 'error', code, message });
+  }
+
+  /** An error that ends the connection, with the close code the protocol assigns to it. */
+  private fail(code: ErrorCode, message: string): void {
+    this.deps.metrics.rejected.inc({ reason: code });
+    this.log.warn({ code, message }, 'closing session');
+    this.send({ type: 'error', code, message });
+    this.close(closeCodeForError(code) ?? CloseCode.policyViolation, message.slice(0, 120));
+  }
+
+  // -- lifecycle ----------------------------------------------------------------------------
+
+  private onSocketError(err: Error & { code?: string }): void {
+    // ws reports protocol violations (oversized messages, bad frames) here and then closes.
+    const reason = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'MESSAGE_TOO_BIG' : 'SOCKET_ERROR';
+    this.deps.metrics.rejected.inc({ reason });
+    this.log.warn({ err: err.message, code: err.code }, 'socket error');
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    const wasStreaming = this.state === 'streaming';
+    this.state = 'closed';
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    this.stream?.close();
+    if (wasStreaming) this.deps.metrics.sessions.dec();
+    this.recorder?.close().catch((err: unknown) => this.log.error({ err }, 'could not finish the recording'));
+    this.log.info({ code, reason, chunks: this.chunksSent }, 'session closed');
+    this.deps.onClosed(this);
+  }
+
+  /** Waits for the recording to be on disk (graceful shutdown). */
+  async finished(): Promise<void> {
+    await this.recorder?.close();
+  }
+
+  private after(ms: Milliseconds, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private every(ms: Milliseconds, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    this.timers.add(t);
+  }
+}
