@@ -68,6 +68,7 @@ export const ERROR_CODES = [
   'SERVER_FULL',
   'ORIGIN_FORBIDDEN',
   'SLOW_CONSUMER',
+  'RECORDING_DISABLED', // hello asked for a recording but the server has no record directory
   'INTERNAL',
 ] as const;
 

@@ -48,6 +48,14 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   }
   const pool = new WorkerPool(config.workers);
   const sessions = new Set<Session>();
+  /** Recordings still being written by sessions that have ended. */
+  const finishing = new Set<Promise<void>>();
+  const onClosed = (session: Session): void => {
+    sessions.delete(session);
+    const done = session.finished().catch(() => undefined);
+    finishing.add(done);
+    void done.then(() => finishing.delete(done));
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -90,7 +98,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
         ws.close(CloseCode.tryAgainLater, 'server full');
         return;
       }
-      const session = new Session(ws, { config, metrics, pool, log: logger, packs, onClosed: (s) => sessions.delete(s) }, req.socket.remoteAddress ?? '?');
+      const session = new Session(ws, { config, metrics, pool, log: logger, packs, onClosed }, req.socket.remoteAddress ?? '?');
       sessions.add(session);
     });
   });
@@ -112,7 +120,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     closing = true;
     const open = [...sessions];
     for (const s of open) s.close(CloseCode.goingAway, 'server shutting down');
-    await Promise.all(open.map((s) => s.finished()));
+    await Promise.all([...finishing]);
     wss.close();
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));

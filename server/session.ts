@@ -7,7 +7,6 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
 import { encodeAudioChunk, type AudioFormat } from '../protocol/audioChunk.js';
 import { CONTROL_NAMES, CONTROL_VERSION, controlsToRecord } from '../protocol/controlVector.js';
 import { CloseCode, ProtocolError, closeCodeForError, type CloseCodeValue, type ErrorCode } from '../protocol/errors.js';
@@ -34,6 +33,20 @@ import { ListenerClock } from './listenerClock.js';
 import type { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { SessionRecorder } from './sessionRecorder.js';
+
+/** The transport a session needs (a ws WebSocket satisfies it; tests can supply their own). */
+export interface SessionSocket {
+  /** Bytes queued but not yet written to the network. */
+  readonly bufferedAmount: number;
+  readonly readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+const SOCKET_OPEN = 1;
 
 export interface SessionDeps {
   config: ServerConfig;
@@ -87,7 +100,7 @@ export class Session {
   private pingTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: SessionSocket,
     private readonly deps: SessionDeps,
     remote: string,
   ) {
@@ -99,7 +112,7 @@ export class Session {
     this.lead = new LeadController({ marginMs: deps.config.leadMs, maxLeadMs: deps.config.maxLeadMs });
     this.log.info({ remote }, 'connection opened');
 
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', (code, reason) => this.onClosed(code, reason.toString()));
     ws.on('error', (err) => this.onSocketError(err));
     this.after(deps.config.helloTimeoutMs, () => {
@@ -127,8 +140,10 @@ export class Session {
       if (isBinary) this.onBinary(data, now);
       else this.onJson(data.toString('utf8'), now);
     } catch (err) {
-      if (err instanceof ProtocolError) this.reject(err.code, err.message);
-      else {
+      if (err instanceof ProtocolError) {
+        if (closeCodeForError(err.code) === null) this.reject(err.code, err.message);
+        else this.fail(err.code, err.message);
+      } else {
         this.log.error({ err }, 'message handler failed');
         this.reject('INTERNAL', 'the server failed to handle that message');
       }
@@ -420,12 +435,12 @@ export class Session {
   }
 
   private send(msg: ServerMessage | Uint8Array): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.readyState !== SOCKET_OPEN) return;
     this.ws.send(msg instanceof Uint8Array ? msg : encodeMessage(msg));
   }
 
   /** A bad message: count it, tell the client (rate-limited), drop it; the session goes on. */
-  private reject(code: ErrorCode | 'RECORDING_DISABLED', message: string): void {
+  private reject(code: ErrorCode, message: string): void {
     this.deps.metrics.rejected.inc({ reason: code });
     this.log.debug({ code, message }, 'message rejected');
     if (this.errorReplies.take(serverNow())) this.send({ type: 'error', code, message });

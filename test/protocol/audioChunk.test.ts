@@ -175,7 +175,9 @@ describe('audio chunk encoder rejections', () => {
 describe('audio chunk decoder rejections', () => {
   const { h, pcm } = chunk();
   const good = encodeAudioChunk(h, pcm);
-  const reject = (bytes: Uint8Array, message: RegExp) => assertProtocolError(() => decodeAudioChunk(bytes), 'CHUNK_INVALID', message);
+  const reject = (bytes: Uint8Array, message: RegExp): void => {
+    assertProtocolError(() => decodeAudioChunk(bytes), 'CHUNK_INVALID', message);
+  };
 
   it('truncated header', () => {
     reject(new Uint8Array(0), /0 bytes/);

@@ -1,0 +1,215 @@
+/**
+ * A Node client for one session, built on protocol/: streams a performer's landmark frames at
+ * their real pace, answers clock pings, plays the returned audio on a virtual listener and sends
+ * playback reports, like the browser client does. Used by the end-to-end tests and the harness.
+ */
+import WebSocket from 'ws';
+import { decodeAudioChunk, type AudioFormat } from '../protocol/audioChunk.js';
+import { encodeLandmarkFrame } from '../protocol/landmarkFrame.js';
+import type { LandmarkFrame } from '../protocol/landmarkTypes.js';
+import {
+  encodeMessage,
+  parseServerMessage,
+  type ClientMessage,
+  type ControlsMessage,
+  type ErrorMessage,
+  type ReadyMessage,
+  type StatsMessage,
+} from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { Milliseconds } from '../protocol/units.js';
+import type { Performer } from './performers/synthetic.js';
+import { VirtualListener, type ScheduledChunk, type VirtualListenerOptions } from './virtualListener.js';
+
+export interface SessionClientOptions {
+  /** ws:// URL of the server's /ws endpoint. */
+  url: string;
+  performer: Performer;
+  prompt: string;
+  pack?: string;
+  format: AudioFormat;
+  seed?: number;
+  record?: boolean;
+  /** Camera frame rate (frames per second). */
+  fps: number;
+  /** This client's clock runs this far from the server's (ms), to prove offsets are handled. */
+  clockOffsetMs: Milliseconds;
+  /** How often playback reports go out (ms). */
+  reportIntervalMs: Milliseconds;
+  listener: Partial<VirtualListenerOptions>;
+  /** Keep the PCM of every chunk (tests); off for long load runs. */
+  keepAudio: boolean;
+  /** Extra HTTP headers for the upgrade (e.g. Origin). */
+  headers?: Record<string, string>;
+}
+
+export const SESSION_CLIENT_DEFAULTS: Omit<SessionClientOptions, 'url' | 'performer'> = {
+  prompt: '',
+  format: 'f32',
+  fps: 30,
+  clockOffsetMs: 123_456,
+  reportIntervalMs: 500,
+  listener: {},
+  keepAudio: true,
+};
+
+export interface ReceivedChunk extends ScheduledChunk {
+  pcm: Float32Array | null;
+  /** Client-side control-to-audio latency: heard time of the first sample minus the capture time of the control frame it used. */
+  latencyMs: Milliseconds | null;
+}
+
+export interface SessionResult {
+  ready: ReadyMessage | null;
+  chunks: ReceivedChunk[];
+  errors: ErrorMessage[];
+  stats: StatsMessage[];
+  controls: ControlsMessage[];
+  framesSent: number;
+  closeCode: number | null;
+  closeReason: string;
+  underruns: number;
+  underrunMs: Milliseconds;
+  discontinuities: number;
+  /** Client time of the first frame sent and of the first audio heard. */
+  startedMs: Milliseconds;
+  firstAudioHeardMs: Milliseconds | null;
+}
+
+export class SessionClient {
+  readonly options: SessionClientOptions;
+  private readonly ws: WebSocket;
+  private readonly listener: VirtualListener;
+  private readonly captureTimes = new Map<number, Milliseconds>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private seq = 0;
+  private readonly result: SessionResult;
+  private readonly closed: Promise<void>;
+
+  constructor(options: Partial<SessionClientOptions> & Pick<SessionClientOptions, 'url' | 'performer'>) {
+    this.options = { ...SESSION_CLIENT_DEFAULTS, ...options };
+    this.listener = new VirtualListener(this.options.listener);
+    this.result = {
+      ready: null, chunks: [], errors: [], stats: [], controls: [], framesSent: 0, closeCode: null, closeReason: '',
+      underruns: 0, underrunMs: 0, discontinuities: 0, startedMs: this.now(), firstAudioHeardMs: null,
+    };
+    this.ws = new WebSocket(this.options.url, { headers: this.options.headers ?? {} });
+    this.ws.binaryType = 'nodebuffer';
+    this.ws.on('open', () => this.onOpen());
+    this.ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    this.closed = new Promise((resolve) => {
+      this.ws.on('close', (code, reason) => {
+        this.result.closeCode = code;
+        this.result.closeReason = reason.toString();
+        this.stopTimers();
+        resolve();
+      });
+      this.ws.on('error', () => undefined); // the close event follows with the code
+    });
+  }
+
+  /** The client's clock (deliberately offset from the server's). */
+  now(): Milliseconds {
+    return performance.now() + this.options.clockOffsetMs;
+  }
+
+  send(msg: ClientMessage): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeMessage(msg));
+  }
+
+  sendRaw(data: Buffer | string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
+  }
+
+  /** Streams for `durationMs`, then sends stop and waits for the close. */
+  async run(durationMs: Milliseconds): Promise<SessionResult> {
+    await new Promise((resolve) => setTimeout(resolve, durationMs));
+    this.send({ type: 'stop' });
+    return this.finish();
+  }
+
+  /** Waits for the connection to close (or closes it after `timeoutMs`). */
+  async finish(timeoutMs = 2000): Promise<SessionResult> {
+    const t = setTimeout(() => this.ws.terminate(), timeoutMs);
+    await this.closed;
+    clearTimeout(t);
+    this.result.underruns = this.listener.underruns;
+    this.result.underrunMs = this.listener.underrunMs;
+    this.result.discontinuities = this.listener.discontinuities;
+    return this.result;
+  }
+
+  private onOpen(): void {
+    const { prompt, pack, format, seed, record } = this.options;
+    this.send({
+      type: 'hello',
+      versions: [PROTOCOL_VERSION],
+      prompt,
+      audio: { format },
+      client: 'expotion-harness',
+      ...(pack !== undefined ? { pack } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(record !== undefined ? { record } : {}),
+    });
+  }
+
+  private startStreaming(): void {
+    const start = this.now();
+    this.result.startedMs = start;
+    const frameInterval = 1000 / this.options.fps;
+    this.timers.push(
+      setInterval(() => {
+        const t = this.now();
+        const frame: LandmarkFrame = { ...this.options.performer.frameAt(t - start), seq: this.seq++, captureTimeMs: t };
+        this.captureTimes.set(frame.seq, t);
+        if (this.captureTimes.size > 1000) this.captureTimes.delete(frame.seq - 1000);
+        this.sendRaw(Buffer.from(encodeLandmarkFrame(frame)));
+        this.result.framesSent++;
+      }, frameInterval),
+      setInterval(() => {
+        if (this.listener.started) this.send(this.listener.report(this.now()));
+      }, this.options.reportIntervalMs),
+    );
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    const now = this.now();
+    if (isBinary) {
+      const { header, pcm } = decodeAudioChunk(data);
+      const scheduled = this.listener.receive(header, now, (report) => this.send(report));
+      const capture = header.controlSeq === null ? undefined : this.captureTimes.get(header.controlSeq);
+      this.result.chunks.push({
+        ...scheduled,
+        pcm: this.options.keepAudio ? pcm : null,
+        latencyMs: capture === undefined ? null : scheduled.heardMs - capture,
+      });
+      this.result.firstAudioHeardMs ??= scheduled.heardMs;
+      return;
+    }
+    const msg = parseServerMessage(data.toString('utf8'));
+    switch (msg.type) {
+      case 'ready':
+        this.result.ready = msg;
+        this.startStreaming();
+        return;
+      case 'ping':
+        this.send({ type: 'pong', id: msg.id, t: msg.t, recvMs: now, sendMs: this.now() });
+        return;
+      case 'error':
+        this.result.errors.push(msg);
+        return;
+      case 'stats':
+        this.result.stats.push(msg);
+        return;
+      case 'controls':
+        this.result.controls.push(msg);
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  private stopTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+}
