@@ -16,6 +16,20 @@ import { ServerMetrics } from './metrics.js';
 import { CLIENT_DIR } from './paths.js';
 import { Session } from './session.js';
 
+/**
+ * The client may talk to this server only ('self' covers its own ws:// origin): no CDN, and no
+ * usage logging from tasks-vision. WebAssembly (MediaPipe) and blob workers are allowed.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "connect-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+].join('; ');
+
 export interface RunningServer {
   readonly config: ServerConfig;
   readonly metrics: ServerMetrics;
@@ -68,7 +82,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   app.get('/packs', (_req, res) => {
     res.json({ default: config.pack, packs });
   });
-  app.use(express.static(CLIENT_DIR, { index: 'index.html' }));
+  app.use(express.static(CLIENT_DIR, { index: 'index.html', setHeaders: (res) => res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY) }));
 
   const http = createHttpServer(app);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });

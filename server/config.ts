@@ -27,6 +27,11 @@ const ConfigSchema = z
     maxLeadMs: z.number().min(10).max(5000).default(400),
     /** Audio chunk size in sample frames (1024 at 48 kHz = 21.3 ms). */
     chunkFrames: z.number().int().min(128).max(48000).default(1024),
+    /**
+     * Beat prediction: lock the generator's grid to the performer's motion beat, extrapolated by
+     * the pipeline latency, so onsets are heard on their beats. Off: the grid runs free.
+     */
+    beatPrediction: z.boolean().default(true),
     /** Control step for resampling controls onto the generator's clock (ms). */
     controlStepMs: z.number().min(5).max(200).default(20),
     /** Origins allowed besides the server's own (same-origin is always allowed). '*' allows any. */

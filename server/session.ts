@@ -388,7 +388,7 @@ export class Session {
 
   /** The performer's beat, mapped onto the audio timeline: onsets there are heard on their beats. */
   private beatGrid(now: Milliseconds): BeatGrid | null {
-    const beat = this.tracker.beat(now);
+    const beat = this.deps.config.beatPrediction ? this.tracker.beat(now) : null;
     if (!beat) return null;
     const listener = this.listener!;
     return {

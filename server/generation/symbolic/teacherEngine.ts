@@ -1,0 +1,307 @@
+/**
+ * The `teacher` pack: the procedural composer (teacher.ts) driving the built-in synthesiser
+ * (synth/), behind the Engine seam.
+ *
+ * A stream renders its timeline in order. Inside a chunk it walks sample by sample in
+ * pieces that end at 64-sample block boundaries (control-rate updates) and at step starts
+ * (token decisions): a step's tokens are decided when its first sample is rendered, from the
+ * controls in effect at that sample, so a control change is heard at the next step (drums,
+ * notes) or the next block (levels, filters) after it arrives. The step clock follows the
+ * style's tempo, or the performer's (see stepClock.ts for the beat lock).
+ */
+import { C, CONTROL_SIZE, NEUTRAL, type ControlVector } from '../../../protocol/controlVector.js';
+import type { Samples, StepIndex } from '../../../protocol/units.js';
+import type { ChunkRequest, Engine, GeneratedChunk, GenerationStream, MusicState, PackInfo, StreamOptions } from '../engine.js';
+import { readPrompt, type PromptReading } from './prompt.js';
+import { StepClock, type StepClockOptions } from './stepClock.js';
+import { SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
+import { STYLE_PRESETS } from './styles.js';
+import { TeacherComposer, type ComposerControls, type Section } from './teacher.js';
+import { PITCH_CLASS_NAMES, chordName, type Chord, type Mode, type PitchClass } from './theory.js';
+import type { StepTokens } from './tokens.js';
+import type { StyleName } from './style.js';
+
+export const TEACHER_SAMPLE_RATE = 48000;
+export const TEACHER_CHANNELS = 2;
+
+export interface TeacherEngineOptions {
+  /** Largest chunk accepted, in frames. Default 10 s. */
+  maxChunkFrames?: Samples;
+  /** Longest prompt accepted, in characters. Default 2000. */
+  maxPromptChars?: number;
+  /** Master level with nobody there, dB. Default -60. */
+  idleLevelDb?: number;
+  clock?: Omit<StepClockOptions, 'sampleRate'>;
+}
+
+/** One step as emitted, for tests, evaluation and training-data dumps. */
+export interface EmittedStep {
+  step: StepIndex;
+  /** The sample at which the step's events sound. */
+  sample: Samples;
+  durationSamples: number;
+  bpm: number;
+  locked: boolean;
+  /** Quarter-note phase error against the performer's grid, ms (+ = late), 0 unless locked. */
+  phaseErrorMs: number;
+  tokens: StepTokens;
+  bar: number;
+  stepInBar: number;
+  style: StyleName;
+  keyRoot: PitchClass;
+  mode: Mode;
+  section: Section;
+  chord: Chord;
+  level: number;
+  fill: boolean;
+  /** Chord onsets: the pitches as voiced. */
+  voicing: number[] | null;
+  controls: ComposerControls;
+}
+
+export type StepListener = (step: EmittedStep) => void;
+
+/** A request the stream cannot render; `code` is for programs. */
+export class TeacherRequestError extends RangeError {
+  readonly code: string;
+  constructor(message: string, code = 'GEN_ERR_BAD_REQUEST') {
+    super(message);
+    this.name = 'TeacherRequestError';
+    this.code = code;
+  }
+}
+
+const DEFAULTS = { maxChunkFrames: 10 * TEACHER_SAMPLE_RATE, maxPromptChars: 2000, idleLevelDb: -60 };
+
+function finiteOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) ? value : fallback;
+}
+
+/** Checks a chunk request; returns a message naming the bad value, or null. */
+export function checkChunkRequest(r: ChunkRequest, expectedStart: Samples | null, maxFrames: Samples): string | null {
+  if (!Number.isInteger(r.frames) || r.frames <= 0 || r.frames > maxFrames) return `frames must be an integer in [1, ${maxFrames}], but is ${r.frames}`;
+  if (!Number.isInteger(r.startSample) || r.startSample < 0) return `startSample must be a non-negative integer, but is ${r.startSample}`;
+  if (expectedStart !== null && r.startSample !== expectedStart) return `chunks must be contiguous: startSample must be ${expectedStart}, but is ${r.startSample}`;
+  if (!Array.isArray(r.controls) || r.controls.length === 0) return `controls must hold at least one control vector, but has ${Array.isArray(r.controls) ? 0 : 'none'}`;
+  for (const v of r.controls) {
+    if (!(v instanceof Float32Array) || v.length < CONTROL_SIZE) return `every control vector must be a Float32Array of ${CONTROL_SIZE} values, but one has ${(v as { length?: number })?.length}`;
+  }
+  if (!Number.isFinite(r.controlStepSamples) || r.controlStepSamples <= 0) return `controlStepSamples must be a positive number, but is ${r.controlStepSamples}`;
+  if (r.beat !== null && r.beat !== undefined) {
+    const b = r.beat;
+    if (!Number.isFinite(b.anchorSample) || !Number.isFinite(b.periodSamples) || b.periodSamples <= 0 || !Number.isFinite(b.strength)) {
+      return `beat must have a finite anchorSample, a positive periodSamples and a finite strength, but is ${JSON.stringify(b)}`;
+    }
+  }
+  return null;
+}
+
+export class TeacherStream implements GenerationStream {
+  private readonly options: Required<Omit<TeacherEngineOptions, 'clock'>> & { clock: TeacherEngineOptions['clock'] };
+  private readonly composer: TeacherComposer;
+  private readonly synth: SymbolicSynth;
+  private clock: StepClock | null = null;
+  private nextSample: Samples | null = null;
+  private blockControlsSet = false;
+  private readonly listeners = new Set<StepListener>();
+  private recent: EmittedStep[] = [];
+  private last: EmittedStep | null = null;
+  private disposed = false;
+
+  constructor(stream: StreamOptions, options: TeacherEngineOptions = {}) {
+    this.options = {
+      maxChunkFrames: options.maxChunkFrames ?? DEFAULTS.maxChunkFrames,
+      maxPromptChars: options.maxPromptChars ?? DEFAULTS.maxPromptChars,
+      idleLevelDb: options.idleLevelDb ?? DEFAULTS.idleLevelDb,
+      clock: options.clock,
+    };
+    if (!Number.isFinite(stream.seed)) throw new TeacherRequestError(`seed must be a finite number, but is ${stream.seed}`, 'GEN_ERR_BAD_SEED');
+    const reading = this.read(stream.prompt);
+    const seed = Math.floor(stream.seed) >>> 0;
+    this.composer = new TeacherComposer({ seed, prompt: reading });
+    this.synth = new SymbolicSynth({ seed: seed ^ 0x5eed, style: reading.style, sampleRate: TEACHER_SAMPLE_RATE, idleLevelDb: this.options.idleLevelDb });
+  }
+
+  private read(prompt: string): PromptReading {
+    if (typeof prompt !== 'string') throw new TeacherRequestError(`prompt must be a string, but is ${typeof prompt}`, 'GEN_ERR_BAD_PROMPT');
+    if (prompt.length > this.options.maxPromptChars) {
+      throw new TeacherRequestError(`prompt must be at most ${this.options.maxPromptChars} characters, but has ${prompt.length}`, 'GEN_ERR_BAD_PROMPT');
+    }
+    return readPrompt(prompt);
+  }
+
+  setPrompt(prompt: string): void {
+    this.composer.setPrompt(this.read(prompt));
+  }
+
+  /** Listens to every step as it is decided; returns the function that stops listening. */
+  onStep(listener: StepListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The steps decided during the last render call. */
+  lastSteps(): readonly EmittedStep[] {
+    return this.recent;
+  }
+
+  get state(): MusicState {
+    const last = this.last;
+    return {
+      style: this.composer.style,
+      tempoBpm: Math.round((this.clock?.bpm ?? 0) * 10) / 10,
+      key: PITCH_CLASS_NAMES[this.composer.key]!,
+      mode: this.composer.mode,
+      bar: last?.bar ?? 0,
+      step: last?.step ?? 0,
+      section: last?.section ?? 'verse',
+      chord: last !== null ? chordName(last.chord) : '',
+      level: last?.level ?? 0,
+      locked: this.clock?.locked === true ? 1 : 0,
+      phaseErrorMs: Math.round(((this.clock?.phaseError ?? 0) / TEACHER_SAMPLE_RATE) * 10000) / 10,
+    };
+  }
+
+  render(request: ChunkRequest): Promise<GeneratedChunk> {
+    try {
+      return Promise.resolve(this.renderSync(request));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** render() without the promise (tests, offline tools). */
+  renderSync(request: ChunkRequest): GeneratedChunk {
+    if (this.disposed) throw new TeacherRequestError('the stream was disposed', 'GEN_ERR_DISPOSED');
+    const problem = checkChunkRequest(request, this.nextSample, this.options.maxChunkFrames);
+    if (problem !== null) throw new TeacherRequestError(problem);
+    const start = request.startSample;
+    const end = start + request.frames;
+    if (this.clock === null) this.clock = new StepClock({ sampleRate: TEACHER_SAMPLE_RATE, ...this.options.clock }, start);
+    const clock = this.clock;
+    const pcm = new Float32Array(request.frames * TEACHER_CHANNELS);
+    this.recent = [];
+    let n = start;
+    while (n < end) {
+      if (n % SYNTH_BLOCK === 0 || !this.blockControlsSet) {
+        this.synth.setControls(synthControls(controlsAt(request, n)));
+        this.blockControlsSet = true;
+      }
+      while (clock.nextTrigger <= n) this.step(request, n, clock);
+      const blockEnd = (Math.floor(n / SYNTH_BLOCK) + 1) * SYNTH_BLOCK;
+      const pieceEnd = Math.min(end, blockEnd, clock.nextTrigger);
+      this.synth.render(pcm, n - start, pieceEnd - n, n);
+      n = pieceEnd;
+    }
+    this.nextSample = end;
+    return { pcm, state: this.state };
+  }
+
+  private step(request: ChunkRequest, sample: Samples, clock: StepClock): void {
+    const controls = composerControls(controlsAt(request, sample));
+    const composed = this.composer.next(controls);
+    if (composed.stepInBar === 0) this.synth.setStyle(composed.style);
+    const preset = STYLE_PRESETS[composed.style];
+    const reading = this.composer.promptReading;
+    const range = preset.tempo;
+    const position = Math.max(0, Math.min(1, 0.5 + 0.45 * reading.tempo + 0.5 * (this.composer.energyLevel - 0.5)));
+    const styleBpm = reading.bpm ?? range[0] + (range[1] - range[0]) * position;
+    const timing = clock.advance({
+      styleBpm,
+      tempoRange: range,
+      swing: preset.swing,
+      beat: request.beat,
+      motionStrength: controls.beatStrength,
+      motionTempo: finiteOr(controlsAt(request, sample)[C.tempo], NEUTRAL.tempo),
+    });
+    const trig = this.synth.trigger(composed.event, composed.stepInBar);
+    const emitted: EmittedStep = {
+      step: composed.step,
+      sample: timing.triggerSample,
+      durationSamples: timing.durationSamples,
+      bpm: timing.bpm,
+      locked: timing.locked,
+      phaseErrorMs: (timing.phaseError / TEACHER_SAMPLE_RATE) * 1000,
+      tokens: composed.tokens,
+      bar: composed.bar,
+      stepInBar: composed.stepInBar,
+      style: composed.style,
+      keyRoot: composed.keyRoot,
+      mode: composed.mode,
+      section: composed.section,
+      chord: composed.chord,
+      level: composed.level,
+      fill: composed.fill,
+      voicing: trig.voicing,
+      controls,
+    };
+    this.last = emitted;
+    this.recent.push(emitted);
+    for (const listener of this.listeners) listener(emitted);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.listeners.clear();
+    this.recent = [];
+  }
+}
+
+/** The control vector in effect at timeline sample `sample` (controls[i] applies from start + i * step). */
+function controlsAt(r: ChunkRequest, sample: Samples): ControlVector {
+  const i = Math.floor((sample - r.startSample) / r.controlStepSamples);
+  return r.controls[Math.max(0, Math.min(r.controls.length - 1, i))]!;
+}
+
+function composerControls(v: ControlVector): ComposerControls {
+  return {
+    valence: finiteOr(v[C.valence], NEUTRAL.valence),
+    energy: finiteOr(v[C.energy], NEUTRAL.energy),
+    handHeight: finiteOr(v[C.handHeight], NEUTRAL.handHeight),
+    armOpenness: finiteOr(v[C.armOpenness], NEUTRAL.armOpenness),
+    presence: finiteOr(v[C.presence], NEUTRAL.presence),
+    beatStrength: finiteOr(v[C.beatStrength], NEUTRAL.beatStrength),
+  };
+}
+
+function synthControls(v: ControlVector): SynthControls {
+  return {
+    energy: finiteOr(v[C.energy], NEUTRAL.energy),
+    valence: finiteOr(v[C.valence], NEUTRAL.valence),
+    presence: finiteOr(v[C.presence], NEUTRAL.presence),
+    armOpenness: finiteOr(v[C.armOpenness], NEUTRAL.armOpenness),
+    beatStrength: finiteOr(v[C.beatStrength], NEUTRAL.beatStrength),
+  };
+}
+
+export const TEACHER_PACK_INFO: PackInfo = Object.freeze({
+  name: 'teacher',
+  kind: 'symbolic',
+  description:
+    'Procedural composer + built-in synthesiser: drums, bass, chords and a lead on a 16th-note grid, ' +
+    'in key, following the performer (smile -> major, energy -> density, hands -> melody register, ' +
+    'arms -> chord spread, motion beat -> tempo and phase). Styles: pop, funk, house, hip-hop, ambient, cinematic, rock, bossa.',
+  sampleRate: TEACHER_SAMPLE_RATE,
+  channels: TEACHER_CHANNELS,
+  controlVersion: 1,
+});
+
+export function createTeacherEngine(options: TeacherEngineOptions = {}): Engine {
+  const streams = new Set<TeacherStream>();
+  return {
+    info: TEACHER_PACK_INFO,
+    openStream(stream: StreamOptions): GenerationStream {
+      const s = new TeacherStream(stream, options);
+      streams.add(s);
+      const dispose = s.dispose.bind(s);
+      s.dispose = () => {
+        streams.delete(s);
+        dispose();
+      };
+      return s;
+    },
+    dispose(): void {
+      for (const s of [...streams]) s.dispose();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Shared helpers for the symbolic pack's tests: control vectors, offline rendering through
+ * the Engine API, and level measurements.
+ */
+import { C, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
+import type { BeatGrid } from '../../server/generation/engine.js';
+import { TeacherStream, type EmittedStep } from '../../server/generation/symbolic/teacherEngine.js';
+import type { ComposerControls } from '../../server/generation/symbolic/teacher.js';
+
+export const SR = 48000;
+
+/** A control vector: neutral, present, with the given overrides. */
+export function controls(overrides: Partial<Record<ControlName, number>> = {}): ControlVector {
+  const v = neutralControls();
+  v[C.presence] = 1;
+  for (const [name, value] of Object.entries(overrides) as [ControlName, number][]) v[C[name]] = value;
+  return v;
+}
+
+export function composerControls(overrides: Partial<ComposerControls> = {}): ComposerControls {
+  return { valence: 0, energy: 0.5, handHeight: 0.5, armOpenness: 0.3, presence: 1, beatStrength: 0, ...overrides };
+}
+
+export interface RenderPlan {
+  frames: number;
+  chunk: number;
+  /** Control step of the requests (samples). */
+  controlStep?: number;
+  /** The control vector in effect at timeline sample n (called on control-step points). */
+  controlsAt: (sample: number) => ControlVector;
+  beatAt?: (startSample: number) => BeatGrid | null;
+  /** Called before each chunk (e.g. to change the prompt). */
+  beforeChunk?: (startSample: number, stream: TeacherStream) => void;
+}
+
+export interface Rendered {
+  pcm: Float32Array;
+  steps: EmittedStep[];
+}
+
+/** Renders `plan.frames` frames in chunks through the stream's render(); collects the steps. */
+export async function renderPlan(stream: TeacherStream, plan: RenderPlan, startAt = 0): Promise<Rendered> {
+  const step = plan.controlStep ?? 480;
+  const pcm = new Float32Array(plan.frames * 2);
+  const steps: EmittedStep[] = [];
+  const stop = stream.onStep((s) => steps.push(s));
+  for (let off = 0; off < plan.frames; off += plan.chunk) {
+    const start = startAt + off;
+    const frames = Math.min(plan.chunk, plan.frames - off);
+    plan.beforeChunk?.(start, stream);
+    const vectors: ControlVector[] = [];
+    for (let i = 0; i * step < frames; i++) vectors.push(plan.controlsAt(start + i * step));
+    const chunk = await stream.render({ startSample: start, frames, controls: vectors, controlStepSamples: step, beat: plan.beatAt?.(start) ?? null });
+    pcm.set(chunk.pcm, off * 2);
+  }
+  stop();
+  return { pcm, steps };
+}
+
+export function openStream(prompt: string, seed = 1): TeacherStream {
+  return new TeacherStream({ prompt, seed });
+}
+
+export function rmsDb(pcm: Float32Array, from = 0, to = pcm.length): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += pcm[i]! * pcm[i]!;
+  return 10 * Math.log10(Math.max(sum / Math.max(1, to - from), 1e-20));
+}
+
+export function peak(pcm: Float32Array): number {
+  let p = 0;
+  for (let i = 0; i < pcm.length; i++) p = Math.max(p, Math.abs(pcm[i]!));
+  return p;
+}
+
+export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
