@@ -69,6 +69,7 @@ export const ERROR_CODES = [
   'ORIGIN_FORBIDDEN',
   'SLOW_CONSUMER',
   'RECORDING_DISABLED', // hello asked for a recording but the server has no record directory
+  'RECORDING_INVALID', // a performance recording file that cannot be read (protocol/recording.ts)
   'INTERNAL',
 ] as const;
 

@@ -7,3 +7,4 @@ export * from './landmarkFrame.js';
 export * from './audioChunk.js';
 export * from './messages.js';
 export * from './controlVector.js';
+export * from './recording.js';
