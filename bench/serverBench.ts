@@ -14,6 +14,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { C, neutralControls } from '../protocol/controlVector.js';
 import { dancing } from '../harness/performers/synthetic.js';
+import { performerFeed } from '../harness/frameFeed.js';
 import { SessionClient, type SessionResult } from '../harness/sessionClient.js';
 import { createEngine } from '../server/generation/packs.js';
 
@@ -88,7 +89,7 @@ interface Row {
 async function runLoad(url: string, n: number): Promise<Row> {
   const clients = Array.from({ length: n }, (_, i) => new SessionClient({
     url: `${url.replace('http', 'ws')}/ws`,
-    performer: dancing({ bpm: 100 + 5 * (i % 5) }),
+    feed: performerFeed(dancing({ bpm: 100 + 5 * (i % 5) })),
     prompt: ['house', 'funk', 'pop', 'rock'][i % 4]!,
     seed: i + 1,
     keepAudio: false,

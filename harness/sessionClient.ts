@@ -18,39 +18,42 @@ import {
 } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Milliseconds } from '../protocol/units.js';
-import type { Performer } from './performers/synthetic.js';
+import type { FrameFeed } from './frameFeed.js';
 import { VirtualListener, type ScheduledChunk, type VirtualListenerOptions } from './virtualListener.js';
 
 export interface SessionClientOptions {
   /** ws:// URL of the server's /ws endpoint. */
   url: string;
-  performer: Performer;
+  /** The landmark frames to stream (a synthetic performer or a recording). */
+  feed: FrameFeed;
   prompt: string;
   pack?: string;
   format: AudioFormat;
   seed?: number;
   record?: boolean;
-  /** Camera frame rate (frames per second). */
-  fps: number;
   /** This client's clock runs this far from the server's (ms), to prove offsets are handled. */
   clockOffsetMs: Milliseconds;
   /** How often playback reports go out (ms). */
   reportIntervalMs: Milliseconds;
   listener: Partial<VirtualListenerOptions>;
-  /** Keep the PCM of every chunk (tests); off for long load runs. */
+  /** Keep the PCM of every chunk (tests, beat alignment); off for long load runs. */
   keepAudio: boolean;
+  /** Keep every received chunk in the result; off for soak runs (use onChunk instead). */
+  keepChunks: boolean;
+  /** Called for every chunk as it is scheduled. */
+  onChunk?: (chunk: ReceivedChunk) => void;
   /** Extra HTTP headers for the upgrade (e.g. Origin). */
   headers?: Record<string, string>;
 }
 
-export const SESSION_CLIENT_DEFAULTS: Omit<SessionClientOptions, 'url' | 'performer'> = {
+export const SESSION_CLIENT_DEFAULTS: Omit<SessionClientOptions, 'url' | 'feed'> = {
   prompt: '',
   format: 'f32',
-  fps: 30,
   clockOffsetMs: 123_456,
   reportIntervalMs: 500,
   listener: {},
   keepAudio: true,
+  keepChunks: true,
 };
 
 export interface ReceivedChunk extends ScheduledChunk {
@@ -71,7 +74,7 @@ export interface SessionResult {
   underruns: number;
   underrunMs: Milliseconds;
   discontinuities: number;
-  /** Client time of the first frame sent and of the first audio heard. */
+  /** Client time when streaming started (feed time 0), and when the first audio is heard. */
   startedMs: Milliseconds;
   firstAudioHeardMs: Milliseconds | null;
 }
@@ -82,11 +85,12 @@ export class SessionClient {
   private readonly listener: VirtualListener;
   private readonly captureTimes = new Map<number, Milliseconds>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private frameTimer: NodeJS.Timeout | null = null;
   private seq = 0;
   private readonly result: SessionResult;
   private readonly closed: Promise<void>;
 
-  constructor(options: Partial<SessionClientOptions> & Pick<SessionClientOptions, 'url' | 'performer'>) {
+  constructor(options: Partial<SessionClientOptions> & Pick<SessionClientOptions, 'url' | 'feed'>) {
     this.options = { ...SESSION_CLIENT_DEFAULTS, ...options };
     this.listener = new VirtualListener(this.options.listener);
     this.result = {
@@ -128,6 +132,11 @@ export class SessionClient {
     return this.finish();
   }
 
+  /** Drops the connection without a close handshake (a crashed or unplugged client). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   /** Waits for the connection to close (or closes it after `timeoutMs`). */
   async finish(timeoutMs = 2000): Promise<SessionResult> {
     const t = setTimeout(() => this.ws.terminate(), timeoutMs);
@@ -156,16 +165,20 @@ export class SessionClient {
   private startStreaming(): void {
     const start = this.now();
     this.result.startedMs = start;
-    const frameInterval = 1000 / this.options.fps;
-    this.timers.push(
-      setInterval(() => {
-        const t = this.now();
-        const frame: LandmarkFrame = { ...this.options.performer.frameAt(t - start), seq: this.seq++, captureTimeMs: t };
-        this.captureTimes.set(frame.seq, t);
-        if (this.captureTimes.size > 1000) this.captureTimes.delete(frame.seq - 1000);
+    const sendNext = (): void => {
+      const item = this.options.feed.next();
+      if (!item) return;
+      this.frameTimer = setTimeout(() => {
+        const frame: LandmarkFrame = { ...item.frame, seq: this.seq++, captureTimeMs: this.now() };
+        this.captureTimes.set(frame.seq, frame.captureTimeMs);
+        this.captureTimes.delete(frame.seq - 1000);
         this.sendRaw(Buffer.from(encodeLandmarkFrame(frame)));
         this.result.framesSent++;
-      }, frameInterval),
+        sendNext();
+      }, Math.max(0, start + item.atMs - this.now()));
+    };
+    sendNext();
+    this.timers.push(
       setInterval(() => {
         if (this.listener.started) this.send(this.listener.report(this.now()));
       }, this.options.reportIntervalMs),
@@ -178,11 +191,13 @@ export class SessionClient {
       const { header, pcm } = decodeAudioChunk(data);
       const scheduled = this.listener.receive(header, now, (report) => this.send(report));
       const capture = header.controlSeq === null ? undefined : this.captureTimes.get(header.controlSeq);
-      this.result.chunks.push({
+      const chunk: ReceivedChunk = {
         ...scheduled,
         pcm: this.options.keepAudio ? pcm : null,
         latencyMs: capture === undefined ? null : scheduled.heardMs - capture,
-      });
+      };
+      if (this.options.keepChunks) this.result.chunks.push(chunk);
+      this.options.onChunk?.(chunk);
       this.result.firstAudioHeardMs ??= scheduled.heardMs;
       return;
     }
@@ -211,5 +226,6 @@ export class SessionClient {
 
   private stopTimers(): void {
     for (const t of this.timers) clearInterval(t);
+    if (this.frameTimer) clearTimeout(this.frameTimer);
   }
 }

@@ -54,6 +54,12 @@ async function main(): Promise<void> {
   const { sampleRate, channels } = engine.info;
   const total = SECONDS * sampleRate;
   console.log(`teacher pack demo: ${SECONDS} s per style, ${CHUNK}-frame chunks, ${sampleRate} Hz, ${channels} ch`);
+  // Warm up (JIT, wavetables) so that the first style's real-time factor is not the odd one out.
+  const warm = engine.openStream({ prompt: 'warm-up', seed: 0 });
+  for (let start = 0; start < sampleRate; start += CHUNK) {
+    await warm.render({ startSample: start, frames: CHUNK, controls: [performer(10, sampleRate).controls], controlStepSamples: CONTROL_STEP, beat: null });
+  }
+  warm.dispose();
   console.log('style       file                         dur(s)  peak    peak(dBFS)  RMS(dBFS)  RTF');
   for (const style of STYLE_NAMES) {
     const stream = engine.openStream({ prompt: style, seed: 7 });

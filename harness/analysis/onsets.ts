@@ -14,9 +14,11 @@ export interface OnsetOptions {
   delta: number;
   /** Onsets closer than this are merged (ms). */
   minIntervalMs: Milliseconds;
+  /** Low-pass the signal first (one pole, Hz) to hear only kicks and bass; 0 = full band. */
+  lowpassHz: Hz;
 }
 
-export const ONSET_DEFAULTS: OnsetOptions = { hopMs: 5, meanWindowMs: 150, delta: 0.6, minIntervalMs: 60 };
+export const ONSET_DEFAULTS: OnsetOptions = { hopMs: 5, meanWindowMs: 150, delta: 0.6, minIntervalMs: 60, lowpassHz: 0 };
 
 /** Onset times (ms from the first sample) of interleaved PCM. */
 export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}): Milliseconds[] {
@@ -24,12 +26,15 @@ export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number
   const hop = Math.max(1, Math.round((o.hopMs / 1000) * sampleRate));
   const frames = Math.floor(pcm.length / channels / hop);
   const energy = new Float64Array(frames);
+  const a = o.lowpassHz > 0 ? 1 - Math.exp((-2 * Math.PI * o.lowpassHz) / sampleRate) : 1;
+  let lp = 0;
   for (let f = 0; f < frames; f++) {
     let s = 0;
     for (let i = f * hop; i < (f + 1) * hop; i++) {
       let m = 0;
       for (let c = 0; c < channels; c++) m += pcm[i * channels + c]!;
-      s += m * m;
+      lp += a * (m - lp);
+      s += lp * lp;
     }
     energy[f] = Math.log(1e-9 + s / hop / channels);
   }

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { CloseCode } from '../../protocol/errors.js';
 import { detectOnsets } from '../../harness/analysis/onsets.js';
 import { dancing, still } from '../../harness/performers/synthetic.js';
+import { performerFeed } from '../../harness/frameFeed.js';
 import { SessionClient, type SessionResult } from '../../harness/sessionClient.js';
 import { concatPcm, fetchMetrics, metricValue, rms, startTestServer } from './testServer.js';
 
@@ -22,8 +23,8 @@ before(async () => {
   // Two performers at once, same prompt and seed: only their movement differs.
   const common = { url: server.wsUrl, prompt: 'funk groove', seed: 7 };
   [calm, energetic] = await Promise.all([
-    new SessionClient({ ...common, performer: still() }).run(SECONDS * 1000),
-    new SessionClient({ ...common, performer: dancing({ bpm: 110 }), format: 's16' }).run(SECONDS * 1000),
+    new SessionClient({ ...common, feed: performerFeed(still()) }).run(SECONDS * 1000),
+    new SessionClient({ ...common, feed: performerFeed(dancing({ bpm: 110 })), format: 's16' }).run(SECONDS * 1000),
   ]);
 });
 after(() => server.close());

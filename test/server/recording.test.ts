@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nodding } from '../../harness/performers/synthetic.js';
+import { performerFeed } from '../../harness/frameFeed.js';
 import { SessionClient } from '../../harness/sessionClient.js';
 import { decodeWav, WAV_HEADER_BYTES } from '../../server/audio/wav.js';
 import { startTestServer } from './testServer.js';
@@ -47,7 +48,7 @@ test('a recorder killed with SIGKILL mid-session leaves a valid WAV missing at m
 
 test('a session that asks to be recorded leaves its frames, controls and audio on disk', async () => {
   const server = await startTestServer();
-  const result = await new SessionClient({ url: server.wsUrl, performer: nodding({ bpm: 100 }), prompt: 'pop', record: true }).run(2000);
+  const result = await new SessionClient({ url: server.wsUrl, feed: performerFeed(nodding({ bpm: 100 })), prompt: 'pop', record: true }).run(2000);
   await server.close(); // waits for recordings to be finished
   assert.deepEqual(result.errors, []);
   const root = server.config.recordDir!;

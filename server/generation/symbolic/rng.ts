@@ -35,9 +35,4 @@ export class Rng {
     if (items.length === 0) throw new RangeError('pick needs at least one item, but got an empty list');
     return items[this.int(items.length)]!;
   }
-
-  /** A new generator whose sequence is independent of this one's future draws. */
-  fork(salt: number): Rng {
-    return new Rng(Math.imul(this.state ^ salt, 0x27d4eb2d));
-  }
 }

@@ -107,6 +107,8 @@ export class TeacherStream implements GenerationStream {
   private recent: EmittedStep[] = [];
   private last: EmittedStep | null = null;
   private disposed = false;
+  /** Reused for every block: no allocation per block. */
+  private readonly blockControls: SynthControls = { energy: 0, valence: 0, presence: 0, armOpenness: 0, beatStrength: 0 };
 
   constructor(stream: StreamOptions, options: TeacherEngineOptions = {}) {
     this.options = {
@@ -184,7 +186,7 @@ export class TeacherStream implements GenerationStream {
     let n = start;
     while (n < end) {
       if (n % SYNTH_BLOCK === 0 || !this.blockControlsSet) {
-        this.synth.setControls(synthControls(controlsAt(request, n)));
+        this.synth.setControls(readSynthControls(controlsAt(request, n), this.blockControls));
         this.blockControlsSet = true;
       }
       while (clock.nextTrigger <= n) this.step(request, n, clock);
@@ -264,14 +266,13 @@ function composerControls(v: ControlVector): ComposerControls {
   };
 }
 
-function synthControls(v: ControlVector): SynthControls {
-  return {
-    energy: finiteOr(v[C.energy], NEUTRAL.energy),
-    valence: finiteOr(v[C.valence], NEUTRAL.valence),
-    presence: finiteOr(v[C.presence], NEUTRAL.presence),
-    armOpenness: finiteOr(v[C.armOpenness], NEUTRAL.armOpenness),
-    beatStrength: finiteOr(v[C.beatStrength], NEUTRAL.beatStrength),
-  };
+function readSynthControls(v: ControlVector, into: SynthControls): SynthControls {
+  into.energy = finiteOr(v[C.energy], NEUTRAL.energy);
+  into.valence = finiteOr(v[C.valence], NEUTRAL.valence);
+  into.presence = finiteOr(v[C.presence], NEUTRAL.presence);
+  into.armOpenness = finiteOr(v[C.armOpenness], NEUTRAL.armOpenness);
+  into.beatStrength = finiteOr(v[C.beatStrength], NEUTRAL.beatStrength);
+  return into;
 }
 
 export const TEACHER_PACK_INFO: PackInfo = Object.freeze({

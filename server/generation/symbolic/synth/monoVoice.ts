@@ -148,21 +148,40 @@ export class MonoVoice {
     let stage = this.stage;
     let ic1 = this.ic1;
     let ic2 = this.ic2;
+    let a1 = this.a1;
+    let a2 = this.a2;
+    let a3 = this.a3;
+    let vibMul = this.vibMul;
+    const incTarget = this.incTarget;
+    const glideMul = this.glideMul;
+    const detune = this.detune;
+    const mixB = this.mixB;
+    const sub = this.sub;
+    const drive = this.drive;
+    const driveNorm = this.driveNorm;
+    const attackStep = this.attackStep;
+    const peak = this.peak;
+    const sustain = this.sustain;
+    const decayMul = this.decayMul;
+    const releaseMul = this.releaseMul;
     for (let i = 0; i < n; i++) {
       if (((abs + i) & MOD_MASK) === 0) {
         this.fenv *= this.fenvMul;
         if (p.vibratoCents > 0) {
           this.vibPhase += (p.vibratoHz * 16) / this.sr;
           if (this.vibPhase >= 1) this.vibPhase -= 1;
-          this.vibMul = 2 ** ((p.vibratoCents / 1200) * SINE[(this.vibPhase * TABLE_SIZE) | 0]!);
+          vibMul = 2 ** ((p.vibratoCents / 1200) * SINE[(this.vibPhase * TABLE_SIZE) | 0]!);
         }
         this.updateFilter();
+        a1 = this.a1;
+        a2 = this.a2;
+        a3 = this.a3;
       }
-      inc += (this.incTarget - inc) * this.glideMul;
-      const f = inc * this.vibMul;
+      inc += (incTarget - inc) * glideMul;
+      const f = inc * vibMul;
       phA += f;
       if (phA >= 1) phA -= 1;
-      phB += f * this.detune;
+      phB += f * detune;
       if (phB >= 1) phB -= 1;
       phS += f * 0.5;
       if (phS >= 1) phS -= 1;
@@ -171,33 +190,33 @@ export class MonoVoice {
       let s = tabA[j]! + (x - j) * (tabA[j + 1]! - tabA[j]!);
       x = phB * TABLE_SIZE;
       j = x | 0;
-      s += this.mixB * (tabB[j]! + (x - j) * (tabB[j + 1]! - tabB[j]!));
-      if (this.sub > 0) {
+      s += mixB * (tabB[j]! + (x - j) * (tabB[j + 1]! - tabB[j]!));
+      if (sub > 0) {
         x = phS * TABLE_SIZE;
         j = x | 0;
-        s += this.sub * (SINE[j]! + (x - j) * (SINE[(j + 1) & TABLE_MASK]! - SINE[j]!));
+        s += sub * (SINE[j]! + (x - j) * (SINE[(j + 1) & TABLE_MASK]! - SINE[j]!));
       }
       // State-variable lowpass (Simper's trapezoidal form).
       const v3 = s - ic2;
-      const v1 = this.a1 * ic1 + this.a2 * v3;
-      const v2 = ic2 + this.a2 * ic1 + this.a3 * v3;
+      const v1 = a1 * ic1 + a2 * v3;
+      const v2 = ic2 + a2 * ic1 + a3 * v3;
       ic1 = 2 * v1 - ic1;
       ic2 = 2 * v2 - ic2;
       let y = v2;
-      if (this.drive > 0) {
-        y *= this.drive;
-        y = (y / (1 + Math.abs(y))) * this.driveNorm * 0.5;
+      if (drive > 0) {
+        y *= drive;
+        y = (y / (1 + Math.abs(y))) * driveNorm * 0.5;
       }
       if (stage === ATTACK) {
-        env += this.attackStep;
-        if (env >= this.peak) {
-          env = this.peak;
+        env += attackStep;
+        if (env >= peak) {
+          env = peak;
           stage = DECAY;
         }
       } else if (stage === DECAY) {
-        env = this.sustain + (env - this.sustain) * this.decayMul;
+        env = sustain + (env - sustain) * decayMul;
       } else {
-        env *= this.releaseMul;
+        env *= releaseMul;
       }
       const out = y * env * level;
       outL[i]! += out;
@@ -208,6 +227,7 @@ export class MonoVoice {
     this.phB = phB;
     this.phS = phS;
     this.inc = inc;
+    this.vibMul = vibMul;
     this.env = env;
     this.stage = stage;
     this.ic1 = ic1;

@@ -89,6 +89,11 @@ export class PadVoice {
     let phR = this.phR;
     let env = this.env;
     let stage = this.stage;
+    const attackStep = this.attackStep;
+    const peak = this.peak;
+    const sustain = this.sustain;
+    const decayMul = this.decayMul;
+    const releaseMul = this.releaseMul;
     for (let i = 0; i < n; i++) {
       phL += incL;
       if (phL >= 1) phL -= 1;
@@ -101,15 +106,15 @@ export class PadVoice {
       j = x | 0;
       const b = tab[j]! + (x - j) * (tab[j + 1]! - tab[j]!);
       if (stage === ATTACK) {
-        env += this.attackStep;
-        if (env >= this.peak) {
-          env = this.peak;
+        env += attackStep;
+        if (env >= peak) {
+          env = peak;
           stage = DECAY;
         }
       } else if (stage === DECAY) {
-        env = this.sustain + (env - this.sustain) * this.decayMul;
+        env = sustain + (env - sustain) * decayMul;
       } else {
-        env *= this.releaseMul;
+        env *= releaseMul;
       }
       const g = env * level;
       outL[i]! += g * (0.8 * a + 0.2 * b);

@@ -93,6 +93,9 @@ export class PluckVoice {
     let apX = this.apX;
     let apY = this.apY;
     let peak = this.blockPeak;
+    const gain = this.gain;
+    const gl = this.panL;
+    const gr = this.panR;
     for (let i = 0; i < n; i++) {
       if (this.wait >= 0) {
         if (this.wait === 0) {
@@ -107,12 +110,12 @@ export class PluckVoice {
       const ap = c * avg + apX - c * apY;
       apX = avg;
       apY = ap;
-      const y = ap * this.gain;
+      const y = ap * gain;
       buf[w] = y;
       w = (w + 1) & MASK;
       const out = y * level;
-      outL[i]! += out * this.panL;
-      outR[i]! += out * this.panR;
+      outL[i]! += out * gl;
+      outR[i]! += out * gr;
       send[i]! += out * sendLevel;
       const m = y < 0 ? -y : y;
       if (m > peak) peak = m;

@@ -57,7 +57,7 @@ const BASE: SoundPreset = {
   drumSend: 0.12,
   drumLevel: 1,
   pump: 0,
-  master: 0.72,
+  master: 0.62,
 };
 
 type Overrides = { [K in keyof SoundPreset]?: SoundPreset[K] extends object ? Partial<SoundPreset[K]> : SoundPreset[K] };
@@ -82,6 +82,7 @@ const OVERRIDES: Record<StyleName, Overrides> = {
     lead: { waveA: 'saw', waveB: 'saw', detuneCents: 10, attackMs: 2, decayMs: 220, sustain: 0.3, releaseMs: 200, cutoffHz: 2400, envOct: 2, glideMs: 0, vibratoCents: 0, level: 0.26 },
     reverb: { rt60: 1.6, damping: 0.3 },
     pump: 0.45,
+    master: 0.72,
   },
   'hip-hop': {
     kick: { startHz: 140, endHz: 45, pitchMs: 35, decayMs: 560, click: 0.2, drive: 0.7, level: 0.85 },
@@ -103,6 +104,7 @@ const OVERRIDES: Record<StyleName, Overrides> = {
     lead: { waveA: 'triangle', waveB: 'sine', mixB: 0.7, attackMs: 140, decayMs: 1500, sustain: 0.8, releaseMs: 900, cutoffHz: 1800, envOct: 0.5, glideMs: 80, vibratoHz: 4.5, vibratoCents: 10, level: 0.1, send: 0.6 },
     reverb: { rt60: 4.5, damping: 0.45 },
     drumSend: 0.4,
+    master: 0.8,
   },
   cinematic: {
     kick: { startHz: 110, endHz: 40, pitchMs: 45, decayMs: 700, click: 0.15, drive: 0.6, level: 0.6 },
@@ -124,6 +126,7 @@ const OVERRIDES: Record<StyleName, Overrides> = {
     padDrive: 2.5,
     lead: { waveA: 'saw', waveB: 'square', attackMs: 4, cutoffHz: 2400, resonance: 0.3, drive: 3, glideMs: 15, vibratoHz: 5.5, vibratoCents: 20, level: 0.25, send: 0.25 },
     reverb: { rt60: 1.1, damping: 0.45 },
+    master: 0.56,
   },
   bossa: {
     kick: { startHz: 100, endHz: 55, pitchMs: 25, decayMs: 300, click: 0, drive: 0, level: 0.5 },
@@ -134,6 +137,7 @@ const OVERRIDES: Record<StyleName, Overrides> = {
     pad: { kind: 'pluck', ringMs: 1800, brightness: 0.35, cutoffHz: 5000, level: 0.3, send: 0.25, center: 57 },
     lead: { waveA: 'triangle', waveB: 'sine', mixB: 0.6, attackMs: 40, decayMs: 700, sustain: 0.7, releaseMs: 200, cutoffHz: 2500, envOct: 0.5, glideMs: 30, vibratoHz: 5, vibratoCents: 10, level: 0.14, send: 0.35 },
     reverb: { rt60: 1.5, damping: 0.4 },
+    master: 0.85,
   },
 };
 

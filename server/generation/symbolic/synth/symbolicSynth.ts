@@ -104,6 +104,13 @@ export class SymbolicSynth {
   private padDrive = 0;
 
   private pumpEnv = 0;
+  // DC blocker (one-pole high-pass at ~12 Hz) before the limiter: kicks and decaying
+  // bursts leave a little DC that would otherwise eat headroom.
+  private readonly dcR: number;
+  private dcXL = 0;
+  private dcYL = 0;
+  private dcXR = 0;
+  private dcYR = 0;
   private readonly pumpMul: number;
   private voicing: number[] | null = null;
 
@@ -128,6 +135,7 @@ export class SymbolicSynth {
     this.reverb = new Reverb(sr, this.preset.reverb);
     this.limiter = new Limiter(sr);
     this.pumpMul = decayPerSample(260, sr);
+    this.dcR = 1 - (2 * Math.PI * 12) / sr;
     this.padDrive = this.preset.padDrive;
   }
 
@@ -321,12 +329,27 @@ export class SymbolicSynth {
     this.reverb.process(send, musL, musR, n);
     let gain = this.gain;
     const step = this.gainStep;
+    const R = this.dcR;
+    let xl = this.dcXL;
+    let yl = this.dcYL;
+    let xr = this.dcXR;
+    let yr = this.dcYR;
     for (let i = 0; i < n; i++) {
       gain += step;
-      musL[i] = musL[i]! * gain;
-      musR[i] = musR[i]! * gain;
+      const l = musL[i]! * gain;
+      const r = musR[i]! * gain;
+      yl = l - xl + R * yl;
+      xl = l;
+      yr = r - xr + R * yr;
+      xr = r;
+      musL[i] = yl;
+      musR[i] = yr;
     }
     this.gain = gain;
+    this.dcXL = xl;
+    this.dcYL = yl;
+    this.dcXR = xr;
+    this.dcYR = yr;
     this.limiter.process(musL, musR, out, frame, n);
   }
 

@@ -1,0 +1,177 @@
+/**
+ * What a session measured, from the client's side: control-to-audio latency to the moment a
+ * sample is heard, underruns, chunk arrival jitter, generation RTF (from chunk headers), time to
+ * first audio, and beat alignment of the heard audio with the performer's motion beats.
+ */
+import type { Milliseconds } from '../protocol/units.js';
+import { detectOnsets } from './analysis/onsets.js';
+import type { FrameFeed } from './frameFeed.js';
+import type { SessionResult } from './sessionClient.js';
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+export interface BeatAlignment {
+  /** Performer beats in the measured window. */
+  beats: number;
+  /** Share of beats with a low-band onset within a quarter period. */
+  hitRate: number;
+  /** |onset - beat| over the beats that had one (ms). */
+  meanAbsOffsetMs: number;
+  p95AbsOffsetMs: number;
+  /** Signed mean (positive: the music is late). */
+  meanOffsetMs: number;
+  /** The generator's reported tempo minus the performer's (BPM), at the end. */
+  tempoErrorBpm: number | null;
+}
+
+export interface SessionMeasures {
+  name: string;
+  prompt: string;
+  /** Control-to-audio latency after warm-up (ms). */
+  latencyMs: Percentiles | null;
+  /** Underruns after warm-up, and over the whole session. */
+  underruns: number;
+  underrunsTotal: number;
+  underrunMsTotal: number;
+  /** Standard deviation of chunk inter-arrival times minus chunk durations (ms). */
+  arrivalJitterMs: number;
+  /** Generation real-time factor per chunk (chunk headers). */
+  rtf: { p50: number; max: number };
+  timeToFirstAudioMs: number | null;
+  beat: BeatAlignment | null;
+  chunks: number;
+  audioSeconds: number;
+  discontinuities: number;
+  errors: string[];
+  closeCode: number | null;
+  /** Per-chunk latency samples for plots: [seconds since start, latency ms]. */
+  timeline: [number, number][];
+}
+
+export interface MeasureOptions {
+  /** Chunks that arrive before this (ms after streaming started) are not counted for latency and underruns. */
+  warmupMs: Milliseconds;
+  /** Beats count for alignment from this time on (ms after streaming started): the tracker needs a few beats to lock. */
+  beatFromMs: Milliseconds;
+  /** Keep at most this many timeline points (evenly thinned). */
+  timelinePoints: number;
+}
+
+export const MEASURE_DEFAULTS: MeasureOptions = { warmupMs: 2000, beatFromMs: 4000, timelinePoints: 400 };
+
+export function percentiles(values: readonly number[]): Percentiles | null {
+  if (values.length === 0) return null;
+  const s = Float64Array.from(values).sort();
+  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+  return { p50: at(50), p95: at(95), p99: at(99), max: s[s.length - 1]!, count: s.length };
+}
+
+function std(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+}
+
+/** Onsets in the heard audio (client clock), low band only: kicks and bass carry the beat. */
+function heardLowOnsets(result: SessionResult): Milliseconds[] {
+  const chunks = result.chunks.filter((c) => c.pcm !== null);
+  if (chunks.length === 0) return [];
+  const { sampleRate, channels } = chunks[0]!.header;
+  const total = chunks.reduce((n, c) => n + c.pcm!.length, 0);
+  const pcm = new Float32Array(total);
+  const starts: number[] = [];
+  let o = 0;
+  for (const c of chunks) {
+    starts.push(o / channels);
+    pcm.set(c.pcm!, o);
+    o += c.pcm!.length;
+  }
+  const onsets = detectOnsets(pcm, sampleRate, channels, { lowpassHz: 150 });
+  // Map each onset (ms into the concatenated audio) to its chunk's heard time.
+  let k = 0;
+  return onsets.map((ms) => {
+    const frame = (ms / 1000) * sampleRate;
+    while (k + 1 < chunks.length && starts[k + 1]! <= frame) k++;
+    return chunks[k]!.heardMs + ((frame - starts[k]!) / sampleRate) * 1000;
+  });
+}
+
+export function beatAlignment(result: SessionResult, feed: FrameFeed, options: MeasureOptions): BeatAlignment | null {
+  if (!feed.beatAt || result.firstAudioHeardMs === null) return null;
+  const lastHeard = result.chunks.at(-1)!.heardMs;
+  const onsets = heardLowOnsets(result);
+  const offsets: number[] = [];
+  let beats = 0;
+  let bpm: number | null = null;
+  // Walk feed time; the performer's beat at feed time t happens at client time startedMs + t.
+  const endFeedMs = lastHeard - result.startedMs;
+  for (let t = options.beatFromMs; t < endFeedMs; ) {
+    const beat = feed.beatAt(t);
+    if (!beat) {
+      t += 50;
+      continue;
+    }
+    bpm = beat.bpm;
+    const k = Math.ceil((t - beat.anchorMs) / beat.periodMs);
+    const beatFeedMs = beat.anchorMs + k * beat.periodMs;
+    t = beatFeedMs + beat.periodMs / 2;
+    const beatClientMs = result.startedMs + beatFeedMs;
+    if (beatClientMs < result.firstAudioHeardMs || beatClientMs > lastHeard) continue;
+    beats++;
+    let best = Infinity;
+    for (const onset of onsets) if (Math.abs(onset - beatClientMs) < Math.abs(best)) best = onset - beatClientMs;
+    if (Math.abs(best) <= beat.periodMs / 4) offsets.push(best);
+  }
+  if (beats === 0) return null;
+  const abs = offsets.map(Math.abs);
+  const reported = result.controls.at(-1)?.music.tempoBpm;
+  return {
+    beats,
+    hitRate: offsets.length / beats,
+    meanAbsOffsetMs: abs.length ? abs.reduce((a, b) => a + b, 0) / abs.length : NaN,
+    p95AbsOffsetMs: percentiles(abs)?.p95 ?? NaN,
+    meanOffsetMs: offsets.length ? offsets.reduce((a, b) => a + b, 0) / offsets.length : NaN,
+    tempoErrorBpm: reported !== undefined && bpm !== null ? reported - bpm : null,
+  };
+}
+
+export function measureSession(result: SessionResult, feed: FrameFeed, prompt: string, options: Partial<MeasureOptions> = {}): SessionMeasures {
+  const o = { ...MEASURE_DEFAULTS, ...options };
+  const warm = result.startedMs + o.warmupMs;
+  const counted = result.chunks.filter((c) => c.arrivalMs >= warm);
+  const latencies = counted.flatMap((c) => (c.latencyMs === null ? [] : [c.latencyMs]));
+  const intervals: number[] = [];
+  for (let i = 1; i < result.chunks.length; i++) {
+    const prev = result.chunks[i - 1]!;
+    intervals.push(result.chunks[i]!.arrivalMs - prev.arrivalMs - (prev.header.frames / prev.header.sampleRate) * 1000);
+  }
+  const rtfs = result.chunks.map((c) => (c.header.genEndMs - c.header.genStartMs) / ((c.header.frames / c.header.sampleRate) * 1000));
+  const withLatency = result.chunks.filter((c) => c.latencyMs !== null);
+  const step = Math.max(1, Math.ceil(withLatency.length / o.timelinePoints));
+  return {
+    name: feed.name,
+    prompt,
+    latencyMs: percentiles(latencies),
+    underruns: counted.filter((c) => c.underrun).length,
+    underrunsTotal: result.underruns,
+    underrunMsTotal: result.underrunMs,
+    arrivalJitterMs: std(intervals),
+    rtf: { p50: percentiles(rtfs)?.p50 ?? 0, max: percentiles(rtfs)?.max ?? 0 },
+    timeToFirstAudioMs: result.firstAudioHeardMs === null ? null : result.firstAudioHeardMs - result.startedMs,
+    beat: beatAlignment(result, feed, o),
+    chunks: result.chunks.length,
+    audioSeconds: result.chunks.reduce((s, c) => s + c.header.frames / c.header.sampleRate, 0),
+    discontinuities: result.discontinuities,
+    errors: result.errors.map((e) => e.code),
+    closeCode: result.closeCode,
+    timeline: withLatency
+      .filter((_, i) => i % step === 0)
+      .map((c) => [+((c.arrivalMs - result.startedMs) / 1000).toFixed(3), +c.latencyMs!.toFixed(2)]),
+  };
+}

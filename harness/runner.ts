@@ -1,0 +1,282 @@
+/**
+ * The harness's run modes against a server at `url`:
+ * - fixed: N sessions for D seconds;
+ * - ramp: fixed runs of growing size until p95 latency or underruns cross the limits; the
+ *   largest size that held is the capacity;
+ * - soak: N sessions for hours, measured in windows, with memory and latency drift;
+ * - faults: N well-behaved sessions beside clients that misbehave, compared with a baseline.
+ */
+import type { AudioFormat } from '../protocol/audioChunk.js';
+import { runFaultClients, type FaultKind } from './faultClients.js';
+import type { FrameFeed } from './frameFeed.js';
+import { measureSession, percentiles, type MeasureOptions, type Percentiles, type SessionMeasures } from './measures.js';
+import { feedFor } from './performers/catalog.js';
+import { between, snapshot, type ServerStats } from './serverStats.js';
+import { SessionClient, type ReceivedChunk } from './sessionClient.js';
+import type { VirtualListenerOptions } from './virtualListener.js';
+
+export interface Thresholds {
+  /** Fail when overall p95 control-to-audio latency exceeds this (ms). */
+  maxP95Ms?: number;
+  /** Fail when more underruns than this happen after warm-up (all sessions together). */
+  maxUnderruns?: number;
+  /** Fail when the p95 beat offset of any periodic performer exceeds this (ms). */
+  maxBeatP95Ms?: number;
+}
+
+export interface RunOptions {
+  /** http:// base URL of the server. */
+  url: string;
+  sessions: number;
+  seconds: number;
+  /** Performer specs (see performers/catalog.ts), given to sessions in turn. */
+  performers: string[];
+  prompts: string[];
+  pack?: string;
+  format: AudioFormat;
+  fps: number;
+  listener: Partial<VirtualListenerOptions>;
+  measure: Partial<MeasureOptions>;
+  thresholds: Thresholds;
+}
+
+export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
+  sessions: 2,
+  seconds: 10,
+  performers: ['nodding:120', 'dancing:100', 'swinging:90', 'still'],
+  prompts: ['funk', 'house', 'pop', 'rock', 'bossa nova', 'hip-hop'],
+  format: 'f32',
+  fps: 30,
+  listener: {},
+  measure: {},
+  thresholds: {},
+};
+
+export interface Overall {
+  sessions: number;
+  latencyMs: Percentiles | null;
+  underruns: number;
+  underrunMsTotal: number;
+  rtfP50: number;
+  timeToFirstAudioMsP50: number | null;
+  errors: number;
+  histogram: { binMs: number; counts: number[] };
+}
+
+export interface FixedReport {
+  mode: 'fixed';
+  sessions: SessionMeasures[];
+  overall: Overall;
+  server: ServerStats | null;
+}
+
+function summarise(measures: SessionMeasures[], latencies: number[]): Overall {
+  const binMs = 5;
+  const counts: number[] = [];
+  for (const l of latencies) {
+    const b = Math.floor(l / binMs);
+    while (counts.length <= b) counts.push(0);
+    counts[b]!++;
+  }
+  const ttfa = measures.flatMap((m) => (m.timeToFirstAudioMs === null ? [] : [m.timeToFirstAudioMs]));
+  return {
+    sessions: measures.length,
+    latencyMs: percentiles(latencies),
+    underruns: measures.reduce((n, m) => n + m.underruns, 0),
+    underrunMsTotal: measures.reduce((n, m) => n + m.underrunMsTotal, 0),
+    rtfP50: percentiles(measures.map((m) => m.rtf.p50))?.p50 ?? 0,
+    timeToFirstAudioMsP50: percentiles(ttfa)?.p50 ?? null,
+    errors: measures.reduce((n, m) => n + m.errors.length, 0),
+    histogram: { binMs, counts },
+  };
+}
+
+function wsUrl(url: string): string {
+  return `${url.replace(/^http/, 'ws')}/ws`;
+}
+
+async function trySnapshot(url: string) {
+  try {
+    return await snapshot(url);
+  } catch {
+    return null; // a server without /metrics (or behind a proxy) still gets measured
+  }
+}
+
+/** N sessions for D seconds. */
+export async function runFixed(options: RunOptions): Promise<FixedReport> {
+  const o = options;
+  const before = await trySnapshot(o.url);
+  const feeds: FrameFeed[] = [];
+  const clients = Array.from({ length: o.sessions }, (_, i) => {
+    const feed = feedFor(o.performers[i % o.performers.length]!, o.fps);
+    feeds.push(feed);
+    return new SessionClient({
+      url: wsUrl(o.url),
+      feed,
+      prompt: o.prompts[i % o.prompts.length]!,
+      format: o.format,
+      seed: i + 1,
+      listener: o.listener,
+      ...(o.pack ? { pack: o.pack } : {}),
+    });
+  });
+  const results = await Promise.all(clients.map((c) => c.run(o.seconds * 1000)));
+  const after = await trySnapshot(o.url);
+  const warm = o.measure.warmupMs ?? 2000;
+  const measures = results.map((r, i) => measureSession(r, feeds[i]!, clients[i]!.options.prompt, o.measure));
+  const latencies = results.flatMap((r) => r.chunks.filter((c) => c.arrivalMs >= r.startedMs + warm && c.latencyMs !== null).map((c) => c.latencyMs!));
+  return { mode: 'fixed', sessions: measures, overall: summarise(measures, latencies), server: before && after ? between(before, after) : null };
+}
+
+/** Threshold failures of a fixed run, as sentences. */
+export function failures(report: FixedReport, t: Thresholds): string[] {
+  const out: string[] = [];
+  const p95 = report.overall.latencyMs?.p95;
+  if (t.maxP95Ms !== undefined && (p95 === undefined || p95 > t.maxP95Ms)) out.push(`p95 latency ${p95?.toFixed(1) ?? 'unmeasured'} ms > ${t.maxP95Ms} ms`);
+  if (t.maxUnderruns !== undefined && report.overall.underruns > t.maxUnderruns) out.push(`${report.overall.underruns} underruns > ${t.maxUnderruns}`);
+  if (t.maxBeatP95Ms !== undefined) {
+    for (const s of report.sessions) {
+      if (s.beat && !(s.beat.p95AbsOffsetMs <= t.maxBeatP95Ms)) out.push(`${s.name}: beat offset p95 ${s.beat.p95AbsOffsetMs.toFixed(1)} ms > ${t.maxBeatP95Ms} ms`);
+    }
+  }
+  for (const s of report.sessions) {
+    if (s.errors.length > 0) out.push(`${s.name}: errors ${s.errors.join(', ')}`);
+    if (s.discontinuities > 0) out.push(`${s.name}: ${s.discontinuities} gaps in the sample timeline`);
+  }
+  return out;
+}
+
+export interface RampReport {
+  mode: 'ramp';
+  steps: FixedReport[];
+  /** Largest session count whose run met the limits (0 if none). */
+  capacity: number;
+  limits: { maxP95Ms: number; maxUnderruns: number };
+}
+
+/** Fixed runs of start, start+step, ... sessions until one misses the limits. */
+export async function runRamp(options: RunOptions, start: number, step: number, max: number, onStep?: (r: FixedReport) => void): Promise<RampReport> {
+  const limits = { maxP95Ms: options.thresholds.maxP95Ms ?? 150, maxUnderruns: options.thresholds.maxUnderruns ?? 0 };
+  const steps: FixedReport[] = [];
+  let capacity = 0;
+  for (let n = start; n <= max; n += step) {
+    const r = await runFixed({ ...options, sessions: n });
+    steps.push(r);
+    onStep?.(r);
+    if (failures(r, { maxP95Ms: limits.maxP95Ms, maxUnderruns: limits.maxUnderruns }).length > 0) break;
+    capacity = n;
+  }
+  return { mode: 'ramp', steps, capacity, limits };
+}
+
+export interface SoakWindow {
+  /** Seconds since the soak started (window end). */
+  t: number;
+  latencyMs: Percentiles | null;
+  underruns: number;
+  chunks: number;
+  server: ServerStats | null;
+}
+
+export interface SoakReport {
+  mode: 'soak';
+  windows: SoakWindow[];
+  /** Server RSS growth per hour, from a least-squares line through the windows (MB/h). */
+  memoryDriftMBPerHour: number | null;
+  /** p95 latency of the last window minus the first (ms). */
+  latencyDriftMs: number | null;
+  errors: string[];
+  closeCodes: (number | null)[];
+}
+
+function slopePerHour(points: [number, number][]): number | null {
+  if (points.length < 2) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const num = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return den === 0 ? null : (num / den) * 3600;
+}
+
+/** N sessions kept open for `options.seconds`, measured every `windowSeconds`. */
+export async function runSoak(options: RunOptions, windowSeconds: number, onWindow?: (w: SoakWindow) => void): Promise<SoakReport> {
+  const o = options;
+  let bucket: ReceivedChunk[] = [];
+  const clients = Array.from({ length: o.sessions }, (_, i) =>
+    new SessionClient({
+      url: wsUrl(o.url),
+      feed: feedFor(o.performers[i % o.performers.length]!, o.fps),
+      prompt: o.prompts[i % o.prompts.length]!,
+      format: o.format,
+      seed: i + 1,
+      listener: o.listener,
+      keepAudio: false,
+      keepChunks: false,
+      onChunk: (c) => bucket.push(c),
+      ...(o.pack ? { pack: o.pack } : {}),
+    }),
+  );
+  const started = performance.now();
+  const windows: SoakWindow[] = [];
+  let last = await trySnapshot(o.url);
+  const warmupMs = o.measure.warmupMs ?? 2000;
+  let firstArrival: number | null = null;
+  while ((performance.now() - started) / 1000 < o.seconds) {
+    await new Promise((r) => setTimeout(r, Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started))));
+    const now = await trySnapshot(o.url);
+    const chunks = bucket;
+    bucket = [];
+    firstArrival ??= chunks[0]?.arrivalMs ?? null;
+    const counted = chunks.filter((c) => firstArrival !== null && c.arrivalMs - firstArrival >= warmupMs);
+    const w: SoakWindow = {
+      t: +((performance.now() - started) / 1000).toFixed(1),
+      latencyMs: percentiles(counted.flatMap((c) => (c.latencyMs === null ? [] : [c.latencyMs]))),
+      underruns: counted.filter((c) => c.underrun).length,
+      chunks: chunks.length,
+      server: last && now ? between(last, now) : null,
+    };
+    last = now;
+    windows.push(w);
+    onWindow?.(w);
+  }
+  for (const c of clients) c.send({ type: 'stop' });
+  const results = await Promise.all(clients.map((c) => c.finish()));
+  const mem = windows.flatMap((w) => (w.server ? [[w.t, w.server.rssMB] as [number, number]] : []));
+  const lat = windows.filter((w) => w.latencyMs);
+  return {
+    mode: 'soak',
+    windows,
+    memoryDriftMBPerHour: slopePerHour(mem),
+    latencyDriftMs: lat.length >= 2 ? lat.at(-1)!.latencyMs!.p95 - lat[0]!.latencyMs!.p95 : null,
+    errors: results.flatMap((r) => r.errors.map((e) => e.code)),
+    closeCodes: results.map((r) => r.closeCode),
+  };
+}
+
+export interface FaultsReport {
+  mode: 'faults';
+  faults: FaultKind[];
+  baseline: FixedReport;
+  underFaults: FixedReport;
+  /** What each kind of misbehaving client saw (close codes, errors). */
+  faultOutcomes: Record<string, string[]>;
+  /** p95 latency of the well-behaved sessions under faults minus baseline (ms). */
+  p95DeltaMs: number | null;
+}
+
+/** Well-behaved sessions alone, then again beside misbehaving clients. */
+export async function runFaults(options: RunOptions, faults: FaultKind[]): Promise<FaultsReport> {
+  const baseline = await runFixed(options);
+  const stop: { stopped: boolean } = { stopped: false };
+  const faulty = runFaultClients(wsUrl(options.url), faults, stop);
+  const underFaults = await runFixed(options);
+  stop.stopped = true;
+  const faultOutcomes = await faulty;
+  const a = baseline.overall.latencyMs?.p95;
+  const b = underFaults.overall.latencyMs?.p95;
+  return { mode: 'faults', faults, baseline, underFaults, faultOutcomes, p95DeltaMs: a !== undefined && b !== undefined ? b - a : null };
+}
+
+export type Report = FixedReport | RampReport | SoakReport | FaultsReport;

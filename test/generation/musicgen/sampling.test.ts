@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyGuidance, LogitsProcessorList, Temperature, TopK, ValidRangeMask } from '../../../server/generation/musicgen/logitsProcessors.js';
+import { GreedySampler, MultinomialSampler, SeededRandom } from '../../../server/generation/musicgen/sampler.js';
+
+test('guidance is uncond + scale * (cond - uncond)', () => {
+  const cond = Float32Array.from([1, 2, -3, 0.5]);
+  const uncond = Float32Array.from([0.5, 2, 1, -1]);
+  const out = applyGuidance(cond, uncond, 3, new Float32Array(4));
+  assert.deepEqual([...out], [0.5 + 3 * 0.5, 2, 1 + 3 * -4, -1 + 3 * 1.5]);
+  assert.deepEqual([...applyGuidance(cond, uncond, 1, new Float32Array(4))], [...cond]);
+  assert.deepEqual([...applyGuidance(cond, uncond, 0, new Float32Array(4))], [...uncond]);
+  assert.throws(() => applyGuidance(cond, new Float32Array(3), 3, new Float32Array(4)), /differ in length/);
+});
+
+test('top-k keeps exactly the k largest logits and temperature scales them', () => {
+  const row = Float32Array.from([0.1, 5, -2, 3, 4, 0]);
+  new TopK(3).process(row);
+  assert.deepEqual([...row], [-Infinity, 5, -Infinity, 3, 4, -Infinity]);
+  const t = Float32Array.from([2, -4]);
+  new Temperature(0.5).process(t);
+  assert.deepEqual([...t], [4, -8]);
+  assert.throws(() => new TopK(0), /`topK` must be a positive integer, but is 0/);
+  assert.throws(() => new Temperature(-1), /`temperature` must be a positive number, but is -1/);
+});
+
+test('valid-range masks and top-k never let an invalid token out, whatever the logits', () => {
+  const ranges: [number, number][] = [[0, 64], [0, 48], [8, 64], [0, 32]];
+  const chain = new LogitsProcessorList([new ValidRangeMask(ranges), new Temperature(1.5), new TopK(5)]);
+  const random = new SeededRandom(7);
+  const sampler = new MultinomialSampler(random);
+  const row = new Float32Array(64);
+  for (let draw = 0; draw < 4000; draw++) {
+    const k = draw % 4;
+    // Adversarial logits: the largest values sit outside the valid range.
+    for (let i = 0; i < 64; i++) row[i] = random.next() * 4 + (i < ranges[k]![0] || i >= ranges[k]![1] ? 100 : 0);
+    const kept = [...row].map((v, i) => [v, i] as const);
+    chain.process(row, k);
+    const allowed = kept.filter(([, i]) => i >= ranges[k]![0] && i < ranges[k]![1]).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => i);
+    const token = sampler.sample(row);
+    assert.ok(allowed.includes(token), `codebook ${k} drew ${token}, allowed ${allowed}`);
+  }
+});
+
+test('seeded sampling: same seed same draws, another seed other draws; greedy takes the argmax', () => {
+  const row = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i));
+  const draw = (seed: number) => {
+    const s = new MultinomialSampler(new SeededRandom(seed));
+    return Array.from({ length: 50 }, () => s.sample(row));
+  };
+  assert.deepEqual(draw(42), draw(42));
+  assert.notDeepEqual(draw(42), draw(43));
+  assert.equal(new GreedySampler().sample(row), 14); // sin(14) = 0.9906 is the largest of sin(0..31)
+  assert.throws(() => new MultinomialSampler(new SeededRandom(1)).sample(new Float32Array(4).fill(-Infinity)), /every token is masked/);
+});

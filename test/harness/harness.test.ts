@@ -1,0 +1,72 @@
+/**
+ * The harness against a real in-process server: a smoke run, and its measurements checked
+ * against a server whose delay is known (a larger lead must show up as that much more latency).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { htmlReport, terminalReport } from '../../harness/report.js';
+import { failures, RUN_DEFAULTS, runFixed, type FixedReport, type RunOptions } from '../../harness/runner.js';
+import { startTestServer } from '../server/testServer.js';
+
+type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+function options(url: string, overrides: Partial<RunOptions> = {}): RunOptions {
+  return { ...RUN_DEFAULTS, url, sessions: 2, seconds: 4, performers: ['nodding:120', 'dancing:100'], measure: { warmupMs: 1000, beatFromMs: 1500 }, ...overrides };
+}
+
+let server: TestServer;
+let smoke: FixedReport;
+before(async () => {
+  server = await startTestServer({ workers: 2 });
+  smoke = await runFixed(options(server.url));
+});
+after(() => server.close());
+
+test('smoke: two sessions measured end to end with no errors', () => {
+  assert.equal(smoke.sessions.length, 2);
+  for (const s of smoke.sessions) {
+    assert.deepEqual(s.errors, []);
+    assert.equal(s.discontinuities, 0);
+    assert.ok(s.latencyMs && s.latencyMs.count > 50, `${s.name}: ${s.latencyMs?.count} latency samples`);
+    assert.ok(s.latencyMs.p50 > 0 && s.latencyMs.p50 < 1000);
+    assert.ok(s.latencyMs.p50 <= s.latencyMs.p95 && s.latencyMs.p95 <= s.latencyMs.p99 && s.latencyMs.p99 <= s.latencyMs.max);
+    assert.ok(s.rtf.p50 > 0 && s.rtf.p50 < 1);
+    assert.ok(s.timeToFirstAudioMs !== null && s.timeToFirstAudioMs > 0);
+    assert.ok(s.beat && s.beat.beats >= 4, 'periodic performers get a beat alignment figure');
+  }
+  assert.ok(smoke.server && smoke.server.cpuPercent > 0 && smoke.server.rssMB > 10, 'server figures read from /metrics');
+  assert.equal(smoke.overall.histogram.counts.reduce((a, b) => a + b, 0), smoke.overall.latencyMs!.count);
+});
+
+test('reports: terminal table, JSON and an HTML page with plots', () => {
+  const text = terminalReport(smoke);
+  assert.match(text, /nodding 120 BPM/);
+  assert.match(text, /latency p50 [\d.]+ \/ p95/);
+  const html = htmlReport(smoke, { test: true }, 150);
+  assert.match(html, /<svg[^>]*>.*<circle/s);
+  assert.equal((html.match(/<tr>/g) ?? []).length, 3, 'a header row and one row per session');
+  assert.doesNotThrow(() => JSON.parse(JSON.stringify(smoke)));
+});
+
+test('thresholds: a missed limit is reported, a met one is not', () => {
+  const p95 = smoke.overall.latencyMs!.p95;
+  assert.deepEqual(failures(smoke, { maxP95Ms: p95 + 1 }), []);
+  assert.match(failures(smoke, { maxP95Ms: p95 - 1 })[0]!, /p95 latency/);
+});
+
+test('a known extra lead on the server shows up as that much more measured latency', async () => {
+  const extra = 80;
+  const base = await startTestServer({ workers: 2, leadMs: 30 });
+  const slow = await startTestServer({ workers: 2, leadMs: 30 + extra });
+  try {
+    const one = { sessions: 1, seconds: 4, performers: ['dancing:100'] };
+    const a = await runFixed(options(base.url, one));
+    const b = await runFixed(options(slow.url, one));
+    const delta = b.overall.latencyMs!.p50 - a.overall.latencyMs!.p50;
+    // Underruns would make the server add lead of its own and blur the comparison.
+    const underruns = a.overall.underruns + b.overall.underruns;
+    assert.ok(Math.abs(delta - extra) < 20, `p50 moved by ${delta.toFixed(1)} ms for ${extra} ms of extra lead (${underruns} underruns)`);
+  } finally {
+    await Promise.all([base.close(), slow.close()]);
+  }
+});

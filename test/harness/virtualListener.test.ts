@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AudioChunkHeader } from '../../protocol/audioChunk.js';
+import type { PlaybackMessage } from '../../protocol/messages.js';
+import { VirtualListener } from '../../harness/virtualListener.js';
+
+const header = (startSample: number, frames = 960): AudioChunkHeader => ({
+  startSample, frames, sampleRate: 48000, channels: 2, format: 'f32', controlSeq: 1, genStartMs: 0, genEndMs: 1,
+});
+
+test('chunks play back to back on a cursor, heard one output latency after their start', () => {
+  const l = new VirtualListener({ jitterBufferMs: 40, marginMs: 10, outputLatencyMs: 15 });
+  const a = l.receive(header(0), 1000);
+  const b = l.receive(header(960), 1005); // early: queued behind a
+  assert.equal(a.heardMs, 1000 + 40 + 15);
+  assert.equal(b.heardMs, a.heardMs + 20); // 960 frames at 48 kHz = 20 ms
+  assert.equal(l.underruns, 0);
+  assert.equal(l.bufferedMs(1005), 1040 + 40 - 1005);
+  const r = l.report(1010);
+  assert.equal(r.sample, 960);
+  assert.equal(r.clientTimeMs, b.heardMs);
+});
+
+test('a late chunk is an underrun: playback restarts a margin after it arrives, and the gap is counted', () => {
+  const l = new VirtualListener({ jitterBufferMs: 40, marginMs: 10, outputLatencyMs: 0 });
+  l.receive(header(0), 1000); // plays 1040..1060
+  const reports: PlaybackMessage[] = [];
+  const late = l.receive(header(960), 1100, (r) => reports.push(r)); // cursor 1060 < 1100 + 10
+  assert.equal(late.underrun, true);
+  assert.equal(late.heardMs, 1110);
+  assert.equal(l.underruns, 1);
+  assert.equal(l.underrunMs, 1110 - 1060);
+  // The mapping before the shift was reported first, so the server never applies the new one to old samples.
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]!.sample, 0);
+  assert.equal(reports[0]!.clientTimeMs, 1040);
+});
+
+test('gaps and overlaps in the sample timeline are counted', () => {
+  const l = new VirtualListener();
+  l.receive(header(0), 0);
+  l.receive(header(960), 10);
+  l.receive(header(2000), 20);
+  assert.equal(l.discontinuities, 1);
+});
