@@ -86,9 +86,9 @@ export interface ControlTrackerOptions {
   visibilityThreshold: number;
   /** Weight of blendshape expression against geometry when blendshapes are present (0 = geometry only). */
   blendshapeWeight: number;
-  /** One Euro on face landmarks (image-height units). */
+  /** One Euro on face landmarks; beta per (inter-ocular distance / s). */
   faceFilter: OneEuroOptions;
-  /** One Euro on pose nose, shoulders and hips (image-height units). */
+  /** One Euro on pose nose, shoulders and hips; beta per (shoulder width / s), as for elbows and wrists. */
   torsoFilter: OneEuroOptions;
   /** One Euro on pose elbows. */
   elbowFilter: OneEuroOptions;
@@ -188,11 +188,11 @@ const ENERGY_WEIGHTS: readonly number[] = POSE_POINTS.map((i) =>
 );
 
 const WRISTS: readonly number[] = [POSE.leftWrist, POSE.rightWrist];
+const K_RIGHT_EYE_OUTER = FACE_USED_INDICES.indexOf(FACE.rightEyeOuter);
+const K_LEFT_EYE_OUTER = FACE_USED_INDICES.indexOf(FACE.leftEyeOuter);
 
 /** Output substep while no frame comes (glides are followed at this resolution). */
 const SUBSTEP_MS = 50;
-/** After the glide-out, this long is enough for every rate-limited control to reach NEUTRAL. */
-const SETTLE_MS = 2000;
 const FALLBACK_OFFSET_WINDOW = 64;
 const RECENT_SEQS = 64;
 const FACE_VALUES = FACE_LANDMARK_COUNT * 3;
@@ -235,6 +235,11 @@ class PipelineState {
   energyLevel = 0;
   energyMs = NaN;
   torsoRatio = BODY_GEOMETRY.torsoRatioDefault;
+  /** Filtered face size and shoulder width of the last frames that had them (speed units of the filters). */
+  faceUnit = NaN;
+  faceUnitMs = NaN;
+  bodyUnit = NaN;
+  bodyUnitMs = NaN;
   histHead = 0;
   histSize = 0;
 
@@ -273,6 +278,10 @@ class PipelineState {
     this.energyLevel = 0;
     this.energyMs = NaN;
     this.torsoRatio = BODY_GEOMETRY.torsoRatioDefault;
+    this.faceUnit = NaN;
+    this.faceUnitMs = NaN;
+    this.bodyUnit = NaN;
+    this.bodyUnitMs = NaN;
     this.histHead = 0;
     this.histSize = 0;
   }
@@ -302,6 +311,10 @@ class PipelineState {
     this.energyLevel = o.energyLevel;
     this.energyMs = o.energyMs;
     this.torsoRatio = o.torsoRatio;
+    this.faceUnit = o.faceUnit;
+    this.faceUnitMs = o.faceUnitMs;
+    this.bodyUnit = o.bodyUnit;
+    this.bodyUnitMs = o.bodyUnitMs;
     this.histHead = o.histHead;
     this.histSize = o.histSize;
   }
@@ -337,10 +350,10 @@ export class ControlTracker {
       aspectRatio: 4 / 3,
       visibilityThreshold: 0.5,
       blendshapeWeight: 0.5,
-      faceFilter: { minCutoff: 0.8, beta: 4, dCutoff: 1.0, maxGapMs: 300 },
-      torsoFilter: { minCutoff: 0.8, beta: 3, dCutoff: 1.0, maxGapMs: 300 },
-      elbowFilter: { minCutoff: 0.8, beta: 6, dCutoff: 1.0, maxGapMs: 300 },
-      wristFilter: { minCutoff: 1.0, beta: 10, dCutoff: 1.0, maxGapMs: 300 },
+      faceFilter: { minCutoff: 0.8, beta: 0.25, dCutoff: 1.0, maxGapMs: 300 },
+      torsoFilter: { minCutoff: 0.8, beta: 0.75, dCutoff: 1.0, maxGapMs: 300 },
+      elbowFilter: { minCutoff: 0.8, beta: 1.5, dCutoff: 1.0, maxGapMs: 300 },
+      wristFilter: { minCutoff: 1.0, beta: 2.5, dCutoff: 1.0, maxGapMs: 300 },
       featureFilter: { minCutoff: 1.5, beta: 1, dCutoff: 1.0, maxGapMs: 300 },
       staleAfterMs: 300,
       glideOutMs: 1500,
@@ -372,6 +385,8 @@ export class ControlTracker {
   private readonly s: PipelineState;
   private readonly history: ControlHistory;
   private readonly rates: Float64Array;
+  /** After the glide-out, every rate-limited control is at NEUTRAL this much later (max range / rate). */
+  private readonly settleMs: Milliseconds;
   private readonly neutral: Float64Array;
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
@@ -446,6 +461,8 @@ export class ControlTracker {
     // 30 fps frames plus substeps while absent, with margin
     this.history = new ControlHistory(Math.ceil((o.historyMs / 1000) * 120) + 64, CONTROL_SIZE);
     this.rates = Float64Array.from(CONTROL_NAMES, (n) => o.maxRatePerSecond[n] / 1000);
+    this.settleMs =
+      Math.max(...CONTROL_RANGES.map((r, i) => (i === C.beatPhase ? 0 : (r[1] - r[0]) / this.rates[i]))) + SUBSTEP_MS;
     this.neutral = Float64Array.from(CONTROL_NAMES, (n) => NEUTRAL[n]);
     this.lo = Float64Array.from(CONTROL_RANGES, (r) => r[0]);
     this.hi = Float64Array.from(CONTROL_RANGES, (r) => r[1]);
@@ -601,12 +618,16 @@ export class ControlTracker {
     const o = this.options;
     if (Number.isNaN(s.tLast)) {
       s.yTime = t;
-    } else {
-      if (t - s.tLast > o.staleAfterMs) s.groups.markAllAbsent(s.tLast + o.staleAfterMs);
-      // follow the glide through a gap, with the values held
-      const settleAt = s.tLast + o.staleAfterMs + o.glideOutMs + SETTLE_MS;
+    } else if (t - s.tLast > o.staleAfterMs) {
+      // No frame for a while: the output was held until staleFrom, then every group glided out.
+      // Follow that glide through the gap (values held) exactly as current() showed it.
+      const staleFrom = s.tLast + o.staleAfterMs;
+      s.groups.markAllAbsent(staleFrom);
+      s.yTime = staleFrom;
+      const settleAt = staleFrom + o.glideOutMs + this.settleMs;
       while (t - s.yTime > 2 * SUBSTEP_MS) {
         if (s.yTime >= settleAt) {
+          s.y.set(this.neutral); // settled: the same shortcut as evaluate()
           s.yTime = t - SUBSTEP_MS;
           break;
         }
@@ -663,7 +684,14 @@ export class ControlTracker {
       raw[3 * k + 1] = y;
       raw[3 * k + 2] = z;
     }
-    s.faceFilter.filter(t, raw, this.faceFilt);
+    // speeds in face sizes: the last filtered size, or this frame's raw one after a gap
+    let unit = s.faceUnit;
+    if (!(t - s.faceUnitMs <= o.faceFilter.maxGapMs)) {
+      const a = 3 * K_RIGHT_EYE_OUTER;
+      const b = 3 * K_LEFT_EYE_OUTER;
+      unit = Math.hypot(raw[a] - raw[b], raw[a + 1] - raw[b + 1], raw[a + 2] - raw[b + 2]);
+    }
+    s.faceFilter.filter(t, raw, this.faceFilt, unit);
     const view = this.faceView;
     for (let k = 0; k < FACE_USED_INDICES.length; k++) {
       const i = FACE_USED_INDICES[k];
@@ -673,6 +701,8 @@ export class ControlTracker {
     }
     const ff = faceFeatures(view, aspect, this.ff);
     if (!ff.valid) return false;
+    s.faceUnit = ff.scale;
+    s.faceUnitMs = t;
     blendExpression(ff, blendshapeFeatures(blendshapes, this.bf), o.blendshapeWeight);
     const fin = this.featIn;
     fin[0] = ff.valence;
@@ -711,6 +741,13 @@ export class ControlTracker {
     view.set(pose);
     const nTorso = POSE_HEAD_TORSO_INDICES.length;
     const nElbow = POSE_ELBOW_INDICES.length;
+    // speeds in shoulder widths: the last filtered width, or this frame's raw one after a gap
+    let unit = s.bodyUnit;
+    if (!(t - s.bodyUnitMs <= o.torsoFilter.maxGapMs)) {
+      const l = 4 * POSE.leftShoulder;
+      const r = 4 * POSE.rightShoulder;
+      unit = Math.hypot((pose[l] - pose[r]) * aspect, pose[l + 1] - pose[r + 1]);
+    }
     for (let k = 0; k < POSE_POINTS.length; k++) {
       const i = POSE_POINTS[k];
       const x = pose[4 * i] * aspect;
@@ -732,7 +769,7 @@ export class ControlTracker {
       }
       input[2 * local] = x;
       input[2 * local + 1] = y;
-      filter.filterRange(t, input, output, 2 * local, 2);
+      filter.filterRange(t, input, output, 2 * local, 2, unit);
       const fx = output[2 * local];
       const fy = output[2 * local + 1];
       this.poseFiltered[2 * k] = fx;
@@ -746,6 +783,8 @@ export class ControlTracker {
       s.prevWristMs.fill(NaN);
       return false;
     }
+    s.bodyUnit = pf.shoulderWidth;
+    s.bodyUnitMs = t;
     if (pf.hipsValid) s.torsoRatio += 0.05 * (pf.measuredTorsoRatio - s.torsoRatio);
     const fin = this.featIn;
     fin[FACE_FEATURES] = pf.handHeight;
@@ -890,15 +929,26 @@ export class ControlTracker {
     return serverMs - this.clockOffsetMs;
   }
 
-  /** Output at client time tau >= yTime (pure): held live values, glides, stale rule. */
+  /**
+   * Output at client time tau >= yTime (pure). Between frames the output holds (it moves only
+   * when a frame comes, so every change is bounded by rate x frame interval); once no frame has
+   * come for staleAfterMs, it follows the glide to NEUTRAL in SUBSTEP_MS steps, as process()
+   * will when the next frame arrives.
+   */
   private evaluate(tau: Milliseconds, y: Float64Array): void {
     const s = this.s;
     const o = this.options;
     y.set(s.y);
     if (Number.isNaN(s.tLast)) return;
     const staleFrom = s.tLast + o.staleAfterMs;
-    const settleAt = staleFrom + o.glideOutMs + SETTLE_MS;
-    let tt = s.yTime;
+    if (!(tau > staleFrom)) return;
+    const settleAt = staleFrom + o.glideOutMs + this.settleMs;
+    if (tau >= settleAt) {
+      // every group has glided out and every control has reached NEUTRAL
+      y.set(this.neutral);
+      return;
+    }
+    let tt = staleFrom;
     while (tau - tt > SUBSTEP_MS && tt < settleAt) {
       this.step(y, SUBSTEP_MS, tt + SUBSTEP_MS, staleFrom);
       tt += SUBSTEP_MS;

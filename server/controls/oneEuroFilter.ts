@@ -11,6 +11,11 @@
  *   dx  = (x - xHat_prev) / dt;          dxHat = dxHat_prev + alpha(dCutoff) * (dx - dxHat_prev)
  *   fc  = minCutoff + beta * |dxHat|;    xHat  = xHat_prev  + alpha(fc)      * (x  - xHat_prev)
  *
+ * Scale. `unit` (per call, default 1) is the size that speeds are measured in: with
+ * cutoff = minCutoff + beta * |dxHat| / unit, a caller that passes the current face size or
+ * shoulder width gets the same filtering whatever the distance to the camera (beta is then
+ * per face size or shoulder width per second).
+ *
  * Variable frame intervals are handled by computing alpha from each element's own dt. Every
  * element keeps its own timestamp, so a caller may update only some elements (a landmark that
  * is not visible this frame keeps its state) and an element whose gap exceeds `maxGapMs`
@@ -23,7 +28,7 @@ import type { Hz, Milliseconds } from '../../protocol/units.js';
 export interface OneEuroOptions {
   /** Cutoff (Hz) of a still signal: lower = smoother and laggier at rest. */
   minCutoff: Hz;
-  /** Cutoff increase per unit of speed (1/(input unit)): higher = less lag on fast motion. */
+  /** Cutoff increase (Hz) per unit of speed, speed in `unit`s per second: higher = less lag on fast motion. */
   beta: number;
   /** Cutoff (Hz) of the low-pass on the speed estimate. */
   dCutoff: Hz;
@@ -70,14 +75,14 @@ export class OneEuroFilter {
   }
 
   /** Filters every element: `output[i]` (may be `input`) receives the filtered value. */
-  filter(timeMs: Milliseconds, input: ArrayLike<number>, output: { [i: number]: number }): void {
-    this.filterRange(timeMs, input, output, 0, this.size);
+  filter(timeMs: Milliseconds, input: ArrayLike<number>, output: { [i: number]: number }, unit = 1): void {
+    this.filterRange(timeMs, input, output, 0, this.size, unit);
   }
 
   /**
    * Filters elements [start, start + count). `input` and `output` are indexed like the filter
    * (element i at index i). A sample not newer than the element's last one leaves the state
-   * unchanged and outputs the current value.
+   * unchanged and outputs the current value. Speeds are measured in `unit`s (see above).
    */
   filterRange(
     timeMs: Milliseconds,
@@ -85,8 +90,10 @@ export class OneEuroFilter {
     output: { [i: number]: number },
     start: number,
     count: number,
+    unit = 1,
   ): void {
-    const { minCutoff, beta, dCutoff, maxGapMs } = this.options;
+    const { minCutoff, dCutoff, maxGapMs } = this.options;
+    const beta = this.options.beta / (unit > 0 ? unit : 1);
     const end = start + count;
     for (let i = start; i < end; i++) {
       const x = input[i];

@@ -70,7 +70,7 @@ export function std(values: number[]): number {
 export function worstRateUse(rows: { t: number; v: Float32Array }[], rates: Readonly<Record<ControlName, number>>): { name: ControlName; use: number } {
   let worst: { name: ControlName; use: number } = { name: 'valence', use: 0 };
   for (let k = 1; k < rows.length; k++) {
-    const dt = (rows[k].t - rows[k - 1].t) / 1000;
+    const dt = Math.abs(rows[k].t - rows[k - 1].t) / 1000;
     for (let i = 0; i < CONTROL_NAMES.length; i++) {
       const name = CONTROL_NAMES[i];
       if (name === 'beatPhase') continue;
