@@ -4,7 +4,7 @@
  * first audio, and beat alignment of the heard audio with the performer's motion beats.
  */
 import type { Milliseconds } from '../protocol/units.js';
-import { detectOnsets } from './analysis/onsets.js';
+import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
 import type { SessionResult } from './sessionClient.js';
 
@@ -19,7 +19,7 @@ export interface Percentiles {
 export interface BeatAlignment {
   /** Performer beats in the measured window. */
   beats: number;
-  /** Share of beats with a low-band onset within a quarter period. */
+  /** Share of beats with a strong low-band onset within a quarter period. */
   hitRate: number;
   /** |onset - beat| over the beats that had one (ms). */
   meanAbsOffsetMs: number;
@@ -79,7 +79,7 @@ function std(values: readonly number[]): number {
 }
 
 /** Onsets in the heard audio (client clock), low band only: kicks and bass carry the beat. */
-function heardLowOnsets(result: SessionResult): Milliseconds[] {
+function heardLowOnsets(result: SessionResult): Onset[] {
   const chunks = result.chunks.filter((c) => c.pcm !== null);
   if (chunks.length === 0) return [];
   const { sampleRate, channels } = chunks[0]!.header;
@@ -95,17 +95,24 @@ function heardLowOnsets(result: SessionResult): Milliseconds[] {
   const onsets = detectOnsets(pcm, sampleRate, channels, { lowpassHz: 150 });
   // Map each onset (ms into the concatenated audio) to its chunk's heard time.
   let k = 0;
-  return onsets.map((ms) => {
+  return onsets.map(({ ms, strength }) => {
     const frame = (ms / 1000) * sampleRate;
     while (k + 1 < chunks.length && starts[k + 1]! <= frame) k++;
-    return chunks[k]!.heardMs + ((frame - starts[k]!) / sampleRate) * 1000;
+    return { ms: chunks[k]!.heardMs + ((frame - starts[k]!) / sampleRate) * 1000, strength };
   });
 }
+
+/** An onset is strong when it rises at least this share of the session's 95th-percentile onset. */
+const STRONG_ONSET_SHARE = 0.5;
 
 export function beatAlignment(result: SessionResult, feed: FrameFeed, options: MeasureOptions): BeatAlignment | null {
   if (!feed.beatAt || result.firstAudioHeardMs === null) return null;
   const lastHeard = result.chunks.at(-1)!.heardMs;
-  const onsets = heardLowOnsets(result);
+  // Only strong low-band attacks mark beats (kicks); softer ones (bass notes between beats) would
+  // otherwise be picked as "the onset nearest the beat" and blur the figure.
+  const all = heardLowOnsets(result);
+  const strongest = percentiles(all.map((o) => o.strength))?.p95 ?? 0;
+  const onsets = all.filter((o) => o.strength >= STRONG_ONSET_SHARE * strongest);
   const offsets: number[] = [];
   let beats = 0;
   let bpm: number | null = null;
@@ -125,7 +132,7 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
     if (beatClientMs < result.firstAudioHeardMs || beatClientMs > lastHeard) continue;
     beats++;
     let best = Infinity;
-    for (const onset of onsets) if (Math.abs(onset - beatClientMs) < Math.abs(best)) best = onset - beatClientMs;
+    for (const onset of onsets) if (Math.abs(onset.ms - beatClientMs) < Math.abs(best)) best = onset.ms - beatClientMs;
     if (Math.abs(best) <= beat.periodMs / 4) offsets.push(best);
   }
   if (beats === 0) return null;

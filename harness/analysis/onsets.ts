@@ -20,8 +20,15 @@ export interface OnsetOptions {
 
 export const ONSET_DEFAULTS: OnsetOptions = { hopMs: 5, meanWindowMs: 150, delta: 0.6, minIntervalMs: 60, lowpassHz: 0 };
 
-/** Onset times (ms from the first sample) of interleaved PCM. */
-export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}): Milliseconds[] {
+export interface Onset {
+  /** Time from the first sample (ms). */
+  ms: Milliseconds;
+  /** Rise in log energy: how strong the attack is. */
+  strength: number;
+}
+
+/** Onsets of interleaved PCM. */
+export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}): Onset[] {
   const o = { ...ONSET_DEFAULTS, ...options };
   const hop = Math.max(1, Math.round((o.hopMs / 1000) * sampleRate));
   const frames = Math.floor(pcm.length / channels / hop);
@@ -41,7 +48,7 @@ export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number
   const flux = new Float64Array(frames);
   for (let f = 2; f < frames; f++) flux[f] = Math.max(0, energy[f]! - Math.min(energy[f - 1]!, energy[f - 2]!));
   const half = Math.max(1, Math.round(o.meanWindowMs / o.hopMs / 2));
-  const onsets: Milliseconds[] = [];
+  const onsets: Onset[] = [];
   let lastMs = -Infinity;
   for (let f = 1; f < frames - 1; f++) {
     const v = flux[f]!;
@@ -52,7 +59,7 @@ export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number
     if (v < mean / n + o.delta) continue;
     const ms = ((f * hop) / sampleRate) * 1000;
     if (ms - lastMs < o.minIntervalMs) continue;
-    onsets.push(ms);
+    onsets.push({ ms, strength: v });
     lastMs = ms;
   }
   return onsets;

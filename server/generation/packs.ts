@@ -1,8 +1,18 @@
 /**
  * The pack catalogue: which generators exist and how to build one. Engines are created inside
  * worker threads (generationWorker.ts); the main thread only needs the descriptions.
+ *
+ * Built in: `teacher` (the procedural composer, the default). Installed: every folder
+ * models/<name>/ whose manifest.json has format "expotion-pack" (MusicGen-contract packs,
+ * server/generation/musicgen/),
+ * read once; a folder whose manifest is invalid is left out and its error kept in packProblems().
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODELS_DIR } from '../paths.js';
 import type { Engine, PackInfo } from './engine.js';
+import { declaresPack, loadManifest, MANIFEST_FILE } from './musicgen/manifest.js';
+import { createMusicgenEngine, packInfo } from './musicgen/musicgenEngine.js';
 import { createTeacherEngine } from './symbolic/teacherEngine.js';
 
 interface PackEntry {
@@ -18,11 +28,40 @@ function entry(create: () => Engine): PackEntry {
 }
 
 let catalogue: Map<string, PackEntry> | null = null;
+const problems: string[] = [];
+
+/** Packs installed under `dir` (models/ by default): name -> entry; invalid ones go to `problems`. */
+function installedPacks(dir: string): PackEntry[] {
+  if (!existsSync(dir)) return [];
+  const found: PackEntry[] = [];
+  for (const name of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name).sort()) {
+    const packDir = join(dir, name);
+    if (!declaresPack(packDir)) continue; // not a model pack (e.g. MediaPipe bundles)
+    try {
+      const { manifest } = loadManifest(packDir);
+      if (manifest.name !== name) throw new Error(`${join(packDir, MANIFEST_FILE)}: name: expected the folder's name "${name}", got "${manifest.name}"`);
+      found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return found;
+}
 
 function packs(): Map<string, PackEntry> {
-  catalogue ??= new Map([entry(createTeacherEngine)].map((e) => [e.info.name, e]));
+  if (!catalogue) {
+    const entries = [entry(createTeacherEngine), ...installedPacks(MODELS_DIR)];
+    catalogue = new Map();
+    for (const e of entries) {
+      if (catalogue.has(e.info.name)) problems.push(`pack "${e.info.name}" is defined twice; the first one is kept`);
+      else catalogue.set(e.info.name, e);
+    }
+  }
   return catalogue;
 }
+
+/** The default pack, first in listPacks(). */
+export const DEFAULT_PACK = 'teacher';
 
 export function listPacks(): PackInfo[] {
   return [...packs().values()].map((e) => e.info);
@@ -30,6 +69,12 @@ export function listPacks(): PackInfo[] {
 
 export function findPack(name: string): PackInfo | undefined {
   return packs().get(name)?.info;
+}
+
+/** Why installed packs were left out (invalid manifests, duplicates), for logs. */
+export function packProblems(): readonly string[] {
+  packs();
+  return problems;
 }
 
 export function createEngine(name: string): Engine {

@@ -78,6 +78,6 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array, from = 0, to = Math
 /** Largest sample-to-sample step in [from, to). */
 export function maxJump(x: Float32Array, from = 1, to = x.length): number {
   let m = 0;
-  for (let i = Math.max(1, from); i < to; i++) m = Math.max(m, Math.abs(x[i]! - x[i - 1]!));
+  for (let i = Math.max(1, from); i < Math.min(to, x.length); i++) m = Math.max(m, Math.abs(x[i]! - x[i - 1]!));
   return m;
 }

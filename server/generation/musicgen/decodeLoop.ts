@@ -1,0 +1,224 @@
+/**
+ * The decode loop of ../shared/design/MUSICGEN-ONNX.md. It only composes: prepare the input
+ * positions (delay pattern), run the decoder (cached, or a full re-prime), guidance, the logits
+ * processors, the sampler, and hand completed frames on. All per-session state lives in one
+ * explicit `GeneratorState` object; the loop itself holds only the pack and settings.
+ *
+ * Positions are absolute (0 = the start column); the KV cache holds a window that starts at
+ * `windowStart`. Past `maxPositions` the window slides: the newest `keep` positions are re-primed
+ * in one full pass (window column 0 = start tokens, delayed codebooks padded as at a real start),
+ * and decoding goes on. The audio is not touched by a slide, so there is no seam.
+ */
+import type { EncodedPrompt } from './textConditioner.js';
+import type { KvCache } from './decoderRunner.js';
+import type { DelayPattern, FrameCodes } from './delayPattern.js';
+import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
+import type { MusicgenPack } from './musicgenPack.js';
+import { GreedySampler, MultinomialSampler, SeededRandom, type Sampler } from './sampler.js';
+import { TokenHistory } from './tokenHistory.js';
+
+export interface GenerationSettings {
+  /** Classifier-free guidance scale; 1 disables guidance (no null row). */
+  guidanceScale: number;
+  /** 0 = greedy. */
+  temperature: number;
+  topK: number;
+  /** Context limit in positions (at most the pack's decoder.maxPositions). */
+  maxPositions: number;
+  /** Fraction of maxPositions kept when the window slides, in (0, 1). */
+  keepFraction: number;
+}
+
+export function resolveSettings(pack: MusicgenPack, overrides: Partial<GenerationSettings> = {}): GenerationSettings {
+  const m = pack.manifest;
+  const s: GenerationSettings = { ...m.sampling, maxPositions: m.decoder.maxPositions, keepFraction: 0.75, ...overrides };
+  const minPositions = 2 * (pack.pattern.maxDelay + 2);
+  if (!(s.guidanceScale >= 0 && Number.isFinite(s.guidanceScale))) throw new RangeError(`\`guidanceScale\` must be a finite number >= 0, but is ${s.guidanceScale}`);
+  if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new RangeError(`\`temperature\` must be a finite number >= 0, but is ${s.temperature}`);
+  if (!Number.isInteger(s.topK) || s.topK < 1) throw new RangeError(`\`topK\` must be a positive integer, but is ${s.topK}`);
+  if (!Number.isInteger(s.maxPositions) || s.maxPositions < minPositions || s.maxPositions > m.decoder.maxPositions) {
+    throw new RangeError(`\`maxPositions\` must be an integer in [${minPositions}, ${m.decoder.maxPositions}], but is ${s.maxPositions}`);
+  }
+  if (!(s.keepFraction > 0 && s.keepFraction < 1)) throw new RangeError(`\`keepFraction\` must be in (0, 1), but is ${s.keepFraction}`);
+  return s;
+}
+
+/** Everything one session's token generation owns. Created by `DecodeLoop.createState`. */
+export interface GeneratorState {
+  prompt: EncodedPrompt;
+  cache: KvCache | null;
+  /** The next step runs a full pass over the window (start, prompt change). */
+  reprime: boolean;
+  windowStart: number;
+  history: TokenHistory;
+  /** Frames already handed out by takeFrames. */
+  framesTaken: number;
+  random: SeededRandom;
+  sampler: Sampler;
+  /** Full passes run (start, slides, prompt changes), for logs and tests. */
+  primes: number;
+}
+
+export interface StepResult {
+  /** Absolute position of the column sampled by this step. */
+  position: number;
+  column: Int32Array;
+  /** The processed logits each codebook was sampled from ([K x V]), after guidance, masks, temperature, top-k. */
+  processed: Float32Array;
+  /** Raw last-position logits [T*K x V] as the decoder returned them. */
+  raw: Float32Array;
+}
+
+/** Controls for the input position `position`, or null when the pack has none. */
+export type ControlSource = (position: number) => Float32Array | null;
+
+export class DecodeLoop {
+  readonly pack: MusicgenPack;
+  readonly settings: GenerationSettings;
+  private readonly pattern: DelayPattern;
+  private readonly processors: LogitsProcessor;
+  private readonly keep: number;
+
+  constructor(pack: MusicgenPack, settings: GenerationSettings) {
+    this.pack = pack;
+    this.settings = settings;
+    this.pattern = pack.pattern;
+    const list: LogitsProcessor[] = [new ValidRangeMask(pack.manifest.tokens.validRanges)];
+    if (settings.temperature > 0) list.push(new Temperature(settings.temperature));
+    list.push(new TopK(settings.topK));
+    this.processors = new LogitsProcessorList(list);
+    this.keep = Math.max(this.pattern.maxDelay + 2, Math.floor(settings.maxPositions * settings.keepFraction));
+  }
+
+  get guidance(): boolean {
+    return this.settings.guidanceScale !== 1;
+  }
+
+  async encodePrompt(prompt: string): Promise<EncodedPrompt> {
+    return this.pack.text.encode(prompt, this.guidance);
+  }
+
+  async createState(prompt: string, seed: number): Promise<GeneratorState> {
+    const K = this.pattern.codebooks;
+    const history = new TokenHistory(K, this.settings.maxPositions + this.pattern.maxDelay + 8);
+    history.push(new Int32Array(K).fill(this.pack.manifest.tokens.bosTokenId));
+    const random = new SeededRandom(seed);
+    return {
+      prompt: await this.encodePrompt(prompt),
+      cache: null,
+      reprime: true,
+      windowStart: 0,
+      history,
+      framesTaken: 0,
+      random,
+      sampler: this.settings.temperature > 0 ? new MultinomialSampler(random) : new GreedySampler(),
+      primes: 0,
+    };
+  }
+
+  /** Re-encodes the prompt; the next step re-primes the window with it (no seam in the audio). */
+  async changePrompt(state: GeneratorState, prompt: string): Promise<void> {
+    state.prompt = await this.encodePrompt(prompt);
+    state.reprime = true;
+  }
+
+  /** The window's input ids [T*K, s] for positions from..to (inclusive), window column 0 = `from`. */
+  windowIds(state: GeneratorState, from: number, to: number): BigInt64Array {
+    const K = this.pattern.codebooks;
+    const T = state.prompt.rows;
+    const s = to - from + 1;
+    const bos = this.pack.manifest.tokens.bosTokenId;
+    const ids = new BigInt64Array(T * K * s);
+    for (let q = 0; q < s; q++) {
+      const col = state.history.column(from + q);
+      for (let k = 0; k < K; k++) {
+        // Window column q holds frame (from + q) - 1 - delay[k] shifted to q - 1 - delay[k]: pad before the window's first frame.
+        const token = q === 0 ? bos : this.pattern.isValid(q, k) ? col[k]! : this.pattern.pad;
+        for (let t = 0; t < T; t++) ids[(t * K + k) * s + q] = BigInt(token);
+      }
+    }
+    return ids;
+  }
+
+  private windowControls(state: GeneratorState, from: number, to: number, source: ControlSource): Float32Array | undefined {
+    if (!this.pack.decoder.usesControls) return undefined;
+    const C = this.pack.manifest.controls!.size;
+    const out = new Float32Array((to - from + 1) * C);
+    for (let p = from; p <= to; p++) {
+      let c = state.history.controls(p);
+      if (!c) {
+        c = source(p);
+        if (!c || c.length !== C) throw new RangeError(`control vector for position ${p} must have ${C} entries, got ${c?.length ?? 0}`);
+        state.history.setControls(p, c);
+      }
+      out.set(c, (p - from) * C);
+    }
+    return out;
+  }
+
+  /** One decoder step: feeds the newest column (or re-primes the window) and samples the next column. */
+  async step(state: GeneratorState, controls: ControlSource): Promise<StepResult> {
+    const P = state.history.newest;
+    const decoder = this.pack.decoder;
+    let pass;
+    if (state.reprime || !state.cache || state.cache.length + 1 > this.settings.maxPositions) {
+      const from = state.reprime || !state.cache ? Math.max(state.windowStart, P - this.keep + 1, 0) : P - this.keep + 1;
+      const input = { ids: this.windowIds(state, from, P), positions: P - from + 1, controls: this.windowControls(state, from, P, controls) };
+      pass = await decoder.full(state.prompt, input);
+      state.windowStart = from;
+      state.reprime = false;
+      state.primes++;
+    } else {
+      const input = { ids: this.columnIds(state, P), positions: 1, controls: this.windowControls(state, P, P, controls) };
+      pass = await decoder.cached(state.prompt, state.cache, input);
+    }
+    state.cache = pass.cache;
+    return this.sample(state, pass.logits.data as Float32Array, pass.logits.dims[1]!, P + 1);
+  }
+
+  /** input_ids [T*K, 1] of one held position, fed on top of the cache. */
+  private columnIds(state: GeneratorState, position: number): BigInt64Array {
+    const K = this.pattern.codebooks;
+    const col = state.history.column(position);
+    const ids = new BigInt64Array(state.prompt.rows * K);
+    for (let t = 0; t < state.prompt.rows; t++) for (let k = 0; k < K; k++) ids[t * K + k] = BigInt(col[k]!);
+    return ids;
+  }
+
+  private sample(state: GeneratorState, logits: Float32Array, s: number, position: number): StepResult {
+    const K = this.pattern.codebooks;
+    const V = this.pack.manifest.tokens.vocabSize;
+    const T = state.prompt.rows;
+    const raw = new Float32Array(T * K * V);
+    for (let r = 0; r < T * K; r++) raw.set(logits.subarray((r * s + s - 1) * V, (r * s + s) * V), r * V);
+    const processed = new Float32Array(K * V);
+    const column = new Int32Array(K);
+    for (let k = 0; k < K; k++) {
+      const row = processed.subarray(k * V, (k + 1) * V);
+      const cond = raw.subarray(k * V, (k + 1) * V);
+      if (T === 2) applyGuidance(cond, raw.subarray((K + k) * V, (K + k + 1) * V), this.settings.guidanceScale, row);
+      else row.set(cond);
+      this.processors.process(row, k);
+      const token = state.sampler.sample(row);
+      // The delay pattern forces pad where this codebook has no frame yet; the draw is still made so
+      // that the random stream does not depend on the position.
+      column[k] = this.pattern.isValid(position, k) ? token : this.pattern.pad;
+    }
+    state.history.push(column);
+    return { position, column, processed, raw };
+  }
+
+  /** Frames completed since the last call, [F x K] frame-major (undoing the delay pattern). */
+  takeFrames(state: GeneratorState): FrameCodes {
+    const K = this.pattern.codebooks;
+    const complete = this.pattern.framesCompleteAt(state.history.newest);
+    const F = complete - state.framesTaken;
+    const frames = new Int32Array(Math.max(0, F) * K);
+    for (let i = 0; i < F; i++) {
+      const f = state.framesTaken + i;
+      for (let k = 0; k < K; k++) frames[i * K + k] = state.history.token(f + 1 + this.pattern.delays[k]!, k);
+    }
+    state.framesTaken = Math.max(state.framesTaken, complete);
+    return frames;
+  }
+}

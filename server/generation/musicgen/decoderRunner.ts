@@ -1,0 +1,173 @@
+/**
+ * The decoder LM behind one interface, whatever the layout: `full` runs positions with no past
+ * (the first step, and every re-prime after a slide or a prompt change); `cached` runs new
+ * positions on top of a KV cache. Merged layout: one graph with `use_cache_branch`. Split
+ * layout: decoder_model.onnx + decoder_with_past_model.onnx.
+ *
+ * The public export's cached branch returns empty placeholders as present.*.encoder.* (it does
+ * not recompute cross-attention K/V): the encoder K/V of the full pass are kept in the cache and
+ * fed on every cached step; the placeholders are dropped.
+ */
+import { Tensor } from 'onnxruntime-node';
+import type { PackManifest } from './manifest.js';
+import { PackError } from './manifest.js';
+import type { Feeds, Fetches, OnnxSession } from './onnxSession.js';
+import { CONTROL_INPUT, USE_CACHE_BRANCH, pastName, presentName } from './packSpec.js';
+import type { EncodedPrompt } from './textConditioner.js';
+
+/** Self-attention K/V of the cached positions plus the text's cross-attention K/V. */
+export interface KvCache {
+  /** Positions held. */
+  length: number;
+  /** present.{i}.decoder.{key,value} of the last pass: [T, H, length, Dh], layer i at 2i, 2i+1. */
+  decoder: Tensor[];
+  /** present.{i}.encoder.{key,value} of the last full pass: [T, H, S, Dh]. */
+  encoder: Tensor[];
+}
+
+export interface DecoderInput {
+  /** input_ids [T*K, s], row t*K + k = codebook k of batch row t. */
+  ids: BigInt64Array;
+  positions: number;
+  /** control_features for the s positions, [s, C] (copied to every batch row), when the pack has controls. */
+  controls?: Float32Array;
+}
+
+export interface DecoderPass {
+  /** logits [T*K, s, V]. */
+  logits: Tensor;
+  cache: KvCache;
+}
+
+export abstract class DecoderRunner {
+  protected readonly m: PackManifest;
+  /** Whether the decoder takes control_features. */
+  readonly usesControls: boolean;
+
+  protected constructor(m: PackManifest, sessions: readonly OnnxSession[]) {
+    this.m = m;
+    const has = sessions.map((s) => s.hasInput(CONTROL_INPUT));
+    sessions.forEach((s, i) => {
+      if (has[i] && !m.controls) throw new PackError(`${s.spec.file}: declares input "${CONTROL_INPUT}" but the manifest has no "controls" (version and size)`, 'PACK_ONNX_MISMATCH');
+      if (!has[i] && m.controls) throw new PackError(`${s.spec.file}: missing input "${CONTROL_INPUT}" that the manifest's "controls" promises (float32[T, s, ${m.controls.size}])`, 'PACK_ONNX_MISMATCH');
+    });
+    this.usesControls = m.controls !== undefined;
+  }
+
+  abstract full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass>;
+  abstract cached(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput): Promise<DecoderPass>;
+  abstract dispose(): Promise<void>;
+
+  protected baseFeeds(prompt: EncodedPrompt, input: DecoderInput, withHidden: boolean): Feeds {
+    const T = prompt.rows;
+    const K = this.m.tokens.codebooks;
+    if (input.ids.length !== T * K * input.positions) throw new RangeError(`input_ids has ${input.ids.length} values, expected ${T} x ${K} x ${input.positions}`);
+    const feeds: Feeds = {
+      input_ids: new Tensor('int64', input.ids, [T * K, input.positions]),
+      encoder_attention_mask: prompt.mask,
+    };
+    if (withHidden) feeds['encoder_hidden_states'] = prompt.hidden;
+    if (this.usesControls) {
+      const C = this.m.controls!.size;
+      const one = input.controls;
+      if (!one || one.length !== input.positions * C) throw new RangeError(`control_features needs ${input.positions} x ${C} values, got ${one?.length ?? 0}`);
+      const data = new Float32Array(T * one.length);
+      for (let t = 0; t < T; t++) data.set(one, t * one.length); // guidance rows get the same controls
+      feeds[CONTROL_INPUT] = new Tensor('float32', data, [T, input.positions, C]);
+    }
+    return feeds;
+  }
+
+  protected collect(out: Fetches, file: string, prompt: EncodedPrompt, keepEncoder: Tensor[] | null, pastLength: number, positions: number): DecoderPass {
+    const { layers, heads, headDim } = this.m.decoder;
+    const T = prompt.rows;
+    const S = prompt.mask.dims[1]!;
+    const decoder: Tensor[] = [];
+    const encoder: Tensor[] = keepEncoder ?? [];
+    for (let i = 0; i < layers; i++) {
+      for (const part of ['key', 'value'] as const) {
+        const d = out[presentName(i, 'decoder', part)]!;
+        const want = [T, heads, pastLength + positions, headDim];
+        if (d.dims.join() !== want.join()) throw new Error(`${file}: ${presentName(i, 'decoder', part)} is [${d.dims.join(', ')}], expected [${want.join(', ')}]`);
+        decoder.push(d);
+        if (!keepEncoder) {
+          const e = out[presentName(i, 'encoder', part)];
+          const wantE = [T, heads, S, headDim];
+          if (!e || e.dims.join() !== wantE.join()) {
+            throw new Error(`${file}: ${presentName(i, 'encoder', part)} on a pass without past is [${e?.dims.join(', ') ?? 'missing'}], expected [${wantE.join(', ')}]`);
+          }
+          encoder.push(e);
+        }
+      }
+    }
+    return { logits: out['logits']!, cache: { length: pastLength + positions, decoder, encoder } };
+  }
+
+  protected pastFeeds(feeds: Feeds, cache: KvCache): void {
+    for (let i = 0; i < this.m.decoder.layers; i++) {
+      feeds[pastName(i, 'decoder', 'key')] = cache.decoder[2 * i]!;
+      feeds[pastName(i, 'decoder', 'value')] = cache.decoder[2 * i + 1]!;
+      feeds[pastName(i, 'encoder', 'key')] = cache.encoder[2 * i]!;
+      feeds[pastName(i, 'encoder', 'value')] = cache.encoder[2 * i + 1]!;
+    }
+  }
+}
+
+export class MergedDecoderRunner extends DecoderRunner {
+  private readonly session: OnnxSession;
+  constructor(m: PackManifest, session: OnnxSession) {
+    super(m, [session]);
+    this.session = session;
+  }
+
+  async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {
+    const feeds = this.baseFeeds(prompt, input, true);
+    const { layers, heads, headDim } = this.m.decoder;
+    // The merged graph needs zero-length past tensors of the right dtype on a pass without past.
+    const empty = new Tensor('float32', new Float32Array(0), [prompt.rows, heads, 0, headDim]);
+    for (let i = 0; i < layers; i++) {
+      for (const kind of ['decoder', 'encoder'] as const) for (const part of ['key', 'value'] as const) feeds[pastName(i, kind, part)] = empty;
+    }
+    feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([0]), [1]);
+    const out = await this.session.run(feeds);
+    return this.collect(out, this.session.spec.file, prompt, null, 0, input.positions);
+  }
+
+  async cached(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput): Promise<DecoderPass> {
+    const feeds = this.baseFeeds(prompt, input, true);
+    this.pastFeeds(feeds, cache);
+    feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([1]), [1]);
+    const out = await this.session.run(feeds);
+    return this.collect(out, this.session.spec.file, prompt, cache.encoder, cache.length, input.positions);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.dispose();
+  }
+}
+
+export class SplitDecoderRunner extends DecoderRunner {
+  private readonly first: OnnxSession;
+  private readonly withPast: OnnxSession;
+  constructor(m: PackManifest, first: OnnxSession, withPast: OnnxSession) {
+    super(m, [first, withPast]);
+    this.first = first;
+    this.withPast = withPast;
+  }
+
+  async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {
+    const out = await this.first.run(this.baseFeeds(prompt, input, true));
+    return this.collect(out, this.first.spec.file, prompt, null, 0, input.positions);
+  }
+
+  async cached(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput): Promise<DecoderPass> {
+    const feeds = this.baseFeeds(prompt, input, this.withPast.hasInput('encoder_hidden_states'));
+    this.pastFeeds(feeds, cache);
+    const out = await this.withPast.run(feeds);
+    return this.collect(out, this.withPast.spec.file, prompt, cache.encoder, cache.length, input.positions);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.first.dispose(), this.withPast.dispose()]);
+  }
+}

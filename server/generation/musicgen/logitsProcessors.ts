@@ -1,0 +1,85 @@
+/**
+ * Logits transforms, one small class each (transformers.js habit, logits_process.js). They work
+ * in place on one codebook's row of logits for the newest position; a list composes them and
+ * the decode loop never knows which ones exist.
+ */
+
+export interface LogitsProcessor {
+  /** Transforms `row` (the logits of codebook `codebook`) in place. */
+  process(row: Float32Array, codebook: number): void;
+}
+
+/**
+ * Classifier-free guidance: uncond + scale * (cond - uncond), written into `out`.
+ * scale 1 is the conditional model, 0 the unconditional one.
+ */
+export function applyGuidance(cond: Float32Array, uncond: Float32Array, scale: number, out: Float32Array): Float32Array {
+  if (cond.length !== uncond.length || out.length !== cond.length) {
+    throw new RangeError(`guidance rows differ in length: cond ${cond.length}, uncond ${uncond.length}, out ${out.length}`);
+  }
+  for (let i = 0; i < cond.length; i++) out[i] = uncond[i]! + scale * (cond[i]! - uncond[i]!);
+  return out;
+}
+
+/** Masks every token outside codebook k's valid range [lo, hi) to -Infinity. */
+export class ValidRangeMask implements LogitsProcessor {
+  private readonly ranges: readonly (readonly [number, number])[];
+  constructor(ranges: readonly (readonly [number, number])[]) {
+    ranges.forEach(([lo, hi], k) => {
+      if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && lo < hi)) {
+        throw new RangeError(`\`validRanges[${k}]\` must be integers 0 <= lo < hi, but is [${lo}, ${hi})`);
+      }
+    });
+    this.ranges = ranges;
+  }
+  process(row: Float32Array, codebook: number): void {
+    const range = this.ranges[codebook];
+    if (!range) throw new RangeError(`no valid range for codebook ${codebook}`);
+    const [lo, hi] = range;
+    row.fill(-Infinity, 0, Math.min(lo, row.length));
+    if (hi < row.length) row.fill(-Infinity, hi);
+  }
+}
+
+/** Divides logits by the temperature (> 0; 0 is greedy and handled by the sampler). */
+export class Temperature implements LogitsProcessor {
+  readonly temperature: number;
+  constructor(temperature: number) {
+    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`\`temperature\` must be a positive number, but is ${temperature}`);
+    this.temperature = temperature;
+  }
+  process(row: Float32Array): void {
+    if (this.temperature === 1) return;
+    const inv = 1 / this.temperature;
+    for (let i = 0; i < row.length; i++) row[i] = row[i]! * inv;
+  }
+}
+
+/** Keeps the k largest logits, sets the rest to -Infinity (ties at the threshold are kept). */
+export class TopK implements LogitsProcessor {
+  readonly k: number;
+  private scratch = new Float32Array(0);
+  constructor(k: number) {
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`\`topK\` must be a positive integer, but is ${k}`);
+    this.k = k;
+  }
+  process(row: Float32Array): void {
+    if (this.k >= row.length) return;
+    if (this.scratch.length !== row.length) this.scratch = new Float32Array(row.length);
+    this.scratch.set(row);
+    // Ascending sort of a copy (rows are one vocabulary long: 2048 for MusicGen); the k-th largest is the threshold.
+    this.scratch.sort();
+    const threshold = this.scratch[row.length - this.k]!;
+    for (let i = 0; i < row.length; i++) if (row[i]! < threshold) row[i] = -Infinity;
+  }
+}
+
+export class LogitsProcessorList implements LogitsProcessor {
+  readonly processors: readonly LogitsProcessor[];
+  constructor(processors: readonly LogitsProcessor[]) {
+    this.processors = processors;
+  }
+  process(row: Float32Array, codebook: number): void {
+    for (const p of this.processors) p.process(row, codebook);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * A loaded MusicGen-contract pack: its manifest, tokenizer and ONNX sessions, each checked
+ * against the manifest. Loaded once per worker thread; shared by that worker's streams.
+ */
+import { relative } from 'node:path';
+import { REPO_ROOT } from '../../paths.js';
+import { CodecStreamer } from './codecStreamer.js';
+import { DecoderRunner, MergedDecoderRunner, SplitDecoderRunner } from './decoderRunner.js';
+import { DelayPattern } from './delayPattern.js';
+import { loadManifest, type LoadedManifest, type PackManifest } from './manifest.js';
+import { OnnxSession } from './onnxSession.js';
+import { codecSpec, decoderSpec, decoderWithPastSpec, mergedDecoderSpec, textEncoderSpec } from './packSpec.js';
+import { loadTokenizer, TextConditioner } from './textConditioner.js';
+
+export interface PackLoadOptions {
+  /** onnxruntime intra-op threads per session (the worker pool already runs one worker per core). */
+  intraOpThreads: number;
+}
+
+export const DEFAULT_PACK_LOAD_OPTIONS: PackLoadOptions = { intraOpThreads: 1 };
+
+function shown(path: string): string {
+  const rel = relative(REPO_ROOT, path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+export class MusicgenPack {
+  readonly loaded: LoadedManifest;
+  readonly text: TextConditioner;
+  readonly decoder: DecoderRunner;
+  readonly pattern: DelayPattern;
+  private readonly codec: OnnxSession;
+  private readonly sessions: OnnxSession[];
+
+  private constructor(loaded: LoadedManifest, text: TextConditioner, decoder: DecoderRunner, codec: OnnxSession, sessions: OnnxSession[]) {
+    this.loaded = loaded;
+    this.text = text;
+    this.decoder = decoder;
+    this.codec = codec;
+    this.sessions = sessions;
+    const t = loaded.manifest.tokens;
+    this.pattern = new DelayPattern(t.delays, t.padTokenId);
+  }
+
+  get manifest(): PackManifest {
+    return this.loaded.manifest;
+  }
+
+  static async load(dir: string, options: PackLoadOptions = DEFAULT_PACK_LOAD_OPTIONS): Promise<MusicgenPack> {
+    const loaded = loadManifest(dir);
+    const m = loaded.manifest;
+    const p = loaded.paths;
+    const sessions: OnnxSession[] = [];
+    const open = async (path: string, spec: (m: PackManifest, file: string) => ReturnType<typeof textEncoderSpec>) => {
+      const s = await OnnxSession.load(path, spec(m, shown(path)), options);
+      sessions.push(s);
+      return s;
+    };
+    try {
+      const tokenizer = loadTokenizer(p.tokenizer);
+      const encoder = await open(p.textEncoder, textEncoderSpec);
+      const codec = await open(p.codec, codecSpec);
+      let decoder: DecoderRunner;
+      if (m.decoder.layout === 'merged') {
+        decoder = new MergedDecoderRunner(m, await open(p.decoderMerged!, mergedDecoderSpec));
+      } else {
+        decoder = new SplitDecoderRunner(m, await open(p.decoder!, decoderSpec), await open(p.decoderWithPast!, decoderWithPastSpec));
+      }
+      const text = new TextConditioner(tokenizer, encoder, m.text.hiddenSize, m.text.maxTokens);
+      return new MusicgenPack(loaded, text, decoder, codec, sessions);
+    } catch (err) {
+      await Promise.all(sessions.map((s) => s.dispose()));
+      throw err;
+    }
+  }
+
+  /** A fresh codec streamer (per-session state) over this pack's codec. */
+  codecStreamer(): CodecStreamer {
+    const m = this.manifest;
+    return new CodecStreamer(this.codec, {
+      codebooks: m.tokens.codebooks,
+      hop: m.codec.hop,
+      channels: m.audio.channels,
+      contextFrames: m.codec.contextFrames,
+      crossfadeSamples: m.codec.crossfadeSamples,
+      crossfade: m.codec.crossfade,
+    });
+  }
+
+  /** Time spent in onnxruntime runs so far, summed over this pack's sessions. */
+  onnxTime(): { runs: number; ms: number } {
+    return this.sessions.reduce((a, s) => ({ runs: a.runs + s.stats.runs, ms: a.ms + s.stats.ms }), { runs: 0, ms: 0 });
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.sessions.map((s) => s.dispose()));
+  }
+}

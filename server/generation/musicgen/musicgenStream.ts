@@ -1,0 +1,141 @@
+/**
+ * One session's stream over a MusicGen-contract pack: renders exactly the requested frames,
+ * generating decoder steps as needed and keeping the surplus audio for the next render (a codec
+ * frame is 640 samples, a chunk ~1024). State: the generator state, the codec streamer and the
+ * audio buffer, created here and released in dispose().
+ */
+import { CONTROL_SIZE, neutralControls } from '../../../protocol/controlVector.js';
+import type { Samples } from '../../../protocol/units.js';
+import type { ChunkRequest, GeneratedChunk, GenerationStream, MusicState, StreamOptions } from '../engine.js';
+import type { CodecStreamer } from './codecStreamer.js';
+import type { DecodeLoop, GeneratorState } from './decodeLoop.js';
+
+/** Interleaved audio produced but not yet rendered. */
+class AudioQueue {
+  private data = new Float32Array(0);
+  private length = 0;
+  constructor(private readonly channels: number) {}
+  get frames(): number {
+    return this.length / this.channels;
+  }
+  push(pcm: Float32Array): void {
+    if (this.length + pcm.length > this.data.length) {
+      const grown = new Float32Array(Math.max(this.length + pcm.length, this.data.length * 2));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(pcm, this.length);
+    this.length += pcm.length;
+  }
+  take(frames: number): Float32Array {
+    const n = frames * this.channels;
+    const out = this.data.slice(0, n);
+    this.data.copyWithin(0, n, this.length);
+    this.length -= n;
+    return out;
+  }
+}
+
+export interface MusicgenStreamParts {
+  loop: DecodeLoop;
+  /** Resolves the per-session generator state (encodes the first prompt). */
+  state: Promise<GeneratorState>;
+  codec: CodecStreamer;
+  channels: number;
+  hop: Samples;
+}
+
+export class MusicgenStream implements GenerationStream {
+  private readonly loop: DecodeLoop;
+  private readonly statePromise: Promise<GeneratorState>;
+  private readonly codec: CodecStreamer;
+  private readonly queue: AudioQueue;
+  private readonly hop: Samples;
+  private pendingPrompt: string | null = null;
+  private prompt: string;
+  /** Next sample the session expects (chunks are contiguous). */
+  private nextSample: Samples = 0;
+  private disposed = false;
+
+  constructor(parts: MusicgenStreamParts, options: StreamOptions) {
+    this.loop = parts.loop;
+    this.statePromise = parts.state;
+    this.statePromise.catch(() => undefined); // reported by the first render
+    this.codec = parts.codec;
+    this.queue = new AudioQueue(parts.channels);
+    this.hop = parts.hop;
+    this.prompt = options.prompt;
+  }
+
+  setPrompt(prompt: string): void {
+    this.pendingPrompt = prompt;
+  }
+
+  async render(request: ChunkRequest): Promise<GeneratedChunk> {
+    if (this.disposed) throw new Error('render on a disposed stream');
+    validateRequest(request, this.nextSample, this.loop.pack.decoder.usesControls);
+    const state = await this.statePromise;
+    if (this.pendingPrompt !== null && this.pendingPrompt !== this.prompt) {
+      await this.loop.changePrompt(state, this.pendingPrompt);
+      this.prompt = this.pendingPrompt;
+    }
+    this.pendingPrompt = null;
+    const controlAt = (position: number) => controlFor(request, position * this.hop);
+    const X = this.codec.options.crossfadeSamples;
+    // Emitted samples after decoding F frames: F * hop - X. Generate the frames that cover the request.
+    const target = this.nextSample + request.frames;
+    const framesNeeded = Math.ceil((target + X) / this.hop);
+    if (this.nextSample + this.queue.frames < target) {
+      const lastPosition = framesNeeded + this.loop.pack.pattern.maxDelay;
+      while (state.history.newest < lastPosition) await this.loop.step(state, controlAt);
+      this.queue.push(await this.codec.put(this.loop.takeFrames(state)));
+    }
+    if (this.queue.frames < request.frames) throw new Error(`internal: ${this.queue.frames} frames generated, ${request.frames} requested`);
+    this.nextSample = target;
+    return { pcm: this.queue.take(request.frames), state: this.musicState(state) };
+  }
+
+  private musicState(state: GeneratorState): MusicState {
+    return {
+      style: this.loop.pack.manifest.name,
+      tempoBpm: 0,
+      key: '-',
+      mode: 'major',
+      prompt: this.prompt,
+      step: state.history.newest,
+      windowStart: state.windowStart,
+      guidanceScale: this.loop.settings.guidanceScale,
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.statePromise.then((s) => {
+      s.cache = null;
+    }, () => undefined);
+  }
+}
+
+/**
+ * The request's control vector in force at `sample` (held before the first / after the last), as
+ * a copy the history may keep; non-finite entries read as neutral.
+ */
+export function controlFor(request: ChunkRequest, sample: Samples): Float32Array {
+  const i = Math.floor((sample - request.startSample) / request.controlStepSamples);
+  const v = Float32Array.from(request.controls[Math.min(request.controls.length - 1, Math.max(0, i))]!);
+  const neutral = neutralControls();
+  for (let k = 0; k < v.length; k++) if (!Number.isFinite(v[k]!)) v[k] = neutral[k] ?? 0;
+  return v;
+}
+
+function validateRequest(r: ChunkRequest, expectedStart: Samples, usesControls: boolean): void {
+  if (!Number.isInteger(r.frames) || r.frames < 1) throw new RangeError(`\`frames\` must be a positive integer, but is ${r.frames}`);
+  if (r.startSample !== expectedStart) throw new RangeError(`\`startSample\` must continue the stream at ${expectedStart}, but is ${r.startSample}`);
+  if (r.controls.length === 0) throw new RangeError('`controls` must hold at least one control vector');
+  if (!(r.controlStepSamples > 0)) throw new RangeError(`\`controlStepSamples\` must be positive, but is ${r.controlStepSamples}`);
+  if (usesControls) {
+    r.controls.forEach((c, i) => {
+      if (c.length !== CONTROL_SIZE) throw new RangeError(`\`controls[${i}]\` must have ${CONTROL_SIZE} entries (control vector v1), but has ${c.length}`);
+    });
+  }
+}
