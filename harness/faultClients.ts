@@ -2,6 +2,8 @@
  * Clients that misbehave on purpose, for the faults mode: the server must contain each of them
  * without the well-behaved sessions noticing.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { encodeMessage } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
@@ -99,4 +101,39 @@ export async function runFaultClients(url: string, kinds: readonly FaultKind[], 
   const outcomes: Record<string, string[]> = {};
   await Promise.all(kinds.map((k) => RUNNERS[k](url, stop, (outcomes[k] = []))));
   return outcomes;
+}
+
+/**
+ * Runs fault clients in their own process (so their CPU use never delays the measuring clients'
+ * timers): `node faultClients.js <ws url> <kind,kind>`; SIGTERM ends it, and it prints what each
+ * kind saw as JSON on stdout.
+ */
+export function spawnFaultProcess(url: string, kinds: readonly FaultKind[]): { stop(): Promise<Record<string, string[]>> } {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), url, kinds.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      try {
+        return JSON.parse(out) as Record<string, string[]>;
+      } catch {
+        return { process: [`fault process printed no report (${out.slice(0, 200)})`] };
+      }
+    },
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const stop = { stopped: false };
+  const done = runFaultClients(process.argv[2]!, process.argv[3]!.split(',') as FaultKind[], stop);
+  process.once('SIGTERM', () => {
+    stop.stopped = true;
+    void done.then((outcomes) => {
+      process.stdout.write(JSON.stringify(outcomes));
+      process.exit(0);
+    });
+  });
 }

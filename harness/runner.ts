@@ -7,7 +7,7 @@
  * - faults: N well-behaved sessions beside clients that misbehave, compared with a baseline.
  */
 import type { AudioFormat } from '../protocol/audioChunk.js';
-import { runFaultClients, type FaultKind } from './faultClients.js';
+import { spawnFaultProcess, type FaultKind } from './faultClients.js';
 import type { FrameFeed } from './frameFeed.js';
 import { measureSession, percentiles, type MeasureOptions, type Percentiles, type SessionMeasures } from './measures.js';
 import { feedFor } from './performers/catalog.js';
@@ -266,14 +266,12 @@ export interface FaultsReport {
   p95DeltaMs: number | null;
 }
 
-/** Well-behaved sessions alone, then again beside misbehaving clients. */
+/** Well-behaved sessions alone, then again beside misbehaving clients (in a process of their own). */
 export async function runFaults(options: RunOptions, faults: FaultKind[]): Promise<FaultsReport> {
   const baseline = await runFixed(options);
-  const stop: { stopped: boolean } = { stopped: false };
-  const faulty = runFaultClients(wsUrl(options.url), faults, stop);
+  const faulty = spawnFaultProcess(wsUrl(options.url), faults);
   const underFaults = await runFixed(options);
-  stop.stopped = true;
-  const faultOutcomes = await faulty;
+  const faultOutcomes = await faulty.stop();
   const a = baseline.overall.latencyMs?.p95;
   const b = underFaults.overall.latencyMs?.p95;
   return { mode: 'faults', faults, baseline, underFaults, faultOutcomes, p95DeltaMs: a !== undefined && b !== undefined ? b - a : null };

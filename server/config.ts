@@ -42,6 +42,10 @@ const ConfigSchema = z
     helloTimeoutMs: z.number().int().min(100).max(60000).default(5000),
     /** Largest WebSocket message accepted (bytes); larger closes the connection with 1009. */
     maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    /** New WebSocket connections per second from one address (sustained) ... */
+    maxConnectionsPerSecond: z.number().min(0.1).max(10000).default(20),
+    /** ... and the burst allowed above it. Beyond both, upgrades get HTTP 429 (a reconnect storm). */
+    connectionBurst: z.number().int().min(1).max(100000).default(100),
     /** Per-connection message rate limit (messages per second, sustained) ... */
     maxMessagesPerSecond: z.number().min(1).max(10000).default(120),
     /** ... and the burst allowed above it. Exceeding both closes the connection with 4008. */

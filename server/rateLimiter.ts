@@ -14,6 +14,11 @@ export class RateLimiter {
     this.last = now;
   }
 
+  /** How long since the bucket was last used. */
+  idleFor(now: Milliseconds): Milliseconds {
+    return now - this.last;
+  }
+
   /** Takes one token; false when the bucket is empty (the caller decides what to do). */
   take(now: Milliseconds): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);

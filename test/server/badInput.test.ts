@@ -180,6 +180,21 @@ describe('admission control', () => {
     }
   });
 
+  test('a reconnect storm from one address gets HTTP 429 beyond the burst', async () => {
+    const server = await startTestServer({ connectionBurst: 3, maxConnectionsPerSecond: 0.5 });
+    try {
+      const clients = Array.from({ length: 6 }, () => new RawClient(server.wsUrl));
+      const outcomes = await Promise.all(clients.map((c) => c.opened.then(() => 'open', (e: Error) => e.message)));
+      assert.deepEqual(outcomes.filter((o) => o === 'open').length, 3);
+      assert.deepEqual(outcomes.filter((o) => o === 'HTTP 429').length, 3);
+      for (const c of clients) c.ws.terminate();
+      const metrics = await fetchMetrics(server);
+      assert.equal(metricValue(metrics, 'expotion_sessions_refused_total{reason="RATE_LIMITED"}'), 3);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('graceful shutdown closes sessions with 1001', async () => {
     const server = await startTestServer();
     const c = new RawClient(server.wsUrl);
