@@ -4,16 +4,19 @@
  */
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import express from 'express';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
 import { encodeMessage } from '../protocol/messages.js';
 import { resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
-import { listPacks } from './generation/packs.js';
+import { listPacks, packProblems } from './generation/packs.js';
 import { WorkerPool } from './generation/workerPool.js';
+import { serverNow } from './clock.js';
 import { ServerMetrics } from './metrics.js';
-import { CLIENT_DIR } from './paths.js';
+import { RateLimiter } from './rateLimiter.js';
+import { CLIENT_DIR, MODELS_DIR, REPO_ROOT } from './paths.js';
 import { Session } from './session.js';
 
 /**
@@ -29,6 +32,9 @@ export const CONTENT_SECURITY_POLICY = [
   "media-src 'self' blob:",
   "style-src 'self' 'unsafe-inline'",
 ].join('; ');
+
+/** tasks-vision's wasm files (the loader script and the SIMD and no-SIMD binaries). */
+const MEDIAPIPE_WASM_DIR = join(REPO_ROOT, 'node_modules', '@mediapipe', 'tasks-vision', 'wasm');
 
 export interface RunningServer {
   readonly config: ServerConfig;
@@ -60,6 +66,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   if (!packs.some((p) => p.name === config.pack)) {
     throw new Error(`default pack ${JSON.stringify(config.pack)} is not installed; installed: ${packs.map((p) => p.name).join(', ')}`);
   }
+  for (const problem of packProblems()) logger.warn({ problem }, 'a pack in models/ was left out');
   const pool = new WorkerPool(config.workers);
   const sessions = new Set<Session>();
   /** Recordings still being written by sessions that have ended. */
@@ -82,7 +89,19 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   app.get('/packs', (_req, res) => {
     res.json({ default: config.pack, packs });
   });
-  app.use(express.static(CLIENT_DIR, { index: 'index.html', setHeaders: (res) => res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY) }));
+  const withCsp = { setHeaders: (res: { setHeader(name: string, value: string): unknown }) => res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY) };
+  // The client's MediaPipe runtime (tasks-vision wasm) and model bundles, from this server: no CDN.
+  app.use('/mediapipe/wasm', express.static(MEDIAPIPE_WASM_DIR, { ...withCsp, fallthrough: false }));
+  app.use('/models/mediapipe', express.static(join(MODELS_DIR, 'mediapipe'), { ...withCsp, fallthrough: false, dotfiles: 'deny' }));
+  app.use(express.static(CLIENT_DIR, { index: 'index.html', ...withCsp }));
+
+  // Reconnect storms: a token bucket per remote address, forgotten once idle.
+  const connectionLimits = new Map<string, RateLimiter>();
+  const forgetIdle = setInterval(() => {
+    const now = serverNow();
+    for (const [address, limiter] of connectionLimits) if (limiter.idleFor(now) > 60_000) connectionLimits.delete(address);
+  }, 30_000);
+  forgetIdle.unref();
 
   const http = createHttpServer(app);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
@@ -91,6 +110,14 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const address = req.socket.remoteAddress ?? '?';
+    let limiter = connectionLimits.get(address);
+    if (!limiter) connectionLimits.set(address, (limiter = new RateLimiter(config.maxConnectionsPerSecond, config.connectionBurst, serverNow())));
+    if (!limiter.take(serverNow())) {
+      metrics.sessionsRefused.inc({ reason: 'RATE_LIMITED' });
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
       return;
     }
     if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
@@ -112,7 +139,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
         ws.close(CloseCode.tryAgainLater, 'server full');
         return;
       }
-      const session = new Session(ws, { config, metrics, pool, log: logger, packs, onClosed }, req.socket.remoteAddress ?? '?');
+      const session = new Session(ws, { config, metrics, pool, log: logger, packs, onClosed }, address);
       sessions.add(session);
     });
   });
@@ -132,6 +159,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   let closed: Promise<void> | null = null;
   async function shutdown(): Promise<void> {
     closing = true;
+    clearInterval(forgetIdle);
     const open = [...sessions];
     for (const s of open) s.close(CloseCode.goingAway, 'server shutting down');
     await Promise.all([...finishing]);
