@@ -22,7 +22,7 @@ const USAGE = `usage: npm run harness -- [options]
   --performers a,b                ${PERFORMER_NAMES.join(', ')} (cycled over sessions; nodding:120 = 120 BPM)
   --prompts "a|b"                 prompts cycled over sessions
   --pack NAME --format f32|s16 --fps 30
-  --jitter-buffer-ms 40 --margin-ms 10 --output-latency-ms 10   the virtual listener
+  --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
   --faults disconnect,stall,garbage,storm
   --max-p95-ms X --max-underruns N --max-beat-p95-ms X   thresholds (exit 1 when missed)
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
     format,
     fps: num(args, 'fps', 30, 1, 120),
     listener: {
-      jitterBufferMs: num(args, 'jitter-buffer-ms', 40, 0, 5000),
+      jitterBufferMs: num(args, 'jitter-buffer-ms', 80, 0, 5000),
       marginMs: num(args, 'margin-ms', 10, 0, 1000),
       outputLatencyMs: num(args, 'output-latency-ms', 10, 0, 1000),
     },

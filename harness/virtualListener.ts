@@ -15,7 +15,11 @@ import type { PlaybackMessage } from '../protocol/messages.js';
 import type { Milliseconds, Samples } from '../protocol/units.js';
 
 export interface VirtualListenerOptions {
-  /** Buffer before the first chunk plays (ms). */
+  /**
+   * Buffer before the first chunk plays (ms). It only matters until the server has the first
+   * playback report: from then on the server generates each chunk just its lead before it is
+   * heard, so latency no longer depends on it. About the server's lead keeps the start smooth.
+   */
   jitterBufferMs: Milliseconds;
   /** A chunk must arrive at least this long before its start (ms), like Tone.js lookAhead. */
   marginMs: Milliseconds;
@@ -23,7 +27,7 @@ export interface VirtualListenerOptions {
   outputLatencyMs: Milliseconds;
 }
 
-export const VIRTUAL_LISTENER_DEFAULTS: VirtualListenerOptions = { jitterBufferMs: 40, marginMs: 10, outputLatencyMs: 10 };
+export const VIRTUAL_LISTENER_DEFAULTS: VirtualListenerOptions = { jitterBufferMs: 80, marginMs: 10, outputLatencyMs: 10 };
 
 export interface ScheduledChunk {
   header: AudioChunkHeader;

@@ -19,7 +19,7 @@ export interface LeadOptions {
   boostDecayPerSecond: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 15, boostDecayPerSecond: 2 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 15, boostDecayPerSecond: 5 };
 
 export class LeadController {
   private readonly options: LeadOptions;

@@ -3,7 +3,8 @@
  * streams of the sessions assigned to it. Each stream's requests arrive in order; the
  * session never sends a stream's next render before the previous one has come back.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { neutralControls, C } from '../../protocol/controlVector.js';
 import { serverNow } from '../clock.js';
 import type { Engine, GenerationStream } from './engine.js';
 import { createEngine } from './packs.js';
@@ -52,8 +53,32 @@ async function handle(msg: ToWorker): Promise<void> {
   }
 }
 
-port.on('message', (msg: ToWorker) => {
-  handle(msg).catch((err: unknown) => {
-    reply({ op: 'failed', streamId: msg.streamId, message: err instanceof Error ? err.message : String(err) });
+/**
+ * Renders a second of throwaway audio on the default pack before taking requests, so the first
+ * performer after a (re)start does not hear the JIT warming up (cold renders are several times
+ * slower and cause underruns). Requests that arrive meanwhile wait in the port's queue.
+ */
+async function warmUp(pack: string): Promise<void> {
+  const engine = createEngine(pack);
+  engines.set(pack, engine);
+  const stream = engine.openStream({ prompt: 'warm up', seed: 1 });
+  const controls = neutralControls();
+  controls[C.presence] = 1;
+  controls[C.energy] = 0.8;
+  const frames = 1024;
+  for (let s = 0; s < engine.info.sampleRate; s += frames) {
+    await stream.render({ startSample: s, frames, controls: [controls], controlStepSamples: frames, beat: null });
+  }
+  stream.dispose();
+}
+
+const { warmPack } = (workerData ?? {}) as { warmPack?: string };
+(warmPack ? warmUp(warmPack) : Promise.resolve())
+  .catch(() => undefined) // a pack that cannot load reports it on the first real request
+  .finally(() => {
+    port.on('message', (msg: ToWorker) => {
+      handle(msg).catch((err: unknown) => {
+        reply({ op: 'failed', streamId: msg.streamId, message: err instanceof Error ? err.message : String(err) });
+      });
+    });
   });
-});

@@ -26,8 +26,8 @@ class PoolWorker {
   readonly streams = new Map<number, Pending | null>();
   alive = true;
 
-  constructor(onExit: (w: PoolWorker, err: Error) => void) {
-    this.worker = new Worker(new URL('./generationWorker.js', import.meta.url));
+  constructor(warmPack: string | undefined, onExit: (w: PoolWorker, err: Error) => void) {
+    this.worker = new Worker(new URL('./generationWorker.js', import.meta.url), { workerData: { warmPack } });
     this.worker.on('message', (msg: FromWorker) => {
       const pending = this.streams.get(msg.streamId);
       if (!pending) return;
@@ -87,7 +87,11 @@ export class WorkerPool {
   private nextStreamId = 1;
   private closing = false;
 
-  constructor(readonly size: number) {
+  /** `warmPack`: each worker renders throwaway audio on this pack before its first request. */
+  constructor(
+    readonly size: number,
+    private readonly warmPack?: string,
+  ) {
     for (let i = 0; i < size; i++) this.workers.push(this.spawn());
   }
 
@@ -115,7 +119,7 @@ export class WorkerPool {
   }
 
   private spawn(): PoolWorker {
-    return new PoolWorker((dead, err) => {
+    return new PoolWorker(this.warmPack, (dead, err) => {
       if (!dead.alive) return;
       dead.alive = false;
       for (const pending of dead.streams.values()) pending?.reject(err);
