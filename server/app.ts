@@ -67,7 +67,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     throw new Error(`default pack ${JSON.stringify(config.pack)} is not installed; installed: ${packs.map((p) => p.name).join(', ')}`);
   }
   for (const problem of packProblems()) logger.warn({ problem }, 'a pack in models/ was left out');
-  const pool = new WorkerPool(config.workers);
+  const pool = new WorkerPool(config.workers, config.pack);
   const sessions = new Set<Session>();
   /** Recordings still being written by sessions that have ended. */
   const finishing = new Set<Promise<void>>();
