@@ -9,8 +9,6 @@ export class ListenerClock {
   /** Server time at which sample `refSample` is heard. */
   private refSample: Samples = 0;
   private refHeardMs: Milliseconds;
-  /** True once the mapping comes from a playback report rather than the start-up estimate. */
-  reported = false;
   outputLatencyMs: Milliseconds = 0;
 
   constructor(
@@ -20,12 +18,11 @@ export class ListenerClock {
     this.refHeardMs = firstSampleHeardMs;
   }
 
-  /** A playback report: `sample` is heard at `heardServerMs` (client time already converted). */
+  /** A new anchor: `sample` is heard at `heardServerMs` (a playback report converted to the server clock, or a re-estimate). */
   update(sample: Samples, heardServerMs: Milliseconds, outputLatencyMs: Milliseconds): void {
     this.refSample = sample;
     this.refHeardMs = heardServerMs;
     this.outputLatencyMs = outputLatencyMs;
-    this.reported = true;
   }
 
   heardAt(sample: Samples): Milliseconds {

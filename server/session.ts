@@ -294,7 +294,8 @@ export class Session {
     if (this.clock.sampleCount > 0) {
       this.listener!.update(msg.sample, this.clock.toLocal(msg.clientTimeMs), msg.outputLatencyMs);
     }
-    this.recorder?.event('playback', { ...msg, type: undefined });
+    const { type: _, ...report } = msg;
+    this.recorder?.event('playback', report);
   }
 
   // -- the streaming scheduler --------------------------------------------------------------

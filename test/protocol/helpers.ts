@@ -1,6 +1,7 @@
 /** Shared helpers for the protocol tests (not a test file itself). */
 import assert from 'node:assert/strict';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
+import { mulberry32 } from '../../harness/performers/rng.js';
 
 /** Asserts that `fn` throws a ProtocolError with `code` (and, if given, a message matching `message`). */
 export function assertProtocolError(fn: () => unknown, code: ErrorCode, message?: RegExp): ProtocolError {
@@ -16,17 +17,8 @@ export function assertProtocolError(fn: () => unknown, code: ErrorCode, message?
   return caught;
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers in [0, 1) (the performers' mulberry32). */
+export const rng = mulberry32;
 
 /** A copy of `bytes` placed at `offset` inside a larger buffer, returned as a view (like ws's Buffers). */
 export function viewAt(bytes: Uint8Array, offset: number): Uint8Array {
