@@ -13,6 +13,8 @@ import { MusicgenPack } from '../../../server/generation/musicgen/musicgenPack.j
 export const TINY = join(MODELS_DIR, 'tiny-musicgen');
 export const TINY_SPLIT = join(MODELS_DIR, 'tiny-musicgen-split');
 export const TINY_EXPOTION = join(MODELS_DIR, 'tiny-expotion');
+/** tiny-musicgen's weights, split layout with the new-K/V-only cached graph (engine-held cache) and an int8 file set. */
+export const TINY_NEWKV = join(MODELS_DIR, 'tiny-musicgen-newkv');
 export const SR = 32000;
 export const HOP = 640;
 
