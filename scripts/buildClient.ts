@@ -7,22 +7,13 @@
  *
  * Run: `node dist/scripts/buildClient.js [--watch]`.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, context, type BuildOptions } from 'esbuild';
+import { REPO_ROOT } from '../server/paths.js';
 
-function findRepoRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
-  return dir;
-}
 
-const ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+const ROOT = REPO_ROOT;
 
 const COMMON: BuildOptions = {
   bundle: true,

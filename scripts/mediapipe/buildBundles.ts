@@ -28,6 +28,7 @@ import { readPackedAssets } from './packedAssets.js';
 import { readZip, writeStoredZip, type ZipEntry } from './storedZip.js';
 import { BuiltinOperator, BuiltinOptions, concatenationOptions, editModel, float32Bytes, int32Bytes, readModel, reshapeOptions, TensorType } from './tflite.js';
 import { imageModelMetadata } from './tfliteMetadata.js';
+import { REPO_ROOT } from '../../server/paths.js';
 
 /** Bump when the output of this builder changes, so existing builds are redone. */
 export const BUILDER_VERSION = 2;
@@ -60,17 +61,7 @@ export interface BuildOptions {
 }
 
 const require = createRequire(import.meta.url);
-const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
-function findRepoRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${start}`);
-    dir = parent;
-  }
-  return dir;
-}
 
 export const DEFAULT_OUT_DIR = join(REPO_ROOT, 'models', 'mediapipe');
 
