@@ -139,6 +139,15 @@ export type ControlTrackerInit = Partial<Omit<ControlTrackerOptions, NestedKey>>
 
 // -- groups and the controls they feed ----------------------------------------------------
 
+/** Camera-rate tracking (ms between frames) assumed until frames have been seen. */
+const TYPICAL_FRAME_INTERVAL_MS = 33;
+/** A group is absent after this many frame intervals without a frame, ... */
+const STALE_FRAME_INTERVALS = 3;
+/** ... but never later than this (ms). */
+const MAX_STALE_AFTER_MS = 1500;
+/** Weight of each new interval in the running mean. */
+const FRAME_INTERVAL_SMOOTHING = 0.2;
+
 const G_FACE = 0;
 const G_BODY = 1;
 const G_HANDS = 2;
@@ -224,6 +233,8 @@ class PipelineState {
   readonly prevWristMs = new Float64Array(2);
   /** Time of the newest processed frame (NaN before the first). */
   tLast = NaN;
+  /** Running mean of the interval between frames (ms): slow trackers send fewer frames. */
+  frameIntervalMs = TYPICAL_FRAME_INTERVAL_MS;
   yTime = NaN;
   /** Head motion source of the previous frame: 0 none, 1 face mesh, 2 pose nose. */
   headSource = 0;
@@ -270,6 +281,7 @@ class PipelineState {
     this.prevPoseMs.fill(NaN);
     this.prevWristMs.fill(NaN);
     this.tLast = NaN;
+    this.frameIntervalMs = TYPICAL_FRAME_INTERVAL_MS;
     this.yTime = NaN;
     this.headSource = 0;
     this.headMs = NaN;
@@ -301,6 +313,7 @@ class PipelineState {
     this.prevWristY.set(o.prevWristY);
     this.prevWristMs.set(o.prevWristMs);
     this.tLast = o.tLast;
+    this.frameIntervalMs = o.frameIntervalMs;
     this.yTime = o.yTime;
     this.headSource = o.headSource;
     this.headMs = o.headMs;
@@ -613,15 +626,23 @@ export class ControlTracker {
 
   // -- processing one frame (in order) --------------------------------------------------------
 
+  /**
+   * No frame for this long and every group counts as absent: `staleAfterMs`, or a few frame
+   * intervals when the client tracks slowly (a laptop at 5 fps must not flicker out between frames).
+   */
+  private staleAfter(s: PipelineState): Milliseconds {
+    return Math.max(this.options.staleAfterMs, Math.min(MAX_STALE_AFTER_MS, STALE_FRAME_INTERVALS * s.frameIntervalMs));
+  }
+
   private process(face: Float32Array | null, blendshapes: Float32Array | null, pose: Float32Array | null, t: Milliseconds): void {
     const s = this.s;
     const o = this.options;
     if (Number.isNaN(s.tLast)) {
       s.yTime = t;
-    } else if (t - s.tLast > o.staleAfterMs) {
+    } else if (t - s.tLast > this.staleAfter(s)) {
       // No frame for a while: the output was held until staleFrom, then every group glided out.
       // Follow that glide through the gap (values held) exactly as current() showed it.
-      const staleFrom = s.tLast + o.staleAfterMs;
+      const staleFrom = s.tLast + this.staleAfter(s);
       s.groups.markAllAbsent(staleFrom);
       s.yTime = staleFrom;
       const settleAt = staleFrom + o.glideOutMs + this.settleMs;
@@ -656,6 +677,7 @@ export class ControlTracker {
     // output
     if (t > s.yTime) this.step(s.y, t - s.yTime, t, Infinity);
     s.yTime = t;
+    if (t > s.tLast) s.frameIntervalMs += FRAME_INTERVAL_SMOOTHING * (Math.min(t - s.tLast, MAX_STALE_AFTER_MS) - s.frameIntervalMs);
     s.tLast = t;
     this.record(t);
   }
@@ -850,7 +872,7 @@ export class ControlTracker {
       const secs = dt / 1000;
       this.velocities[0] = (rawY - s.headRawY) / secs / scale;
       const v = (filtY - s.headFiltY) / secs / scale;
-      if (!(t - s.nodMs <= o.staleAfterMs)) s.nodMeanSquare = 0;
+      if (!(t - s.nodMs <= this.staleAfter(s))) s.nodMeanSquare = 0;
       const v2 = v * v;
       const tau = v2 > s.nodMeanSquare ? o.nod.attackMs : o.nod.releaseMs;
       s.nodMeanSquare += (1 - Math.exp(-dt / tau)) * (v2 - s.nodMeanSquare);
@@ -893,7 +915,7 @@ export class ControlTracker {
       s.prevPoseMs[k] = t;
     }
     if (wsum === 0) return;
-    if (!(t - s.energyMs <= o.staleAfterMs)) s.energyLevel = 0;
+    if (!(t - s.energyMs <= this.staleAfter(s))) s.energyLevel = 0;
     const inst = sum / wsum;
     const tau = inst > s.energyLevel ? o.energy.attackMs : o.energy.releaseMs;
     s.energyLevel += (1 - Math.exp(-dtUsed / tau)) * (inst - s.energyLevel);
@@ -940,7 +962,7 @@ export class ControlTracker {
     const o = this.options;
     y.set(s.y);
     if (Number.isNaN(s.tLast)) return;
-    const staleFrom = s.tLast + o.staleAfterMs;
+    const staleFrom = s.tLast + this.staleAfter(s);
     if (!(tau > staleFrom)) return;
     const settleAt = staleFrom + o.glideOutMs + this.settleMs;
     if (tau >= settleAt) {

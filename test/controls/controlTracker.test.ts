@@ -480,3 +480,16 @@ test('cost of push() (printed, not asserted)', () => {
   console.log(`push(): ${us.toFixed(1)} us per frame over ${rest.length} frames; current(): ${usCurrent.toFixed(1)} us`);
   assert.equal(tracker.counts.accepted, frames.length);
 });
+
+test('a client that tracks slowly (3 fps) never flickers out between its frames', () => {
+  const tracker = newTracker();
+  let minPresence = Infinity;
+  for (const f of framesFor(still(), { fps: 3, durationMs: 6000, seed: 7 })) {
+    const arrival = f.captureTimeMs + OFFSET_MS + NETWORK_MS;
+    tracker.push(f, arrival);
+    if (f.captureTimeMs < 2000) continue;
+    // Between frames (333 ms apart), where a fixed 300 ms stale limit would start gliding out.
+    for (const dt of [0, 200, 320]) minPresence = Math.min(minPresence, tracker.current(arrival + dt)[C.presence]!);
+  }
+  assert.ok(minPresence > 0.95, `presence dipped to ${minPresence.toFixed(3)} between frames`);
+});
