@@ -34,6 +34,10 @@ export const MAX_LIST_ENTRIES = 64;
 export const HELLO_TIMEOUT_MS = 5000;
 /** How often the client should send playback reports. */
 export const PLAYBACK_REPORT_INTERVAL_MS = 500;
+/** Version of the `scene` message's own layout (its `version` field). */
+export const SCENE_MESSAGE_VERSION = 1;
+/** Longest scene caption the server sends. */
+export const MAX_SCENE_CAPTION_CHARS = 200;
 
 // ---------------------------------------------------------------------------------------------
 // building blocks
@@ -213,6 +217,20 @@ export const statsSchema = z
   })
   .strict();
 
+export const sceneSchema = z
+  .object({
+    type: z.literal('scene'),
+    /** Layout version of this message (SCENE_MESSAGE_VERSION); a client drops versions it does not know. */
+    version: z.literal(SCENE_MESSAGE_VERSION),
+    /** The scene the music evokes now, one sentence, lowercase as written (the display may capitalise). */
+    caption: z.string().min(1).max(MAX_SCENE_CAPTION_CHARS),
+    /** Who imagined it: the server's built-in imaginer or the configured captioning service. */
+    source: z.enum(['builtin', 'external']),
+    /** Server clock when sent, ms. */
+    serverTimeMs: finite(),
+  })
+  .strict();
+
 export const errorSchema = z
   .object({
     type: z.literal('error'),
@@ -237,6 +255,7 @@ export type ControlsMessage = z.infer<typeof controlsSchema>;
 export type LatencySummary = z.infer<typeof latencySummarySchema>;
 export type StatsMessage = z.infer<typeof statsSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
+export type SceneMessage = z.infer<typeof sceneSchema>;
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
@@ -253,6 +272,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   controlsSchema,
   statsSchema,
   errorSchema,
+  sceneSchema,
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -277,6 +297,7 @@ const SERVER_SCHEMAS: ReadonlyMap<string, AnySchema> = new Map<ServerMessageType
   ['controls', controlsSchema],
   ['stats', statsSchema],
   ['error', errorSchema],
+  ['scene', sceneSchema],
 ]);
 const ALL_SCHEMAS: ReadonlyMap<string, AnySchema> = new Map([...CLIENT_SCHEMAS, ...SERVER_SCHEMAS]);
 
@@ -284,7 +305,7 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = Object.freeze(
   'hello', 'prompt', 'ping', 'pong', 'playback', 'stop',
 ]);
 export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = Object.freeze([
-  'ready', 'ping', 'pong', 'controls', 'stats', 'error',
+  'ready', 'ping', 'pong', 'controls', 'stats', 'error', 'scene',
 ]);
 
 // ---------------------------------------------------------------------------------------------

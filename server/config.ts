@@ -60,6 +60,28 @@ const ConfigSchema = z
     statsIntervalMs: z.number().int().min(100).max(60000).default(1000),
     /** Clock ping interval once synchronised (ms); the first pings go faster. */
     pingIntervalMs: z.number().int().min(100).max(60000).default(2000),
+    /**
+     * Scene captions (server/scene/README.md): how often each session's scene imaginer decides
+     * whether the music changed character (ms); 0 sends no scene messages.
+     */
+    sceneIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600000)
+      .refine((ms) => ms === 0 || ms >= 250, { message: 'must be 0 (off) or at least 250' })
+      .default(4000),
+    /** External captioning service (http/https URL) asked for each new scene; null uses only the built-in imaginer. */
+    sceneHookUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), { message: 'must be an http or https URL' })
+      .nullable()
+      .default(null),
+    /** The hook must answer completely within this time (ms), or the built-in caption is shown. */
+    sceneHookTimeoutMs: z.number().int().min(50).max(60000).default(3000),
+    /** Seconds of the session's latest audio sent to the hook. */
+    sceneHookSeconds: z.number().min(1).max(30).default(5),
     /** pino log level. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -97,6 +119,10 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },
   { flag: 'allowed-origins', env: 'EXPOTION_ALLOWED_ORIGINS', key: 'allowedOrigins', parse: 'list' },
   { flag: 'record-dir', env: 'EXPOTION_RECORD_DIR', key: 'recordDir', parse: 'nullable' },
+  { flag: 'scene-interval-ms', env: 'EXPOTION_SCENE_INTERVAL_MS', key: 'sceneIntervalMs', parse: 'number' },
+  { flag: 'scene-hook-url', env: 'EXPOTION_SCENE_HOOK_URL', key: 'sceneHookUrl', parse: 'nullable' },
+  { flag: 'scene-hook-timeout-ms', env: 'EXPOTION_SCENE_HOOK_TIMEOUT_MS', key: 'sceneHookTimeoutMs', parse: 'number' },
+  { flag: 'scene-hook-seconds', env: 'EXPOTION_SCENE_HOOK_SECONDS', key: 'sceneHookSeconds', parse: 'number' },
   { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', parse: 'string' },
 ];
 

@@ -16,6 +16,7 @@ export class ServerMetrics {
   readonly lead: Histogram;
   readonly rejected: Counter<'reason'>;
   readonly framesIn: Counter<'result'>;
+  readonly sceneHook: Counter<'result'>;
 
   constructor() {
     const registers = [this.registry];
@@ -58,6 +59,12 @@ export class ServerMetrics {
     this.framesIn = new Counter({
       name: 'expotion_landmark_frames_total',
       help: 'Landmark frames received, by what the control tracker did with them',
+      labelNames: ['result'],
+      registers,
+    });
+    this.sceneHook = new Counter({
+      name: 'expotion_scene_hook_requests_total',
+      help: 'Requests to the external scene-caption hook, by result: ok, or why the built-in imaginer stood in (timeout, http_status, bad_json, bad_caption, too_big, network)',
       labelNames: ['result'],
       registers,
     });

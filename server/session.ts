@@ -13,6 +13,7 @@ import { CloseCode, ProtocolError, closeCodeForError, type CloseCodeValue, type 
 import { decodeLandmarkFrame } from '../protocol/landmarkFrame.js';
 import {
   encodeMessage,
+  SCENE_MESSAGE_VERSION,
   parseClientMessage,
   type HelloMessage,
   type PlaybackMessage,
@@ -32,6 +33,8 @@ import { LeadController } from './leadController.js';
 import { ListenerClock } from './listenerClock.js';
 import type { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
+import type { SceneImaginer } from './scene/sceneImaginer.js';
+import { createSessionScene } from './scene/sessionScene.js';
 import { SessionRecorder } from './sessionRecorder.js';
 
 /** The transport a session needs (a ws WebSocket satisfies it; tests can supply their own). */
@@ -93,6 +96,7 @@ export class Session {
   private chunksSent = 0;
   private underrunsReported = 0;
   private music: MusicState | null = null;
+  private scene: SceneImaginer | null = null;
   private readonly outstandingPings = new Map<number, Milliseconds>();
   private pingsSent = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -168,6 +172,7 @@ export class Session {
     switch (msg.type) {
       case 'prompt':
         this.stream?.setPrompt(msg.text);
+        this.scene?.setPrompt(msg.text);
         this.recorder?.event('prompt', { text: msg.text });
         return;
       case 'ping':
@@ -257,6 +262,15 @@ export class Session {
     this.ping();
     this.every(config.controlsIntervalMs, () => this.sendControls());
     this.every(config.statsIntervalMs, () => this.sendStats());
+    this.scene = createSessionScene({
+      config,
+      metrics: this.deps.metrics,
+      log: this.log,
+      sampleRate: info.sampleRate,
+      channels: info.channels,
+      prompt: hello.prompt,
+      send: (s) => this.send({ type: 'scene', version: SCENE_MESSAGE_VERSION, caption: s.caption, source: s.source, serverTimeMs: serverNow() }),
+    });
     this.pump();
   }
 
@@ -375,6 +389,7 @@ export class Session {
     this.nextSample += frames;
     this.chunksSent++;
     this.music = chunk.state;
+    this.scene?.observe(chunk.state, chunk.pcm, controls[controls.length - 1]!, serverNow());
     const rtf = (chunk.genEndMs - chunk.genStartMs) / chunkMs;
     this.rtfs.push(rtf);
     this.lead.recordGeneration(serverNow() - now);
@@ -473,6 +488,7 @@ export class Session {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.pingTimer) clearTimeout(this.pingTimer);
     this.stream?.close();
+    this.scene?.dispose();
     if (wasStreaming) this.deps.metrics.sessions.dec();
     this.recorder?.close().catch((err: unknown) => this.log.error({ err }, 'could not finish the recording'));
     this.log.info({ code, reason, chunks: this.chunksSent }, 'session closed');

@@ -73,3 +73,21 @@ test('the lexicon is well formed: lowercase terms, known styles, bounded weights
   }
   for (const style of STYLE_NAMES) assert.equal(readPrompt(style).style, style, `the style name "${style}" reads back`);
 });
+
+test('scene vocabulary: settings, events and motion steer style, mood and tempo', () => {
+  const cases: [string, string, (r: ReturnType<typeof readPrompt>) => boolean][] = [
+    ['a funeral procession in the grey drizzle', 'ambient', (r) => r.valence < -0.5 && r.tempo < 0],
+    ['a monk in a temple garden', 'ambient', (r) => r.energy < -0.3],
+    ['graffiti under the overpass', 'hip-hop', () => true],
+    ['a mosh pit at a basement gig', 'rock', (r) => r.energy > 0.5 && r.tempo > 0.3],
+    ['a haunted house at midnight', 'cinematic', (r) => r.valence < -0.5],
+    ['a candlelit dinner on a terrace', 'bossa', (r) => r.energy < 0],
+    ['a warehouse rave with lasers and strobes', 'house', (r) => r.energy > 0.5],
+    ['kids dancing at a neighbourhood barbecue', 'funk', (r) => r.valence > 0.3 && r.energy > 0.3],
+  ];
+  for (const [prompt, style, mood] of cases) {
+    const r = readPrompt(prompt);
+    assert.equal(r.style, style, prompt);
+    assert.ok(mood(r), `${prompt}: valence ${r.valence}, energy ${r.energy}, tempo ${r.tempo}`);
+  }
+});

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   MAX_JSON_BYTES,
   MAX_PROMPT_CHARS,
+  MAX_SCENE_CAPTION_CHARS,
   encodeMessage,
   parseClientMessage,
   parseServerMessage,
@@ -75,6 +76,8 @@ const SERVER_MESSAGES: [string, ServerMessage][] = [
   ['stats (latency null)', { type: 'stats', latencyMs: null, rtf: 0, underruns: 0, leadMs: 0, chunks: 0 }],
   ['stats', { type: 'stats', latencyMs: { p50: 140.2, p95: 190, max: 260.5, count: 300 }, rtf: 0.42, underruns: 2, leadMs: 110, chunks: 1200 }],
   ['error', { type: 'error', code: 'FRAME_LENGTH', message: 'landmark frame has 3000 bytes; with flags face+pose it must have 3148' }],
+  ['scene (built-in)', { type: 'scene', version: 1, caption: 'a jazz bar on a rainy night with a saxophone in the corner', source: 'builtin', serverTimeMs: 12000.5 }],
+  ['scene (external, longest caption)', { type: 'scene', version: 1, caption: 'y'.repeat(MAX_SCENE_CAPTION_CHARS), source: 'external', serverTimeMs: 0 }],
 ];
 
 describe('JSON messages round trip', () => {
@@ -233,6 +236,27 @@ describe('JSON message rejections', () => {
       /; and 3 more problems$/,
     );
     assert.equal(err.message.split('; ').length, 4);
+  });
+});
+
+describe('scene messages', () => {
+  const scene = { type: 'scene', version: 1, caption: 'a quiet forest at dawn', source: 'builtin', serverTimeMs: 1 };
+  const cases: [string, object, RegExp][] = [
+    ['unknown version', { ...scene, version: 2 }, /scene\.version/],
+    ['version missing', { ...scene, version: undefined }, /scene\.version/],
+    ['empty caption', { ...scene, caption: '' }, /scene\.caption/],
+    ['caption too long', { ...scene, caption: 'z'.repeat(MAX_SCENE_CAPTION_CHARS + 1) }, /scene\.caption/],
+    ['unknown source', { ...scene, source: 'oracle' }, /scene\.source/],
+    ['serverTimeMs missing', { ...scene, serverTimeMs: undefined }, /scene\.serverTimeMs/],
+    ['unknown key', { ...scene, mood: 'dark' }, /Unrecognized key/],
+  ];
+  for (const [name, msg, re] of cases) {
+    it(`JSON_SCHEMA: ${name}`, () => {
+      assertProtocolError(() => parseServerMessage(JSON.stringify(msg)), 'JSON_SCHEMA', re);
+    });
+  }
+  it('is server -> client only', () => {
+    assertProtocolError(() => parseClientMessage(JSON.stringify(scene)), 'UNKNOWN_TYPE', /"scene"/);
   });
 });
 
