@@ -5,7 +5,7 @@
  */
 import * as Tone from 'tone';
 import type { AudioChunk } from '../../protocol/audioChunk.js';
-import type { ControlsMessage, ErrorMessage, ReadyMessage, StatsMessage } from '../../protocol/messages.js';
+import type { ControlsMessage, ErrorMessage, ReadyMessage, SceneMessage, StatsMessage } from '../../protocol/messages.js';
 import { PLAYBACK_REPORT_INTERVAL_MS } from '../../protocol/messages.js';
 import type { Milliseconds } from '../../protocol/units.js';
 import { Camera, type CameraOptions } from './capture/camera.js';
@@ -33,6 +33,7 @@ export interface InstrumentEvents {
   ready(ready: ReadyMessage): void;
   controls(msg: ControlsMessage): void;
   stats(msg: StatsMessage): void;
+  scene(msg: SceneMessage): void;
   error(msg: ErrorMessage): void;
   cameraLost(): void;
 }
@@ -52,6 +53,8 @@ export interface InstrumentSnapshot {
   clientLatency: LatencySummary | null;
   serverStats: StatsMessage | null;
   controls: ControlsMessage | null;
+  /** The newest scene caption of this session, or null. */
+  scene: SceneMessage | null;
   recording: { active: boolean; bytes: number; frames: number; chunks: number };
   blendshapes: boolean;
 }
@@ -71,6 +74,7 @@ export class Instrument {
   private readonly latencies = new RecentValues(256);
   private lastStats: StatsMessage | null = null;
   private lastControls: ControlsMessage | null = null;
+  private lastScene: SceneMessage | null = null;
   private readonly listeners: Partial<InstrumentEvents>;
 
   constructor(options: InstrumentOptions, listeners: Partial<InstrumentEvents> = {}, video?: HTMLVideoElement) {
@@ -92,6 +96,10 @@ export class Instrument {
       stats: (msg) => {
         this.lastStats = msg;
         this.listeners.stats?.(msg);
+      },
+      scene: (msg) => {
+        this.lastScene = msg;
+        this.listeners.scene?.(msg);
       },
       error: (msg) => this.listeners.error?.(msg),
     });
@@ -195,6 +203,7 @@ export class Instrument {
       clientLatency: this.latencies.count > 0 ? { p50: this.latencies.percentile(50), p95: this.latencies.percentile(95), count: this.latencies.count } : null,
       serverStats: this.lastStats,
       controls: this.lastControls,
+      scene: this.lastScene,
       recording: { active: this.recorder.recording, bytes: this.recorder.byteLength, frames: this.recorder.frames, chunks: this.recorder.chunks },
       blendshapes: this.blendshapes,
     };

@@ -7,6 +7,7 @@ import { Instrument, type InstrumentSnapshot } from './instrument.js';
 import { KioskController, type KioskOptions, type KioskState } from './kiosk/kioskController.js';
 import { loadSettings } from './settings.js';
 import { PerformerUi } from './ui/performerUi.js';
+import { SceneCaption } from './ui/sceneCaption.js';
 
 declare global {
   interface Window {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
   let ui: PerformerUi | null = null;
   let kiosk: KioskController | null = null;
+  const scene = new SceneCaption(document.getElementById('scene')!);
 
   const instrument = new Instrument(
     {
@@ -49,7 +51,11 @@ async function main(): Promise<void> {
         ui?.onFrame(c);
         kiosk?.onFrame(c);
       },
-      linkState: (state, detail) => ui?.onLinkState(state, detail),
+      linkState: (state, detail) => {
+        ui?.onLinkState(state, detail);
+        if (state !== 'streaming') scene.clear();
+      },
+      scene: (msg) => scene.show(msg.caption),
       error: (msg) => console.warn(`server: ${msg.code}: ${msg.message}`),
       cameraLost: () => ui?.showCameraProblem(new Error('the camera stopped (unplugged or taken by another application)')),
     },
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
   window.expotion = {
     snapshot: () => ({ ...instrument.snapshot(), kiosk: kiosk?.state ?? null }),
     dispose: () => {
+      scene.dispose();
       kiosk?.dispose();
       ui?.dispose();
       instrument.dispose();

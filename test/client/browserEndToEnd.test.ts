@@ -29,6 +29,7 @@ interface Snapshot {
   clientLatency: { p50: number; p95: number; count: number } | null;
   serverStats: { latencyMs: { p50: number; p95: number } | null; rtf: number } | null;
   controls: { values: Record<string, number> } | null;
+  scene: { caption: string; source: string } | null;
   kiosk: string | null;
 }
 
@@ -129,6 +130,13 @@ describe('browser client', { skip: skip ?? false }, () => {
     assert.ok(high && low, `presence rose and fell (values seen: ${[...seen].join(', ')})`);
     const s = await snapshot(page);
     assert.ok(s.controls && Object.values(s.controls.values).some((v) => v !== 0), 'controls carry values');
+  });
+
+  test('the scene the music evokes is shown over the preview', async () => {
+    const s = await waitFor(page, 'a scene caption', (x) => x.scene !== null, 20_000);
+    const shown = await page.locator('#scene .scene-line.visible').textContent();
+    assert.equal(shown, s.scene!.caption);
+    report(`scene caption (${s.scene!.source}): "${s.scene!.caption}"`);
   });
 
   test('a recording of landmarks and audio downloads in the harness format', async () => {

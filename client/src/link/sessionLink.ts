@@ -15,7 +15,9 @@ import {
   type ControlsMessage,
   type ErrorMessage,
   type ReadyMessage,
+  type SceneMessage,
   type StatsMessage,
+  SCENE_MESSAGE_VERSION,
 } from '../../../protocol/messages.js';
 import type { Milliseconds } from '../../../protocol/units.js';
 import { SUPPORTED_VERSIONS } from '../../../protocol/version.js';
@@ -58,6 +60,8 @@ export interface SessionLinkEvents {
   chunk(chunk: AudioChunk, bytes: Uint8Array, arrivalMs: Milliseconds): void;
   controls(msg: ControlsMessage): void;
   stats(msg: StatsMessage): void;
+  /** The scene the music evokes (MusiScene), when it changes. */
+  scene(msg: SceneMessage): void;
   error(msg: ErrorMessage): void;
 }
 
@@ -224,6 +228,9 @@ export class SessionLink {
         return;
       case 'stats':
         this.on.stats(msg);
+        return;
+      case 'scene':
+        if (msg.version === SCENE_MESSAGE_VERSION) this.on.scene(msg); // a layout we don't know is dropped
         return;
       case 'error':
         this.on.error(msg);
