@@ -68,6 +68,8 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   }
   for (const problem of packProblems()) logger.warn({ problem }, 'a pack in models/ was left out');
   const pool = new WorkerPool(config.workers, config.pack);
+  // Listen only once the workers are warm: the first performer must not hear a cold start.
+  await pool.ready();
   const sessions = new Set<Session>();
   /** Recordings still being written by sessions that have ended. */
   const finishing = new Set<Promise<void>>();

@@ -76,6 +76,7 @@ const { warmPack } = (workerData ?? {}) as { warmPack?: string };
 (warmPack ? warmUp(warmPack) : Promise.resolve())
   .catch(() => undefined) // a pack that cannot load reports it on the first real request
   .finally(() => {
+    reply({ op: 'ready' });
     port.on('message', (msg: ToWorker) => {
       handle(msg).catch((err: unknown) => {
         reply({ op: 'failed', streamId: msg.streamId, message: err instanceof Error ? err.message : String(err) });

@@ -25,10 +25,18 @@ class PoolWorker {
   /** Streams hosted here, and the one outstanding request of each. */
   readonly streams = new Map<number, Pending | null>();
   alive = true;
+  /** Resolves once the worker has warmed up and takes requests. */
+  readonly ready: Promise<void>;
 
   constructor(warmPack: string | undefined, onExit: (w: PoolWorker, err: Error) => void) {
     this.worker = new Worker(new URL('./generationWorker.js', import.meta.url), { workerData: { warmPack } });
+    let markReady = (): void => undefined;
+    this.ready = new Promise((resolve) => (markReady = resolve));
     this.worker.on('message', (msg: FromWorker) => {
+      if (msg.op === 'ready') {
+        markReady();
+        return;
+      }
       const pending = this.streams.get(msg.streamId);
       if (!pending) return;
       this.streams.set(msg.streamId, null);
@@ -82,6 +90,9 @@ export class RemoteStream {
   }
 }
 
+/** A server starts serving after this long even if a worker is still warming up (ms). */
+const WARM_UP_TIMEOUT_MS = 10_000;
+
 export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
   private nextStreamId = 1;
@@ -106,6 +117,11 @@ export class WorkerPool {
       host.streams.delete(streamId);
       throw err;
     }
+  }
+
+  /** Resolves when every worker has warmed up (or died trying: a dead worker is replaced). */
+  ready(): Promise<void> {
+    return Promise.race([Promise.all(this.workers.map((w) => w.ready)).then(() => undefined), new Promise<void>((r) => setTimeout(r, WARM_UP_TIMEOUT_MS).unref())]);
   }
 
   /** Streams per worker (for tests and metrics). */

@@ -8,6 +8,7 @@ export type ToWorker =
   | { op: 'close'; streamId: number };
 
 export type FromWorker =
+  | { op: 'ready' }
   | { op: 'opened'; streamId: number; info: PackInfo }
   | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; genStartMs: number; genEndMs: number }
   | { op: 'failed'; streamId: number; message: string };

@@ -7,20 +7,29 @@
  * The public export's cached branch returns empty placeholders as present.*.encoder.* (it does
  * not recompute cross-attention K/V): the encoder K/V of the full pass are kept in the cache and
  * fed on every cached step; the placeholders are dropped.
+ *
+ * decoder.kvOutputs "new" (EngineCacheDecoderRunner): the cached graph returns only the new
+ * positions' K/V and this runner keeps the cache in preallocated buffers (capacity grown in
+ * blocks, bounded by the window), so no step copies the whole past out of onnxruntime.
  */
 import { Tensor } from 'onnxruntime-node';
 import type { PackManifest } from './manifest.js';
 import { PackError } from './manifest.js';
 import type { Feeds, Fetches, OnnxSession } from './onnxSession.js';
-import { CONTROL_INPUT, USE_CACHE_BRANCH, pastName, presentName } from './packSpec.js';
+import { CONTROL_INPUT, PAST_SEQUENCE_LENGTH, USE_CACHE_BRANCH, pastName, presentName, presentNewName } from './packSpec.js';
 import type { EncodedPrompt } from './textConditioner.js';
 
 /** Self-attention K/V of the cached positions plus the text's cross-attention K/V. */
 export interface KvCache {
   /** Positions held. */
   length: number;
-  /** present.{i}.decoder.{key,value} of the last pass: [T, H, length, Dh], layer i at 2i, 2i+1. */
+  /**
+   * present.{i}.decoder.{key,value} of the last pass: [T, H, length, Dh], layer i at 2i, 2i+1;
+   * with an engine-held cache [T, H, capacity, Dh] whose first `length` positions are valid.
+   */
   decoder: Tensor[];
+  /** Positions allocated in each decoder tensor (engine-held cache); absent = length. */
+  capacity?: number;
   /** present.{i}.encoder.{key,value} of the last full pass: [T, H, S, Dh]. */
   encoder: Tensor[];
 }
@@ -57,6 +66,17 @@ export abstract class DecoderRunner {
   abstract full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass>;
   abstract cached(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput): Promise<DecoderPass>;
   abstract dispose(): Promise<void>;
+
+  /**
+   * A cache of `length` positions filled with a constant (benchmarks: step time does not depend on
+   * the values), around the encoder K/V of a real pass. Same layout as the runner's own caches.
+   */
+  syntheticCache(encoder: Tensor[], rows: number, length: number): KvCache {
+    const { layers, heads, headDim } = this.m.decoder;
+    const decoder: Tensor[] = [];
+    for (let i = 0; i < 2 * layers; i++) decoder.push(new Tensor('float32', new Float32Array(rows * heads * length * headDim).fill(0.01), [rows, heads, length, headDim]));
+    return { length, decoder, encoder };
+  }
 
   protected baseFeeds(prompt: EncodedPrompt, input: DecoderInput, withHidden: boolean): Feeds {
     const T = prompt.rows;
@@ -165,6 +185,99 @@ export class SplitDecoderRunner extends DecoderRunner {
     this.pastFeeds(feeds, cache);
     const out = await this.withPast.run(feeds);
     return this.collect(out, this.withPast.spec.file, prompt, cache.encoder, cache.length, input.positions);
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.first.dispose(), this.withPast.dispose()]);
+  }
+}
+
+/** Capacity of an engine-held cache grows in blocks of this many positions. */
+export const KV_BLOCK = 128;
+
+/**
+ * Split layout with decoder.kvOutputs "new": decoder_model.onnx for full passes (its present.*
+ * are copied once into the engine's buffers), decoder_with_past_newkv.onnx for cached steps. The
+ * cache lives in [T, H, capacity, Dh] buffers fed as past tensors with past_sequence_length; each
+ * step appends the s new positions' K/V in place. Capacity: the length rounded up to KV_BLOCK,
+ * at most the window (maxPositions); growing copies once per block.
+ * cached() mutates and returns the cache it is given.
+ */
+export class EngineCacheDecoderRunner extends DecoderRunner {
+  private readonly first: OnnxSession;
+  private readonly withPast: OnnxSession;
+  constructor(m: PackManifest, first: OnnxSession, withPast: OnnxSession) {
+    super(m, [first, withPast]);
+    if (m.decoder.layout !== 'split' || m.decoder.kvOutputs !== 'new') throw new PackError(`EngineCacheDecoderRunner needs decoder.layout "split" and decoder.kvOutputs "new"`);
+    this.first = first;
+    this.withPast = withPast;
+  }
+
+  /** Capacity for `needed` positions: rounded up to a block, not past the window unless needed. */
+  capacityFor(needed: number): number {
+    return Math.max(needed, Math.min(Math.ceil(needed / KV_BLOCK) * KV_BLOCK, this.m.decoder.maxPositions));
+  }
+
+  async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {
+    const out = await this.first.run(this.baseFeeds(prompt, input, true));
+    const pass = this.collect(out, this.first.spec.file, prompt, null, 0, input.positions);
+    const n = input.positions;
+    const capacity = this.capacityFor(n + 1);
+    const decoder = pass.cache.decoder.map((t) => this.resized(t.data as Float32Array, prompt.rows, n, n, capacity));
+    return { logits: pass.logits, cache: { length: n, capacity, decoder, encoder: pass.cache.encoder } };
+  }
+
+  async cached(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput): Promise<DecoderPass> {
+    const { layers, heads, headDim } = this.m.decoder;
+    const T = prompt.rows;
+    const s = input.positions;
+    const feeds = this.baseFeeds(prompt, input, this.withPast.hasInput('encoder_hidden_states'));
+    feeds[PAST_SEQUENCE_LENGTH] = new Tensor('int64', BigInt64Array.of(BigInt(cache.length)), [1]);
+    this.pastFeeds(feeds, cache);
+    const out = await this.withPast.run(feeds);
+    const file = this.withPast.spec.file;
+    let capacity = cache.capacity ?? cache.length;
+    const length = cache.length + s;
+    if (length > capacity) {
+      const grown = this.capacityFor(length);
+      cache.decoder = cache.decoder.map((t) => this.resized(t.data as Float32Array, T, capacity, cache.length, grown));
+      capacity = grown;
+    }
+    const row = headDim;
+    for (let i = 0; i < layers; i++) {
+      for (const [j, part] of (['key', 'value'] as const).entries()) {
+        const name = presentNewName(i, part);
+        const d = out[name];
+        const want = [T, heads, s, headDim];
+        if (!d || d.dims.join() !== want.join()) throw new Error(`${file}: ${name} is [${d?.dims.join(', ') ?? 'missing'}], expected [${want.join(', ')}]`);
+        const src = d.data as Float32Array;
+        const dst = cache.decoder[2 * i + j]!.data as Float32Array;
+        // Element loop: 32 rows of 64 floats per tensor, where subarray objects cost more than the copy.
+        const n = s * row;
+        for (let r = 0; r < T * heads; r++) {
+          const from = r * n;
+          const to = (r * capacity + cache.length) * row;
+          for (let x = 0; x < n; x++) dst[to + x] = src[from + x]!;
+        }
+      }
+    }
+    cache.length = length;
+    cache.capacity = capacity;
+    return { logits: out['logits']!, cache };
+  }
+
+  override syntheticCache(encoder: Tensor[], rows: number, length: number): KvCache {
+    const capacity = this.capacityFor(length + 1);
+    const base = super.syntheticCache(encoder, rows, length);
+    return { ...base, capacity, decoder: base.decoder.map((t) => this.resized(t.data as Float32Array, rows, length, length, capacity)) };
+  }
+
+  /** A [T, H, capacity, Dh] tensor holding the first `length` positions of a [T, H, from, Dh] buffer. */
+  private resized(src: Float32Array, rows: number, from: number, length: number, capacity: number): Tensor {
+    const { heads, headDim } = this.m.decoder;
+    const dst = new Float32Array(rows * heads * capacity * headDim);
+    for (let r = 0; r < rows * heads; r++) dst.set(src.subarray(r * from * headDim, (r * from + length) * headDim), r * capacity * headDim);
+    return new Tensor('float32', dst, [rows, heads, capacity, headDim]);
   }
 
   async dispose(): Promise<void> {

@@ -16,6 +16,15 @@ export const MANIFEST_FORMAT_VERSION = 1;
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 const relFile = z.string().min(1);
 
+const fileSet = {
+  tokenizer: relFile,
+  textEncoder: relFile,
+  codec: relFile,
+  decoderMerged: relFile.optional(),
+  decoder: relFile.optional(),
+  decoderWithPast: relFile.optional(),
+};
+
 const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
@@ -25,16 +34,13 @@ const manifestSchema = z
     description: z.string(),
     licence: z.string().min(1),
     source: z.string().min(1),
-    files: z
-      .object({
-        tokenizer: relFile,
-        textEncoder: relFile,
-        codec: relFile,
-        decoderMerged: relFile.optional(),
-        decoder: relFile.optional(),
-        decoderWithPast: relFile.optional(),
-      })
-      .strict(),
+    files: z.object(fileSet).strict(),
+    /**
+     * The int8 file set (the public export's `*_quantized.onnx`, or tools/quantize_int8.py): the
+     * same fields as `files`, each optional (a missing one falls back to `files`). Selected by the
+     * loader's `quantized` option.
+     */
+    quantizedFiles: z.object(fileSet).partial().strict().optional(),
     audio: z.object({ sampleRate: int(8000, 192000), channels: int(1, 2), stepsPerSecond: z.number().positive() }).strict(),
     tokens: z
       .object({
@@ -54,6 +60,13 @@ const manifestSchema = z
         heads: int(1, 256),
         headDim: int(1, 1024),
         maxPositions: int(8),
+        /**
+         * "full": the cached graph returns present.{i}.decoder.* = past + new (the public export).
+         * "new" (split layout only): it takes `past_sequence_length` and a past of any capacity,
+         * and returns present_new.{i}.decoder.* for the new positions only; the engine keeps the
+         * cache (tools/build_test_packs.py, new_kv_doc).
+         */
+        kvOutputs: z.enum(['full', 'new']).default('full'),
       })
       .strict(),
     controls: z.object({ version: int(1), size: int(1) }).strict().optional(),
@@ -80,6 +93,8 @@ export interface LoadedManifest {
   dir: string;
   manifestPath: string;
   manifest: PackManifest;
+  /** Whether `paths` are the int8 file set (quantizedFiles over files). */
+  quantized: boolean;
   paths: {
     tokenizer: string;
     textEncoder: string;
@@ -129,9 +144,16 @@ export function manifestProblems(m: PackManifest): string[] {
   if (m.decoder.layout === 'merged') {
     if (!f.decoderMerged) p.push('files.decoderMerged: required by decoder.layout "merged"');
     if (f.decoder || f.decoderWithPast) p.push('files: decoder/decoderWithPast belong to decoder.layout "split", not "merged"');
+    if (m.decoder.kvOutputs === 'new') p.push('decoder.kvOutputs: "new" needs decoder.layout "split" (the no-past graph of the contract plus the new-K/V cached graph)');
   } else {
     if (!f.decoder || !f.decoderWithPast) p.push('files.decoder and files.decoderWithPast: both required by decoder.layout "split"');
     if (f.decoderMerged) p.push('files.decoderMerged: belongs to decoder.layout "merged", not "split"');
+  }
+  const q = m.quantizedFiles;
+  if (q) {
+    if (Object.keys(q).length === 0) p.push('quantizedFiles: expected at least one file (or no quantizedFiles)');
+    if (m.decoder.layout === 'merged' && (q.decoder || q.decoderWithPast)) p.push('quantizedFiles: decoder/decoderWithPast belong to decoder.layout "split", not "merged"');
+    if (m.decoder.layout === 'split' && q.decoderMerged) p.push('quantizedFiles.decoderMerged: belongs to decoder.layout "merged", not "split"');
   }
   if (m.controls) {
     if (m.controls.version !== CONTROL_VERSION) p.push(`controls.version: this server speaks control vector version ${CONTROL_VERSION}, the pack wants ${m.controls.version}`);
@@ -171,17 +193,22 @@ export function declaresPack(dir: string): boolean {
 
 function packFile(dir: string, manifestPath: string, field: string, rel: string): string {
   if (isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) {
-    throw new PackError(`${manifestPath}: files.${field}: expected a path inside the pack folder, got ${JSON.stringify(rel)}`);
+    throw new PackError(`${manifestPath}: ${field}: expected a path inside the pack folder, got ${JSON.stringify(rel)}`);
   }
   const path = resolve(dir, rel);
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new PackError(`${manifestPath}: files.${field}: ${path} is missing (or is not a file)`, 'PACK_FILE_MISSING');
+    throw new PackError(`${manifestPath}: ${field}: ${path} is missing (or is not a file)`, 'PACK_FILE_MISSING');
   }
   return path;
 }
 
+export interface ManifestLoadOptions {
+  /** Use the manifest's int8 file set (quantizedFiles; a field it lacks falls back to files). */
+  quantized?: boolean;
+}
+
 /** Reads models/<name>/manifest.json (or any pack folder) and checks that its files exist. */
-export function loadManifest(dir: string): LoadedManifest {
+export function loadManifest(dir: string, options: ManifestLoadOptions = {}): LoadedManifest {
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) throw new PackError(`${manifestPath}: no manifest`, 'PACK_FILE_MISSING');
   let raw: unknown;
@@ -191,14 +218,20 @@ export function loadManifest(dir: string): LoadedManifest {
     throw new PackError(`${manifestPath}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   const manifest = parseManifest(raw, manifestPath);
+  const quantized = options.quantized === true;
+  if (quantized && !manifest.quantizedFiles) {
+    throw new PackError(`${manifestPath}: quantizedFiles: the pack has no int8 file set (asked for the quantized variant); use the fp32 files or add quantizedFiles`, 'PACK_FILE_MISSING');
+  }
+  const q = quantized ? manifest.quantizedFiles! : {};
+  const pick = (field: keyof typeof fileSet, rel: string) => (q[field] ? packFile(dir, manifestPath, `quantizedFiles.${field}`, q[field]) : packFile(dir, manifestPath, `files.${field}`, rel));
   const f = manifest.files;
   const paths: LoadedManifest['paths'] = {
-    tokenizer: packFile(dir, manifestPath, 'tokenizer', f.tokenizer),
-    textEncoder: packFile(dir, manifestPath, 'textEncoder', f.textEncoder),
-    codec: packFile(dir, manifestPath, 'codec', f.codec),
+    tokenizer: pick('tokenizer', f.tokenizer),
+    textEncoder: pick('textEncoder', f.textEncoder),
+    codec: pick('codec', f.codec),
   };
-  if (f.decoderMerged) paths.decoderMerged = packFile(dir, manifestPath, 'decoderMerged', f.decoderMerged);
-  if (f.decoder) paths.decoder = packFile(dir, manifestPath, 'decoder', f.decoder);
-  if (f.decoderWithPast) paths.decoderWithPast = packFile(dir, manifestPath, 'decoderWithPast', f.decoderWithPast);
-  return { dir, manifestPath, manifest, paths };
+  if (f.decoderMerged) paths.decoderMerged = pick('decoderMerged', f.decoderMerged);
+  if (f.decoder) paths.decoder = pick('decoder', f.decoder);
+  if (f.decoderWithPast) paths.decoderWithPast = pick('decoderWithPast', f.decoderWithPast);
+  return { dir, manifestPath, manifest, quantized, paths };
 }

@@ -31,7 +31,7 @@ export class MusicgenEngine implements Engine {
   readonly ready: Promise<{ pack: MusicgenPack; loop: DecodeLoop }>;
 
   constructor(dir: string, options: Partial<MusicgenEngineOptions> = {}) {
-    const loaded = loadManifest(dir);
+    const loaded = loadManifest(dir, { quantized: options.quantized ?? false });
     this.info = packInfo(loaded.manifest);
     const loadOptions: PackLoadOptions = { ...DEFAULT_PACK_LOAD_OPTIONS, ...options };
     this.ready = MusicgenPack.load(dir, loadOptions).then((pack) => {

@@ -5,16 +5,18 @@
 import { relative } from 'node:path';
 import { REPO_ROOT } from '../../paths.js';
 import { CodecStreamer } from './codecStreamer.js';
-import { DecoderRunner, MergedDecoderRunner, SplitDecoderRunner } from './decoderRunner.js';
+import { DecoderRunner, EngineCacheDecoderRunner, MergedDecoderRunner, SplitDecoderRunner } from './decoderRunner.js';
 import { DelayPattern } from './delayPattern.js';
 import { loadManifest, type LoadedManifest, type PackManifest } from './manifest.js';
 import { OnnxSession } from './onnxSession.js';
-import { codecSpec, decoderSpec, decoderWithPastSpec, mergedDecoderSpec, textEncoderSpec } from './packSpec.js';
+import { codecSpec, decoderSpec, decoderWithPastNewKvSpec, decoderWithPastSpec, mergedDecoderSpec, textEncoderSpec } from './packSpec.js';
 import { loadTokenizer, TextConditioner } from './textConditioner.js';
 
 export interface PackLoadOptions {
   /** onnxruntime intra-op threads per session (the worker pool already runs one worker per core). */
   intraOpThreads: number;
+  /** Load the manifest's int8 file set (quantizedFiles); refused when the pack has none. */
+  quantized?: boolean;
 }
 
 export const DEFAULT_PACK_LOAD_OPTIONS: PackLoadOptions = { intraOpThreads: 1 };
@@ -47,7 +49,7 @@ export class MusicgenPack {
   }
 
   static async load(dir: string, options: PackLoadOptions = DEFAULT_PACK_LOAD_OPTIONS): Promise<MusicgenPack> {
-    const loaded = loadManifest(dir);
+    const loaded = loadManifest(dir, { quantized: options.quantized ?? false });
     const m = loaded.manifest;
     const p = loaded.paths;
     const sessions: OnnxSession[] = [];
@@ -63,6 +65,8 @@ export class MusicgenPack {
       let decoder: DecoderRunner;
       if (m.decoder.layout === 'merged') {
         decoder = new MergedDecoderRunner(m, await open(p.decoderMerged!, mergedDecoderSpec));
+      } else if (m.decoder.kvOutputs === 'new') {
+        decoder = new EngineCacheDecoderRunner(m, await open(p.decoder!, decoderSpec), await open(p.decoderWithPast!, decoderWithPastNewKvSpec));
       } else {
         decoder = new SplitDecoderRunner(m, await open(p.decoder!, decoderSpec), await open(p.decoderWithPast!, decoderWithPastSpec));
       }

@@ -8,12 +8,16 @@ import type { SessionSpec, TensorSpec } from './onnxSession.js';
 
 export const CONTROL_INPUT = 'control_features';
 export const USE_CACHE_BRANCH = 'use_cache_branch';
+/** Input of the new-K/V cached graph (decoder.kvOutputs "new"): valid positions in the past tensors. */
+export const PAST_SEQUENCE_LENGTH = 'past_sequence_length';
 
 export type KvKind = 'decoder' | 'encoder';
 export type KvPart = 'key' | 'value';
 
 export const pastName = (layer: number, kind: KvKind, part: KvPart) => `past_key_values.${layer}.${kind}.${part}`;
 export const presentName = (layer: number, kind: KvKind, part: KvPart) => `present.${layer}.${kind}.${part}`;
+/** Output of the new-K/V cached graph: the K/V of the new positions only. */
+export const presentNewName = (layer: number, part: KvPart) => `present_new.${layer}.decoder.${part}`;
 
 function layerTensors(m: PackManifest, name: typeof pastName, kinds: readonly KvKind[], encoderDims?: TensorSpec['dims']): TensorSpec[] {
   const { layers, heads, headDim } = m.decoder;
@@ -94,6 +98,28 @@ export function decoderWithPastSpec(m: PackManifest, file: string): SessionSpec 
       ...layerTensors(m, presentName, ['decoder']),
       ...layerTensors(m, presentName, ['encoder'], presentEncoderDims(m)).map((s) => ({ ...s, optional: true })),
     ],
+  };
+}
+
+/**
+ * The cached graph of decoder.kvOutputs "new" (split layout): the inputs of
+ * decoder_with_past_model.onnx plus past_sequence_length int64 [1] (past tensors may be longer:
+ * preallocated capacity, masked past the length); outputs logits and present_new.{i}.decoder.*
+ * [T, H, s, Dh]. Nothing proportional to the past comes out.
+ */
+export function decoderWithPastNewKvSpec(m: PackManifest, file: string): SessionSpec {
+  const { layers, heads, headDim } = m.decoder;
+  const presentNew: TensorSpec[] = [];
+  for (let i = 0; i < layers; i++) for (const part of ['key', 'value'] as const) presentNew.push({ name: presentNewName(i, part), type: 'float32', dims: ['T', heads, 's', headDim] });
+  return {
+    file,
+    inputs: [
+      ...commonInputs(m, 'optional'),
+      { name: PAST_SEQUENCE_LENGTH, type: 'int64', dims: [1] },
+      ...layerTensors(m, pastName, ['decoder', 'encoder']),
+      ...controlInput(m),
+    ],
+    outputs: [logits(m), ...presentNew],
   };
 }
 
