@@ -3,14 +3,13 @@
  * would hear. See README.md "Measuring latency". Exit code 1 when a threshold is missed, 2 on
  * bad options.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FAULT_KINDS, type FaultKind } from './faultClients.js';
 import { PERFORMER_NAMES } from './performers/catalog.js';
 import { htmlReport, terminalReport } from './report.js';
+import { startServerProcess } from './serverProcess.js';
 import { failures, RUN_DEFAULTS, runFaults, runFixed, runRamp, runSoak, type Report, type RunOptions } from './runner.js';
 
 const USAGE = `usage: npm run harness -- [options]
@@ -57,19 +56,6 @@ function optionalNum(args: Map<string, string>, name: string): number | undefine
   return args.has(name) ? num(args, name, 0, 0, 1e9) : undefined;
 }
 
-async function startServer(extra: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const main = fileURLToPath(new URL('../server/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, '--port', '0', '--log-level', 'warn', '--record-dir', 'off', '--max-sessions', '256', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((res, rej) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /on (http:\/\/\S+)/.exec(d.toString());
-      if (m) res(m[1]!);
-    });
-    child.once('exit', (code) => rej(new Error(`the server exited with code ${code}`)));
-  });
-  return { url, child };
-}
-
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   for (const k of args.keys()) if (!KNOWN.includes(k)) throw new UsageError(`unknown option --${k}`);
@@ -80,7 +66,7 @@ async function main(): Promise<number> {
   const faults = (args.get('faults') ?? FAULT_KINDS.join(',')).split(',') as FaultKind[];
   for (const f of faults) if (!FAULT_KINDS.includes(f)) throw new UsageError(`unknown fault ${f}; choose from ${FAULT_KINDS.join(', ')}`);
 
-  const server = args.get('url') ? null : await startServer((args.get('server-args') ?? '').split(' ').filter(Boolean));
+  const server = args.get('url') ? null : await startServerProcess((args.get('server-args') ?? '').split(' ').filter(Boolean));
   const url = args.get('url') ?? server!.url;
   const options: RunOptions = {
     ...RUN_DEFAULTS,
@@ -125,7 +111,7 @@ async function main(): Promise<number> {
       missed = failures(report.underFaults, options.thresholds);
     }
   } finally {
-    server?.child.kill('SIGTERM');
+    await server?.stop();
   }
   const out = resolve(args.get('out') ?? join('out', 'harness', new Date().toISOString().replace(/[:.]/g, '-')));
   mkdirSync(out, { recursive: true });
