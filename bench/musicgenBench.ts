@@ -1,9 +1,13 @@
 /**
  * MusicGen-contract engine benchmark (CPU, onnxruntime-node).
  *
- *   npm run bench:musicgen -- [--packs tiny-musicgen,tiny-musicgen-split,tiny-expotion]
+ *   npm run bench:musicgen -- [--packs tiny-musicgen,tiny-musicgen-split,tiny-expotion,tiny-musicgen-newkv]
  *     [--threads 1,2] [--seconds 8] [--past 0,100,200]
+ *     [--skip-small | --small-only] [--small-threads 1,2] [--small-batch 1,2]
+ *     [--small-past 0,250,500,1000] [--small-precision fp32,int8] [--small-kv full,new]
+ *     [--rounds 9] [--small-seconds 2]
  *
+ * Tiny packs (first part; --small-only skips it):
  * For each pack and thread count:
  *   - decoder step: median ms of one cached step (guidance batch 2) at several past lengths;
  *   - streaming: one session rendering 1024-frame chunks for --seconds of audio: ms per step,
@@ -17,13 +21,14 @@ import { neutralControls } from '../protocol/controlVector.js';
 import { DecodeLoop, resolveSettings } from '../server/generation/musicgen/decodeLoop.js';
 import { loadMusicgenEngine, type MusicgenEngine } from '../server/generation/musicgen/musicgenEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
+import { smallShapeBenchmark } from './musicgenSmallBench.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-const packs = arg('packs', 'tiny-musicgen,tiny-musicgen-split,tiny-expotion').split(',');
+const packs = arg('packs', 'tiny-musicgen,tiny-musicgen-split,tiny-expotion,tiny-musicgen-newkv').split(',');
 const threads = arg('threads', '1,2').split(',').map(Number);
 const seconds = Number(arg('seconds', '8'));
 const pasts = arg('past', '0,100,200').split(',').map(Number);
@@ -72,6 +77,11 @@ async function stream(engine: MusicgenEngine, sessions: number): Promise<{ rtf: 
 }
 
 async function main(): Promise<void> {
+  if (!process.argv.includes('--small-only')) await tinyPacks();
+  if (!process.argv.includes('--skip-small')) await smallShapeBenchmark(arg);
+}
+
+async function tinyPacks(): Promise<void> {
   console.log(`MusicGen-contract engine benchmark: ${seconds} s of audio per session, chunks of ${CHUNK} frames, guidance on`);
   for (const name of packs) {
     for (const t of threads) {

@@ -13,6 +13,12 @@ Packs (same tensor names, dtypes and layouts as the public musicgen-small ONNX e
 - tiny-musicgen-split  the same weights as two graphs (decoder_model.onnx + decoder_with_past_model.onnx)
 - tiny-expotion        merged decoder with the gated, zero-initialised control adaptor
                        (extra input control_features [T, s, C]); gates set non-zero.
+- tiny-musicgen-newkv  the weights of tiny-musicgen, split layout with the "new K/V only" cached
+                       graph (decoder.kvOutputs "new", see new_kv_doc below), plus an int8 file
+                       set (quantizedFiles; tools/quantize_int8.py) for the loader's `quantized`
+                       option.
+
+tools/build_bench_pack.py reuses this file's model code at musicgen-small's shapes (benchmark).
 
 Like the public export, the with-past branch does NOT recompute cross-attention K/V: it returns
 empty placeholders of shape [0, H, 1, Dh] as present.{i}.encoder.*, so a loader that feeds them
@@ -33,6 +39,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from quantize_int8 import quantize_file  # noqa: E402
 
 SEED = 20250705
 OPSET = 17
@@ -169,6 +178,27 @@ class DecoderLayer(nn.Module):
         x = x + self.fc2(F.gelu(self.fc1(self.ln3(x))))
         return x, k, v
 
+    def forward_newkv(self, x, past_bias, new_bias, past_k, past_v, enc_k, enc_v, enc_bias, ctrl):
+        """Self-attention over the cache in two parts (past, new) instead of concatenating the past
+        with the new K/V: no copy of the past inside the graph, and only the new K/V go out."""
+        h = self.ln1(x)
+        q = split_heads(self.q(h), HEADS)
+        k = split_heads(self.k(h), HEADS)
+        v = split_heads(self.v(h), HEADS)
+        scale = math.sqrt(DH)
+        s_past = torch.matmul(q, past_k.transpose(-1, -2)) / scale + past_bias
+        s_new = torch.matmul(q, k.transpose(-1, -2)) / scale + new_bias
+        probs = torch.softmax(torch.cat([s_past, s_new], dim=-1), dim=-1)
+        cap = past_k.shape[2]
+        a = torch.matmul(probs[..., :cap], past_v) + torch.matmul(probs[..., cap:], v)
+        x = x + self.o(merge_heads(a))
+        if self.with_adaptor:
+            x = x + self.gate * self.ctrl_o(torch.tanh(self.ctrl_v(ctrl)))
+        h = self.ln2(x)
+        x = x + self.co(merge_heads(attend(split_heads(self.cq(h), HEADS), enc_k, enc_v, enc_bias)))
+        x = x + self.fc2(F.gelu(self.fc1(self.ln3(x))))
+        return x, k, v
+
 
 class Decoder(nn.Module):
     def __init__(self, with_adaptor):
@@ -211,6 +241,33 @@ class Decoder(nn.Module):
         logits = torch.stack([h(x) for h in self.heads], dim=1)  # [T, K, s, V]
         return logits.reshape(t * K, s, VOCAB), presents
 
+    def run_newkv(self, input_ids, enc_mask, past_length, past, enc_kv, control):
+        """Cached pass over a past of any capacity whose first `past_length` positions are valid."""
+        t = enc_mask.shape[0]
+        s = input_ids.shape[1]
+        ids = input_ids.reshape(t, K, s)
+        x = self.embed[0](ids[:, 0])
+        for k in range(1, K):
+            x = x + self.embed[k](ids[:, k])
+        past_len = past_length[0]
+        q_pos = torch.arange(s) + past_len
+        x = x + sinusoids(q_pos, D)[None]
+        cap = past[0][0].shape[2]
+        past_bias = (torch.arange(cap) >= past_len).to(torch.float32) * NEG  # [cap]: capacity beyond the length
+        n = torch.arange(s)
+        new_bias = (n[None, :] > n[:, None]).to(torch.float32) * NEG  # [s, s] causal among the new positions
+        enc_bias = (1.0 - enc_mask[:, None, None, :].to(torch.float32)) * NEG
+        ctrl = None
+        if self.with_adaptor:
+            ctrl = torch.tanh(self.ctrl_proj(control))
+        presents = []
+        for i, l in enumerate(self.layers):
+            x, k, v = l.forward_newkv(x, past_bias, new_bias, past[i][0], past[i][1], enc_kv[i][0], enc_kv[i][1], enc_bias, ctrl)
+            presents.append((k, v))
+        x = self.final(x)
+        logits = torch.stack([h(x) for h in self.heads], dim=1)
+        return logits.reshape(t * K, s, VOCAB), presents
+
 
 class NoPast(nn.Module):
     """decoder_model.onnx: the first step (no cache); returns decoder and encoder K/V."""
@@ -249,6 +306,70 @@ class WithPast(nn.Module):
         return tuple(out)
 
 
+new_kv_doc = """
+The "new K/V only" cached graph (manifest decoder.kvOutputs "new"; this project's extension, for
+speed on CPU): inputs as decoder_with_past_model.onnx plus `past_sequence_length` int64 [1];
+past_key_values.{i}.decoder.* may be longer than that (preallocated capacity, the rest is
+masked); outputs `logits` and `present_new.{i}.decoder.key|value` [T, H, s, Dh], the K/V of the
+s new positions only. The engine keeps the cache and appends them: nothing proportional to the
+past is concatenated in the graph or copied out of onnxruntime each step.
+"""
+
+
+class WithPastNewKv(nn.Module):
+    def __init__(self, dec):
+        super().__init__()
+        self.dec = dec
+
+    def forward(self, input_ids, encoder_attention_mask, past_sequence_length, *rest):
+        n = 4 * LAYERS
+        flat = rest[:n]
+        control = rest[n] if len(rest) > n else None
+        past = [(flat[4 * i], flat[4 * i + 1]) for i in range(LAYERS)]
+        enc_kv = [(flat[4 * i + 2], flat[4 * i + 3]) for i in range(LAYERS)]
+        logits, presents = self.dec.run_newkv(input_ids, encoder_attention_mask, past_sequence_length, past, enc_kv, control)
+        out = [logits]
+        for k, v in presents:
+            out += [k, v]
+        return tuple(out)
+
+
+def present_new_names():
+    names = []
+    for i in range(LAYERS):
+        names += [f"present_new.{i}.decoder.key", f"present_new.{i}.decoder.value"]
+    return names
+
+
+def export_with_past_newkv(dec, path, adaptor, first_outputs):
+    """Exports WithPastNewKv; `first_outputs` are NoPast's outputs for 2 rows and 3 positions."""
+    t = 2
+    past = []
+    for i in range(LAYERS):
+        k, v, ek, ev = first_outputs[1 + 4 * i: 5 + 4 * i]
+        pad = torch.zeros(t, HEADS, 2, DH)  # capacity 5 for a length of 3
+        past += [torch.cat([k, pad], dim=2), torch.cat([v, pad], dim=2), ek, ev]
+    ids1 = torch.randint(0, VOCAB, (t * K, 1))
+    mask = torch.ones(t, first_outputs[3].shape[2], dtype=torch.int64)
+    ctrl1 = torch.randn(t, 1, CTRL)
+    length = torch.tensor([3], dtype=torch.int64)
+    past_axes = {}
+    for n in past_names():
+        past_axes[n] = {0: "batch_size", 2: "past_capacity"} if ".decoder." in n else {0: "batch_size", 2: "encoder_sequence_length_out"}
+    ctrl_in = ["control_features"] if adaptor else []
+    axes = {
+        "input_ids": {0: "batch_size_x_codebooks", 1: "decoder_sequence_length"},
+        "encoder_attention_mask": {0: "batch_size", 1: "encoder_sequence_length"},
+        "logits": {0: "batch_size_x_codebooks", 1: "decoder_sequence_length"},
+        **past_axes,
+        **({"control_features": {0: "batch_size", 1: "decoder_sequence_length"}} if adaptor else {}),
+        **{n: {0: "batch_size", 2: "decoder_sequence_length"} for n in present_new_names()},
+    }
+    return export(WithPastNewKv(dec), tuple([ids1, mask, length] + past + ([ctrl1] if adaptor else [])), path,
+                  ["input_ids", "encoder_attention_mask", "past_sequence_length"] + past_names() + ctrl_in,
+                  ["logits"] + present_new_names(), axes)
+
+
 def present_names():
     names = []
     for i in range(LAYERS):
@@ -278,7 +399,9 @@ def export(module, args, path, input_names, output_names, dynamic_axes):
     return model
 
 
-def export_decoders(dec, out_dir, adaptor):
+def export_decoders(dec, out_dir, adaptor, with_past=True, newkv=False):
+    """decoder_model.onnx and (with_past) decoder_with_past_model.onnx in out_dir; with newkv also
+    decoder_with_past_newkv.onnx (new_kv_doc). Returns the loaded models (None where not built)."""
     t, s, S = 2, 3, 5
     ids = torch.randint(0, VOCAB, (t * K, s))
     enc = torch.randn(t, S, TEXT_D)
@@ -309,6 +432,16 @@ def export_decoders(dec, out_dir, adaptor):
         past_axes[n] = {0: "batch_size", 2: "past_decoder_sequence_length"} if ".decoder." in n else {0: "batch_size", 2: "encoder_sequence_length_out"}
     with_past_path = os.path.join(out_dir, "decoder_with_past_model.onnx")
     pres_axes_wp = {n: ({0: "batch_size", 2: "past_decoder_sequence_length + 1"} if ".decoder." in n else {}) for n in present_names()}
+    if newkv:
+        # Separate RNG stream so that adding the variant leaves the other packs byte-identical.
+        state = torch.get_rng_state()
+        torch.manual_seed(SEED + 1)
+        del no_past  # the big (benchmark) shape: keep one model in memory at a time
+        export_with_past_newkv(dec, os.path.join(out_dir, "decoder_with_past_newkv.onnx"), adaptor, first)
+        torch.set_rng_state(state)
+        no_past = None
+    if not with_past:
+        return no_past, None
     with_past = export(
         WithPast(dec), tuple([ids1, mask] + past + ([ctrl1] if adaptor else [])), with_past_path,
         ["input_ids", "encoder_attention_mask"] + past_names() + ctrl_in, ["logits"] + present_names(),
@@ -470,13 +603,13 @@ def tokenizer_json():
 # ---------------------------------------------------------------------------------------------
 
 
-def manifest(name, description, layout, adaptor, ranges):
+def manifest(name, description, layout, adaptor, ranges, kv_outputs=None, quantized_files=None):
     files = {"tokenizer": "tokenizer.json", "textEncoder": "text_encoder.onnx", "codec": "encodec_decode.onnx"}
     if layout == "merged":
         files["decoderMerged"] = "decoder_model_merged.onnx"
     else:
         files["decoder"] = "decoder_model.onnx"
-        files["decoderWithPast"] = "decoder_with_past_model.onnx"
+        files["decoderWithPast"] = "decoder_with_past_newkv.onnx" if kv_outputs == "new" else "decoder_with_past_model.onnx"
     m = {
         "format": "expotion-pack",
         "formatVersion": 1,
@@ -493,6 +626,10 @@ def manifest(name, description, layout, adaptor, ranges):
         "codec": {"type": "encodec-onnx", "hop": HOP, "contextFrames": 6, "crossfadeSamples": 640},
         "sampling": {"guidanceScale": 3.0, "temperature": 1.0, "topK": 16},
     }
+    if kv_outputs:
+        m["decoder"]["kvOutputs"] = kv_outputs
+    if quantized_files:
+        m["quantizedFiles"] = quantized_files
     if adaptor:
         m["controls"] = {"version": 1, "size": CTRL}
     return m
@@ -562,6 +699,29 @@ def build(models_dir):
                 json.dump(manifest(name, desc, layout, adaptor, ranges), f, indent=2)
                 f.write("\n")
             print(f"wrote {out}: " + ", ".join(f"{f} {os.path.getsize(os.path.join(out, f))} B" for f in sorted(os.listdir(out))))
+
+        # Last, so that the packs above do not depend on it: tiny-musicgen's weights with the
+        # "new K/V only" cached graph, and int8 copies of both decoders.
+        name = "tiny-musicgen-newkv"
+        tmp = os.path.join(work, name + "-dec")
+        os.makedirs(tmp)
+        export_decoders(plain, tmp, False, with_past=False, newkv=True)
+        out = os.path.join(models_dir, name)
+        os.makedirs(out, exist_ok=True)
+        for f in os.listdir(out):
+            os.remove(os.path.join(out, f))
+        quantized = {}
+        for field, f in (("decoder", "decoder_model"), ("decoderWithPast", "decoder_with_past_newkv")):
+            shutil.copy(os.path.join(tmp, f + ".onnx"), out)
+            quantize_file(os.path.join(tmp, f + ".onnx"), os.path.join(out, f + "_quantized.onnx"))
+            quantized[field] = f + "_quantized.onnx"
+        for f in ("text_encoder.onnx", "encodec_decode.onnx", "tokenizer.json"):
+            shutil.copy(os.path.join(shared, f), out)
+        with open(os.path.join(out, "manifest.json"), "w") as f:
+            desc = "Tiny random-weight MusicGen-contract pack, cached graph returning only the new K/V (engine-held cache), int8 file set, for tests"
+            json.dump(manifest(name, desc, "split", False, full_range, kv_outputs="new", quantized_files=quantized), f, indent=2)
+            f.write("\n")
+        print(f"wrote {out}: " + ", ".join(f"{f} {os.path.getsize(os.path.join(out, f))} B" for f in sorted(os.listdir(out))))
     finally:
         shutil.rmtree(work)
 

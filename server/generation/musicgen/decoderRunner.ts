@@ -192,15 +192,22 @@ export class SplitDecoderRunner extends DecoderRunner {
   }
 }
 
-/** Capacity of an engine-held cache grows in blocks of this many positions. */
-export const KV_BLOCK = 128;
+/**
+ * Capacity of an engine-held cache for `needed` positions: a slack of 2·sqrt(needed) (at least
+ * 16) balances the masked positions every step reads (slack / 2 on average) against the copy
+ * of the whole cache at each growth (every `slack` steps); at most the window unless needed.
+ */
+export function kvCapacity(needed: number, maxPositions: number): number {
+  const slack = Math.max(16, Math.ceil(2 * Math.sqrt(needed)));
+  return Math.max(needed, Math.min(needed + slack, maxPositions));
+}
 
 /**
  * Split layout with decoder.kvOutputs "new": decoder_model.onnx for full passes (its present.*
  * are copied once into the engine's buffers), decoder_with_past_newkv.onnx for cached steps. The
  * cache lives in [T, H, capacity, Dh] buffers fed as past tensors with past_sequence_length; each
- * step appends the s new positions' K/V in place. Capacity: the length rounded up to KV_BLOCK,
- * at most the window (maxPositions); growing copies once per block.
+ * step appends the s new positions' K/V in place. Capacity: kvCapacity (the length plus a slack
+ * of 2·sqrt(length), at most the window); growing copies the cache once per slack.
  * cached() mutates and returns the cache it is given.
  */
 export class EngineCacheDecoderRunner extends DecoderRunner {
@@ -213,9 +220,8 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     this.withPast = withPast;
   }
 
-  /** Capacity for `needed` positions: rounded up to a block, not past the window unless needed. */
   capacityFor(needed: number): number {
-    return Math.max(needed, Math.min(Math.ceil(needed / KV_BLOCK) * KV_BLOCK, this.m.decoder.maxPositions));
+    return kvCapacity(needed, this.m.decoder.maxPositions);
   }
 
   async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyGuidance, LogitsProcessorList, Temperature, TopK, ValidRangeMask } from '../../../server/generation/musicgen/logitsProcessors.js';
+import { applyGuidance, LogitsProcessorList, selectKth, Temperature, TopK, ValidRangeMask } from '../../../server/generation/musicgen/logitsProcessors.js';
 import { GreedySampler, MultinomialSampler, SeededRandom } from '../../../server/generation/musicgen/sampler.js';
 
 test('guidance is uncond + scale * (cond - uncond)', () => {
@@ -52,4 +52,15 @@ test('seeded sampling: same seed same draws, another seed other draws; greedy ta
   assert.notDeepEqual(draw(42), draw(43));
   assert.equal(new GreedySampler().sample(row), 14); // sin(14) = 0.9906 is the largest of sin(0..31)
   assert.throws(() => new MultinomialSampler(new SeededRandom(1)).sample(new Float32Array(4).fill(-Infinity)), /every token is masked/);
+});
+
+test('top-k selection (quickselect) finds the value a sort would, with ties and -Infinity', () => {
+  const random = new SeededRandom(11);
+  for (let t = 0; t < 500; t++) {
+    const n = 1 + Math.floor(random.next() * 300);
+    const a = Float32Array.from({ length: n }, () => (random.next() < 0.3 ? Math.round(random.next() * 5) : random.next() < 0.1 ? -Infinity : random.next()));
+    const sorted = Float32Array.from(a).sort();
+    const k = Math.floor(random.next() * n);
+    assert.equal(selectKth(Float32Array.from(a), k), sorted[k], `n ${n} index ${k}`);
+  }
 });
