@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   console.log(`teacher+synth generation RTF, one session, one thread (median of 5 x 6 s): ${rtf.toFixed(4)}`);
   const server = await startServerProcess(arg('server-args', '').split(' ').filter(Boolean));
   console.log(`server ${server.url}; ${seconds} s per step, first 2 s excluded; client-measured latency (heard - capture)`);
-  console.log('sessions  p50 ms  p95 ms  max ms  underruns  chunk RTF p50  server CPU %');
+  console.log('sessions  p50 ms  p95 ms  max ms  underruns  chunk RTF p50  server CPU %  harness lag p99 ms');
   try {
     const ramp = await runRamp(
       { ...RUN_DEFAULTS, url: server.url, seconds, performers: ['dancing:100', 'nodding:120', 'swinging:90', 'dancing:110'], thresholds: { maxP95Ms: 150, maxUnderruns: 0 } },
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       (s) => {
         const o = s.overall;
         const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(1)).padStart(6);
-        console.log(`${String(o.sessions).padStart(8)}  ${f(o.latencyMs?.p50)}  ${f(o.latencyMs?.p95)}  ${f(o.latencyMs?.max)}  ${String(o.underruns).padStart(9)}  ${o.rtfP50.toFixed(4).padStart(13)}  ${f(s.server?.cpuPercent)}`);
+        console.log(`${String(o.sessions).padStart(8)}  ${f(o.latencyMs?.p50)}  ${f(o.latencyMs?.p95)}  ${f(o.latencyMs?.max)}  ${String(o.underruns).padStart(9)}  ${o.rtfP50.toFixed(4).padStart(13)}  ${f(s.server?.cpuPercent).padStart(12)}  ${f(s.harnessLagMs.p99).padStart(18)}`);
       },
     );
     console.log(`capacity (p95 < 150 ms, no underruns after warm-up): ${ramp.capacity} sessions`);
