@@ -108,7 +108,7 @@ export function resolveConfig(input: ServerConfigInput = {}): ServerConfig {
 }
 
 /** Flag name (--max-sessions), environment variable, config key and how to parse it. */
-const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; parse: 'string' | 'number' | 'list' | 'nullable' }[] = [
+const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; parse: 'string' | 'number' | 'list' | 'nullable' | 'boolean' }[] = [
   { flag: 'host', env: 'HOST', key: 'host', parse: 'string' },
   { flag: 'port', env: 'PORT', key: 'port', parse: 'number' },
   { flag: 'pack', env: 'EXPOTION_PACK', key: 'pack', parse: 'string' },
@@ -117,6 +117,7 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'lead-ms', env: 'EXPOTION_LEAD_MS', key: 'leadMs', parse: 'number' },
   { flag: 'max-lead-ms', env: 'EXPOTION_MAX_LEAD_MS', key: 'maxLeadMs', parse: 'number' },
   { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },
+  { flag: 'beat-prediction', env: 'EXPOTION_BEAT_PREDICTION', key: 'beatPrediction', parse: 'boolean' },
   { flag: 'allowed-origins', env: 'EXPOTION_ALLOWED_ORIGINS', key: 'allowedOrigins', parse: 'list' },
   { flag: 'record-dir', env: 'EXPOTION_RECORD_DIR', key: 'recordDir', parse: 'nullable' },
   { flag: 'scene-interval-ms', env: 'EXPOTION_SCENE_INTERVAL_MS', key: 'sceneIntervalMs', parse: 'number' },
@@ -151,6 +152,9 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
       raw[o.key] = n;
     } else if (o.parse === 'list') {
       raw[o.key] = text.split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (o.parse === 'boolean') {
+      if (!['on', 'off', 'true', 'false'].includes(text)) throw new ConfigError(`--${o.flag} (${o.env}) must be on or off, got ${JSON.stringify(text)}`);
+      raw[o.key] = text === 'on' || text === 'true';
     } else if (o.parse === 'nullable') {
       raw[o.key] = text === '' || text === 'off' ? null : text;
     } else {

@@ -28,6 +28,8 @@ test('bad options are refused with a message naming the option', () => {
   assert.throws(() => configFromArgs(['--port', 'eighty'], {}), (e: Error) => e instanceof ConfigError && /--port/.test(e.message));
   assert.throws(() => configFromArgs(['--colour', 'red'], {}), (e: Error) => e instanceof ConfigError && /unknown option --colour/.test(e.message));
   assert.throws(() => configFromArgs(['--port'], {}), /needs a value/);
+  assert.throws(() => configFromArgs(['--beat-prediction', 'maybe'], {}), /must be on or off/);
+  assert.equal(configFromArgs(['--beat-prediction', 'off'], {}).beatPrediction, false);
   assert.throws(() => configFromArgs([], { EXPOTION_MAX_SESSIONS: '0' }), /maxSessions/);
   assert.throws(() => resolveConfig({ leadMs: 500, maxLeadMs: 100 }), /leadMs \(500\) exceeds maxLeadMs/);
   assert.throws(() => resolveConfig({ pack: 'Bad Pack!' }), /pack/);
