@@ -282,6 +282,8 @@ export class Session {
   }
 
   private onPlayback(msg: PlaybackMessage, now: Milliseconds): void {
+    const listener = this.listener;
+    if (!listener) throw new ProtocolError('JSON_SCHEMA', 'playback report before any audio was sent');
     const newUnderruns = msg.underruns - this.underrunsReported;
     if (newUnderruns > 0) {
       this.deps.metrics.underruns.inc(newUnderruns);
@@ -291,7 +293,7 @@ export class Session {
     if (msg.sample > this.nextSample) {
       throw new ProtocolError('JSON_SCHEMA', `playback report for sample ${msg.sample}, but only ${this.nextSample} samples were sent`);
     }
-    const sampleRate = this.listener!.sampleRate;
+    const sampleRate = listener.sampleRate;
     // Latency needs no clock offset: capture time and heard time are both on the client clock.
     const heardClientMs = (n: Samples): Milliseconds => msg.clientTimeMs - ((msg.sample - n) / sampleRate) * 1000;
     let resolved = 0;
@@ -306,7 +308,7 @@ export class Session {
     }
     this.pendingLatency.splice(0, resolved);
     if (this.clock.sampleCount > 0) {
-      this.listener!.update(msg.sample, this.clock.toLocal(msg.clientTimeMs), msg.outputLatencyMs);
+      listener.update(msg.sample, this.clock.toLocal(msg.clientTimeMs), msg.outputLatencyMs);
     }
     const { type: _, ...report } = msg;
     this.recorder?.event('playback', report);
