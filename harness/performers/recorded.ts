@@ -1,5 +1,5 @@
 /**
- * Recorded performers: the landmark frames of a browser recording (`.exrec`, protocol/recording.ts)
+ * Recorded performers: the landmark frames of a browser recording (`.exporec`, protocol/recording.ts)
  * or of a server session recording folder (`frames.bin`), replayed at their real pace.
  */
 import { readFileSync, statSync } from 'node:fs';
@@ -22,7 +22,7 @@ export function readServerFrames(bytes: Buffer): LandmarkFrame[] {
   return frames;
 }
 
-/** A feed from a recording file (.exrec) or a server recording folder. */
+/** A feed from a recording file (.exporec) or a server recording folder. */
 export function loadRecordedFeed(path: string): FrameFeed {
   const frames = statSync(path).isDirectory()
     ? readServerFrames(readFileSync(join(path, 'frames.bin')))
