@@ -134,8 +134,11 @@ export class KioskController {
     if (this.instrument.tracking && this.cameraRetry === null && this.lastFrameMs > 0 && now - this.lastFrameMs > this.options.cameraStallMs) {
       this.onCameraLost();
     }
-    const needsTouch = this.instrument.context.state !== 'running';
-    this.view.showAttract(this._state === 'attract' || this._state === 'no-camera', needsTouch);
+    this.showView(); // the sound hint follows the AudioContext, which has no event of its own here
+  }
+
+  private showView(): void {
+    this.view.showAttract(this._state === 'attract' || this._state === 'no-camera', this.instrument.context.state !== 'running');
   }
 
   private onCameraLost(): void {
@@ -207,6 +210,7 @@ export class KioskController {
     this._state = state;
     this.transitions++;
     document.body.dataset.kiosk = state;
+    this.showView(); // at once, not at the next watchdog tick
   }
 
   dispose(): void {
