@@ -21,8 +21,9 @@ export interface BeatAlignment {
   beats: number;
   /** Share of beats with a strong low-band onset within a quarter period. */
   hitRate: number;
-  /** |onset - beat| over the beats that had one (ms). */
+  /** |onset - beat| over the beats that had one (ms): mean, median (robust to a stray bass note picked now and then), p95. */
   meanAbsOffsetMs: number;
+  medianAbsOffsetMs: number;
   p95AbsOffsetMs: number;
   /** Signed mean (positive: the music is late). */
   meanOffsetMs: number;
@@ -142,6 +143,7 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
     beats,
     hitRate: offsets.length / beats,
     meanAbsOffsetMs: abs.length ? abs.reduce((a, b) => a + b, 0) / abs.length : NaN,
+    medianAbsOffsetMs: percentiles(abs)?.p50 ?? NaN,
     p95AbsOffsetMs: percentiles(abs)?.p95 ?? NaN,
     meanOffsetMs: offsets.length ? offsets.reduce((a, b) => a + b, 0) / offsets.length : NaN,
     tempoErrorBpm: reported !== undefined && bpm !== null ? reported - bpm : null,

@@ -9,12 +9,12 @@ function row(cells: string[], widths: number[]): string {
 }
 
 export function sessionTable(sessions: SessionMeasures[]): string {
-  const head = ['session', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'underruns', 'jitter ms', 'RTF', 'first audio ms', 'beat |off| ms', 'beat p95', 'tempo err', 'errors'];
+  const head = ['session', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'underruns', 'jitter ms', 'RTF', 'first audio ms', 'beat |off| median', 'beat p95', 'tempo err', 'errors'];
   const rows = sessions.map((s) => [
     `${s.name} / ${s.prompt}`,
     f1(s.latencyMs?.p50), f1(s.latencyMs?.p95), f1(s.latencyMs?.p99), f1(s.latencyMs?.max),
     String(s.underruns), f1(s.arrivalJitterMs), s.rtf.p50.toFixed(4), f1(s.timeToFirstAudioMs),
-    f1(s.beat?.meanAbsOffsetMs), f1(s.beat?.p95AbsOffsetMs), f1(s.beat?.tempoErrorBpm), s.errors.join(',') || '-',
+    f1(s.beat?.medianAbsOffsetMs), f1(s.beat?.p95AbsOffsetMs), f1(s.beat?.tempoErrorBpm), s.errors.join(',') || '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [row(head, widths), ...rows.map((r) => row(r, widths))].join('\n');
@@ -120,10 +120,10 @@ function histogram(counts: number[], binMs: number, limit?: number): string {
 }
 
 function sessionRows(sessions: SessionMeasures[]): string {
-  const head = ['session', 'prompt', 'p50', 'p95', 'p99', 'max', 'underruns', 'jitter', 'RTF', 'first audio', 'beat |offset|', 'beat p95', 'tempo error', 'errors', 'close'];
+  const head = ['session', 'prompt', 'p50', 'p95', 'p99', 'max', 'underruns', 'jitter', 'RTF', 'first audio', 'beat |offset| median', 'beat p95', 'tempo error', 'errors', 'close'];
   const rows = sessions.map((s) => [
     s.name, s.prompt, f1(s.latencyMs?.p50), f1(s.latencyMs?.p95), f1(s.latencyMs?.p99), f1(s.latencyMs?.max), String(s.underruns),
-    f1(s.arrivalJitterMs), s.rtf.p50.toFixed(4), f1(s.timeToFirstAudioMs), f1(s.beat?.meanAbsOffsetMs), f1(s.beat?.p95AbsOffsetMs),
+    f1(s.arrivalJitterMs), s.rtf.p50.toFixed(4), f1(s.timeToFirstAudioMs), f1(s.beat?.medianAbsOffsetMs), f1(s.beat?.p95AbsOffsetMs),
     f1(s.beat?.tempoErrorBpm), s.errors.join(', ') || '–', String(s.closeCode ?? '–'),
   ]);
   return `<table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;

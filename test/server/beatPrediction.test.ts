@@ -15,7 +15,7 @@ async function nodAt(bpm: number, beatPrediction: boolean) {
       ...RUN_DEFAULTS,
       url: server.url,
       sessions: 1,
-      seconds: 9,
+      seconds: 12,
       performers: [`nodding:${bpm}`],
       prompts: ['house'],
       measure: { warmupMs: 1000, beatFromMs: 5000 },
@@ -30,13 +30,14 @@ async function nodAt(bpm: number, beatPrediction: boolean) {
 test('with beat prediction, onsets are heard on a 120 BPM nodder\'s beats', async () => {
   const on = await nodAt(120, true);
   const off = await nodAt(120, false);
-  const line = (r: typeof on) => `mean |offset| ${r.beat.meanAbsOffsetMs.toFixed(1)} ms, p95 ${r.beat.p95AbsOffsetMs.toFixed(1)} ms, hits ${(r.beat.hitRate * 100).toFixed(0)}%, tempo error ${r.beat.tempoErrorBpm?.toFixed(1)} BPM, latency p50 ${r.latency.p50.toFixed(0)} ms`;
+  const line = (r: typeof on) => `|offset| median ${r.beat.medianAbsOffsetMs.toFixed(1)} ms, mean ${r.beat.meanAbsOffsetMs.toFixed(1)} ms, p95 ${r.beat.p95AbsOffsetMs.toFixed(1)} ms, hits ${(r.beat.hitRate * 100).toFixed(0)}%, tempo error ${r.beat.tempoErrorBpm?.toFixed(1)} BPM, latency p50 ${r.latency.p50.toFixed(0)} ms`;
   console.log(`  prediction on:  ${line(on)}\n  prediction off: ${line(off)}`);
-  assert.ok(on.beat.beats >= 6);
+  assert.ok(on.beat.beats >= 10);
   // Not every beat has a kick at a nodder's low energy; where there is one, it must be on time.
   assert.ok(on.beat.hitRate >= 0.5, `hit rate ${on.beat.hitRate}`);
-  // Well inside one control-to-audio latency: the grid anticipates the performer.
-  assert.ok(on.beat.meanAbsOffsetMs < 30, line(on));
-  assert.ok(on.beat.meanAbsOffsetMs < on.latency.p50 / 2, line(on));
+  // Well inside one control-to-audio latency: the grid anticipates the performer. The median,
+  // because at a nodder's low energy the strongest attack near a beat is now and then a bass note.
+  assert.ok(on.beat.medianAbsOffsetMs < 25, line(on));
+  assert.ok(on.beat.medianAbsOffsetMs < on.latency.p50 / 3, line(on));
   assert.ok(Math.abs(on.beat.tempoErrorBpm ?? 99) < 3, line(on));
 });
