@@ -13,7 +13,7 @@
  * nothing (no lexicon word) stay possible as neutral filler.
  */
 import { readPrompt } from '../generation/symbolic/prompt.js';
-import type { Rng } from '../generation/symbolic/rng.js';
+import type { Rng } from '../generation/rng.js';
 import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
 
 export interface CaptionTarget {

@@ -5,7 +5,7 @@
  * gradients, Adam (lazy on the term table: only rows a batch touched move). Deterministic for
  * a seed.
  */
-import { Rng } from '../generation/symbolic/rng.js';
+import { Rng } from '../generation/rng.js';
 import { MUSIC_FEATURE_COUNT, MUSIC_FEATURE_NAMES } from './musicFeatures.js';
 import { SceneModel, dot, normalise } from './sceneModel.js';
 import type { ScenePair } from './sceneCorpus.js';

@@ -10,7 +10,7 @@
  * sentence that was the prompt is paired too when the music landed in its style.
  */
 import { C } from '../../protocol/controlVector.js';
-import { Rng } from '../generation/symbolic/rng.js';
+import { Rng } from '../generation/rng.js';
 import { STYLE_PRESETS } from '../generation/symbolic/styles.js';
 import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
 import { readPrompt } from '../generation/symbolic/prompt.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
-import { Rng } from '../../server/generation/symbolic/rng.js';
+import { Rng } from '../../server/generation/rng.js';
 import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/style.js';
 import { STYLE_PRESETS, checkStylePreset } from '../../server/generation/symbolic/styles.js';
 import { TeacherComposer, type ComposedStep, type ComposerControls } from '../../server/generation/symbolic/teacher.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
-import { Rng } from '../../server/generation/symbolic/rng.js';
+import { Rng } from '../../server/generation/rng.js';
 import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
 import { CaptionGrammar } from '../../server/scene/captionGrammar.js';
 

@@ -14,7 +14,8 @@ import type { KvCache } from './decoderRunner.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
 import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
 import type { MusicgenPack } from './musicgenPack.js';
-import { GreedySampler, MultinomialSampler, SeededRandom, type Sampler } from './sampler.js';
+import { Rng } from '../rng.js';
+import { GreedySampler, MultinomialSampler, type Sampler } from './sampler.js';
 import { TokenHistory } from './tokenHistory.js';
 
 export interface GenerationSettings {
@@ -53,7 +54,7 @@ export interface GeneratorState {
   history: TokenHistory;
   /** Frames already handed out by takeFrames. */
   framesTaken: number;
-  random: SeededRandom;
+  random: Rng;
   sampler: Sampler;
   /** Full passes run (start, slides, prompt changes), for logs and tests. */
   primes: number;
@@ -102,7 +103,7 @@ export class DecodeLoop {
     const K = this.pattern.codebooks;
     const history = new TokenHistory(K, this.settings.maxPositions + this.pattern.maxDelay + 8);
     history.push(new Int32Array(K).fill(this.pack.manifest.tokens.bosTokenId));
-    const random = new SeededRandom(seed);
+    const random = new Rng(seed);
     return {
       prompt: await this.encodePrompt(prompt),
       cache: null,

@@ -1,29 +1,7 @@
 /**
  * Seeded sampling: a session's seed makes its token choices, and so its audio, reproducible.
  */
-
-/** A small seeded generator (mulberry32): uniform floats in [0, 1). Its state is one integer. */
-export class SeededRandom {
-  private state: number;
-  constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`\`seed\` must be a finite number, but is ${seed}`);
-    this.state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** The generator's state, to snapshot and restore. */
-  get snapshot(): number {
-    return this.state;
-  }
-  restore(state: number): void {
-    this.state = state >>> 0;
-  }
-}
+import { Rng } from '../rng.js';
 
 export interface Sampler {
   /** Picks a token index from one row of processed logits (-Infinity = forbidden). */
@@ -48,9 +26,9 @@ export class GreedySampler implements Sampler {
 
 /** Draws from softmax(row) with a seeded generator; masked tokens can never come out. */
 export class MultinomialSampler implements Sampler {
-  private readonly random: SeededRandom;
+  private readonly random: Rng;
   private weights = new Float64Array(0);
-  constructor(random: SeededRandom) {
+  constructor(random: Rng) {
     this.random = random;
   }
   sample(row: Float32Array): number {

@@ -23,7 +23,7 @@
  */
 import type { StepIndex } from '../../../protocol/units.js';
 import type { PromptReading } from './prompt.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import type { StyleName } from './style.js';
 import { STYLE_PRESETS, type DrumBar, type LeadStyle, type ProgChord, type StylePreset } from './styles.js';
 import {

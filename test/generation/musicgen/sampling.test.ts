@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyGuidance, LogitsProcessorList, selectKth, Temperature, TopK, ValidRangeMask } from '../../../server/generation/musicgen/logitsProcessors.js';
-import { GreedySampler, MultinomialSampler, SeededRandom } from '../../../server/generation/musicgen/sampler.js';
+import { Rng } from '../../../server/generation/rng.js';
+import { GreedySampler, MultinomialSampler } from '../../../server/generation/musicgen/sampler.js';
 
 test('guidance is uncond + scale * (cond - uncond)', () => {
   const cond = Float32Array.from([1, 2, -3, 0.5]);
@@ -27,7 +28,7 @@ test('top-k keeps exactly the k largest logits and temperature scales them', () 
 test('valid-range masks and top-k never let an invalid token out, whatever the logits', () => {
   const ranges: [number, number][] = [[0, 64], [0, 48], [8, 64], [0, 32]];
   const chain = new LogitsProcessorList([new ValidRangeMask(ranges), new Temperature(1.5), new TopK(5)]);
-  const random = new SeededRandom(7);
+  const random = new Rng(7);
   const sampler = new MultinomialSampler(random);
   const row = new Float32Array(64);
   for (let draw = 0; draw < 4000; draw++) {
@@ -45,17 +46,17 @@ test('valid-range masks and top-k never let an invalid token out, whatever the l
 test('seeded sampling: same seed same draws, another seed other draws; greedy takes the argmax', () => {
   const row = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i));
   const draw = (seed: number) => {
-    const s = new MultinomialSampler(new SeededRandom(seed));
+    const s = new MultinomialSampler(new Rng(seed));
     return Array.from({ length: 50 }, () => s.sample(row));
   };
   assert.deepEqual(draw(42), draw(42));
   assert.notDeepEqual(draw(42), draw(43));
   assert.equal(new GreedySampler().sample(row), 14); // sin(14) = 0.9906 is the largest of sin(0..31)
-  assert.throws(() => new MultinomialSampler(new SeededRandom(1)).sample(new Float32Array(4).fill(-Infinity)), /every token is masked/);
+  assert.throws(() => new MultinomialSampler(new Rng(1)).sample(new Float32Array(4).fill(-Infinity)), /every token is masked/);
 });
 
 test('top-k selection (quickselect) finds the value a sort would, with ties and -Infinity', () => {
-  const random = new SeededRandom(11);
+  const random = new Rng(11);
   for (let t = 0; t < 500; t++) {
     const n = 1 + Math.floor(random.next() * 300);
     const a = Float32Array.from({ length: n }, () => (random.next() < 0.3 ? Math.round(random.next() * 5) : random.next() < 0.1 ? -Infinity : random.next()));

@@ -1,11 +1,13 @@
 /**
  * A small seeded random number generator (mulberry32): fast, 32-bit state, reproducible on
- * every platform. Each stream owns its own instances; nothing random is global.
+ * every platform. Shared by every pack (the teacher's choices, MusicGen's sampling); each stream
+ * owns its own instances; nothing random is global.
  */
 export class Rng {
   private state: number;
 
   constructor(seed: number) {
+    if (!Number.isFinite(seed)) throw new RangeError(`\`seed\` must be a finite number, but is ${seed}`);
     // Mix the seed so that nearby seeds (1, 2, 3...) start far apart.
     let s = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
     s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0;
