@@ -21,6 +21,7 @@
  * (constant values; the step time does not depend on them) around the encoder K/V of a real
  * first pass, so that no benchmark has to generate 1000 steps first.
  */
+import { encodecOf } from '../server/generation/musicgen/manifest.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { freemem, loadavg, totalmem } from 'node:os';
@@ -124,11 +125,11 @@ async function streamOverhead(configs: Config[], seconds: number): Promise<{ msP
   const streams = configs.map((c) => {
     const m = c.pack.manifest;
     const loop = new DecodeLoop(c.pack, resolveSettings(c.pack));
-    const stream = new MusicgenStream({ loop, state: loop.createState(PROMPT, 3), codec: c.pack.codecStreamer(), channels: 1, hop: m.codec.hop }, { prompt: PROMPT, seed: 3 });
+    const stream = new MusicgenStream({ loop, state: loop.createState(PROMPT, 3), codec: c.pack.codecStreamer(), channels: 1, hop: encodecOf(m).hop }, { prompt: PROMPT, seed: 3 });
     return { c, m, stream, wall: 0, onnx: 0 };
   });
   const render = (s: (typeof streams)[number], start: number) =>
-    s.stream.render({ startSample: start, frames: CHUNK, controls: [neutralControls()], controlStepSamples: s.m.codec.hop, beat: null });
+    s.stream.render({ startSample: start, frames: CHUNK, controls: [neutralControls()], controlStepSamples: encodecOf(s.m).hop, beat: null });
   for (const s of streams) await render(s, 0); // first pass and prompt encoding
   const sr = streams[0]!.m.audio.sampleRate;
   const total = Math.round(seconds * sr);

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { defaultPack } from './generation/packs.js';
 
 const ConfigSchema = z
   .object({
@@ -12,8 +13,8 @@ const ConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** TCP port; 0 picks a free one (tests). */
     port: z.number().int().min(0).max(65535).default(8080),
-    /** Pack used when a client's hello names none. */
-    pack: z.string().regex(/^[a-z0-9._-]{1,64}$/).default('teacher'),
+    /** Pack used when a client's hello names none; by default the shipped neural pack (teacher where it is missing). */
+    pack: z.string().regex(/^[a-z0-9._-]{1,64}$/).optional(),
     /** Sessions beyond this are refused (close 1013) so running sessions never degrade. */
     maxSessions: z.number().int().min(1).max(1000).default(8),
     /** Generation worker threads (a pool sized to the cores). */
@@ -87,7 +88,7 @@ const ConfigSchema = z
   })
   .strict();
 
-export type ServerConfig = z.infer<typeof ConfigSchema>;
+export type ServerConfig = z.infer<typeof ConfigSchema> & { pack: string };
 export type ServerConfigInput = z.input<typeof ConfigSchema>;
 
 export class ConfigError extends Error {
@@ -104,7 +105,7 @@ export function resolveConfig(input: ServerConfigInput = {}): ServerConfig {
   if (parsed.data.leadMs > parsed.data.maxLeadMs) {
     throw new ConfigError(`invalid configuration: leadMs (${parsed.data.leadMs}) exceeds maxLeadMs (${parsed.data.maxLeadMs})`);
   }
-  return parsed.data;
+  return { ...parsed.data, pack: parsed.data.pack ?? defaultPack() };
 }
 
 /** Flag name (--max-sessions), environment variable, config key and how to parse it. */

@@ -503,7 +503,7 @@ def merge_decoders(no_past, with_past):
         for i in g.input:
             inputs.setdefault(i.name, i)
     use_cache = helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])
-    order = ["input_ids", "encoder_hidden_states", "encoder_attention_mask"] + past_names() + ["control_features"]
+    order = ["input_ids", "encoder_hidden_states", "encoder_attention_mask", "past_sequence_length"] + past_names() + ["control_features"]
     merged_inputs = [inputs[n] for n in order if n in inputs] + [use_cache]
     outputs = []
     for o in no_past.graph.output:

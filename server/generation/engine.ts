@@ -81,5 +81,6 @@ export interface PackInfo {
 export interface Engine {
   readonly info: PackInfo;
   openStream(options: StreamOptions): GenerationStream;
-  dispose(): void;
+  /** Releases the engine's resources (ONNX sessions: resolves once they are released). */
+  dispose(): void | Promise<void>;
 }

@@ -72,14 +72,37 @@ async function warmUp(pack: string): Promise<void> {
   stream.dispose();
 }
 
+/**
+ * Ending a thread while onnxruntime runs in it aborts the whole process (a native exception in a
+ * destructor), so shutdown waits for the renders in flight and releases the engines first.
+ */
+const inFlight = new Set<Promise<void>>();
+let shuttingDown = false;
+async function shutdown(): Promise<void> {
+  shuttingDown = true;
+  await Promise.allSettled([...inFlight]);
+  for (const s of streams.values()) s.dispose();
+  streams.clear();
+  await Promise.allSettled([...engines.values()].map((e) => e.dispose()));
+  engines.clear();
+  reply({ op: 'closed' });
+}
+
 const { warmPack } = (workerData ?? {}) as { warmPack?: string };
 (warmPack ? warmUp(warmPack) : Promise.resolve())
   .catch(() => undefined) // a pack that cannot load reports it on the first real request
   .finally(() => {
     reply({ op: 'ready' });
     port.on('message', (msg: ToWorker) => {
-      handle(msg).catch((err: unknown) => {
+      if (msg.op === 'shutdown') {
+        if (!shuttingDown) void shutdown();
+        return;
+      }
+      if (shuttingDown) return;
+      const done = handle(msg).catch((err: unknown) => {
         reply({ op: 'failed', streamId: msg.streamId, message: err instanceof Error ? err.message : String(err) });
       });
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
     });
   });

@@ -2,10 +2,12 @@
  * The pack catalogue: which generators exist and how to build one. Engines are created inside
  * worker threads (generationWorker.ts); the main thread only needs the descriptions.
  *
- * Built in: `teacher` (the procedural composer, the default). Installed: every folder
- * models/<name>/ whose manifest.json has format "expotion-pack" (MusicGen-contract packs,
- * server/generation/musicgen/),
+ * Built in: `teacher` (the procedural composer). Installed: every folder models/<name>/ whose
+ * manifest.json has format "expotion-pack": MusicGen-contract packs (server/generation/musicgen/),
+ * audio-codec or symbolic (codec.type "symbolic-synth", server/generation/symbolic/neuralEngine.ts),
  * read once; a folder whose manifest is invalid is left out and its error kept in packProblems().
+ * The default is the shipped neural pack `expotion-small` (DEFAULT-PACK.md), or the teacher
+ * where that pack is missing or invalid.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { MODELS_DIR } from '../paths.js';
 import type { Engine, PackInfo } from './engine.js';
 import { declaresPack, loadManifest, MANIFEST_FILE } from './musicgen/manifest.js';
 import { createMusicgenEngine, packInfo } from './musicgen/musicgenEngine.js';
+import { createNeuralEngine, neuralPackInfo } from './symbolic/neuralEngine.js';
 import { createTeacherEngine } from './symbolic/teacherEngine.js';
 
 interface PackEntry {
@@ -40,7 +43,8 @@ function installedPacks(dir: string): PackEntry[] {
     try {
       const { manifest } = loadManifest(packDir);
       if (manifest.name !== name) throw new Error(`${join(packDir, MANIFEST_FILE)}: name: expected the folder's name "${name}", got "${manifest.name}"`);
-      found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
+      if (manifest.codec.type === 'symbolic-synth') found.push({ info: neuralPackInfo(manifest), create: () => createNeuralEngine(packDir) });
+      else found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
@@ -60,11 +64,20 @@ function packs(): Map<string, PackEntry> {
   return catalogue;
 }
 
-/** The default pack, first in listPacks(). */
-export const DEFAULT_PACK = 'teacher';
+/** The shipped neural pack (models/expotion-small), the default where it is installed. */
+export const SHIPPED_PACK = 'expotion-small';
+export const TEACHER_PACK = 'teacher';
 
+/** The pack sessions get when their hello names none: the shipped neural pack, else the teacher. */
+export function defaultPack(): string {
+  return packs().has(SHIPPED_PACK) ? SHIPPED_PACK : TEACHER_PACK;
+}
+
+/** Every pack, the default first. */
 export function listPacks(): PackInfo[] {
-  return [...packs().values()].map((e) => e.info);
+  const all = [...packs().values()].map((e) => e.info);
+  const first = defaultPack();
+  return [...all.filter((p) => p.name === first), ...all.filter((p) => p.name !== first)];
 }
 
 export function findPack(name: string): PackInfo | undefined {

@@ -15,6 +15,8 @@ export interface RenderedChunk {
   genEndMs: number;
 }
 
+type StreamMessage = Exclude<ToWorker, { op: 'shutdown' }>;
+
 interface Pending {
   resolve(value: FromWorker): void;
   reject(err: Error): void;
@@ -27,14 +29,22 @@ class PoolWorker {
   alive = true;
   /** Resolves once the worker has warmed up and takes requests. */
   readonly ready: Promise<void>;
+  /** Resolves when the worker has answered a shutdown (its engines are released). */
+  readonly closed: Promise<void>;
+  private markClosed = (): void => undefined;
 
   constructor(warmPack: string | undefined, onExit: (w: PoolWorker, err: Error) => void) {
     this.worker = new Worker(new URL('./generationWorker.js', import.meta.url), { workerData: { warmPack } });
     let markReady = (): void => undefined;
     this.ready = new Promise((resolve) => (markReady = resolve));
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.op === 'ready') {
         markReady();
+        return;
+      }
+      if (msg.op === 'closed') {
+        this.markClosed();
         return;
       }
       const pending = this.streams.get(msg.streamId);
@@ -47,7 +57,7 @@ class PoolWorker {
     this.worker.on('exit', (code) => onExit(this, new Error(`generation worker exited with code ${code}`)));
   }
 
-  request(msg: ToWorker): Promise<FromWorker> {
+  request(msg: StreamMessage): Promise<FromWorker> {
     if (!this.alive) return Promise.reject(new Error('generation worker is gone'));
     if (this.streams.get(msg.streamId)) return Promise.reject(new Error(`stream ${msg.streamId} already has a request in flight`));
     return new Promise((resolve, reject) => {
@@ -56,7 +66,7 @@ class PoolWorker {
     });
   }
 
-  post(msg: ToWorker): void {
+  post(msg: StreamMessage): void {
     if (this.alive) this.worker.postMessage(msg);
   }
 }
@@ -89,6 +99,9 @@ export class RemoteStream {
     this.host.streams.delete(this.id);
   }
 }
+
+/** How long close() waits for a worker to release its engines before ending it anyway (ms). */
+const SHUTDOWN_TIMEOUT_MS = 3000;
 
 /** A server starts serving after this long even if a worker is still warming up (ms). */
 const WARM_UP_TIMEOUT_MS = 10_000;
@@ -129,9 +142,18 @@ export class WorkerPool {
     return this.workers.map((w) => w.streams.size);
   }
 
+  /** Lets each worker finish its renders in flight and release its engines, then ends it (at most SHUTDOWN_TIMEOUT_MS). */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        if (w.alive) {
+          w.worker.postMessage({ op: 'shutdown' } satisfies ToWorker);
+          await Promise.race([w.closed, new Promise<void>((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS).unref())]);
+        }
+        await w.worker.terminate();
+      }),
+    );
   }
 
   private spawn(): PoolWorker {

@@ -5,10 +5,13 @@ export type ToWorker =
   | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number }
   | { op: 'prompt'; streamId: number; prompt: string }
   | { op: 'render'; streamId: number; request: ChunkRequest }
-  | { op: 'close'; streamId: number };
+  | { op: 'close'; streamId: number }
+  /** Finish what is in flight, release every engine, answer `closed` (then the pool ends the thread). */
+  | { op: 'shutdown' };
 
 export type FromWorker =
   | { op: 'ready' }
+  | { op: 'closed' }
   | { op: 'opened'; streamId: number; info: PackInfo }
   | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; genStartMs: number; genEndMs: number }
   | { op: 'failed'; streamId: number; message: string };

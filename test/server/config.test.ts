@@ -6,7 +6,7 @@ test('defaults are complete and valid', () => {
   const c = resolveConfig();
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.port, 8080);
-  assert.equal(c.pack, 'teacher');
+  assert.equal(c.pack, 'expotion-small', 'the shipped neural pack (models/expotion-small)');
   assert.ok(c.workers >= 1);
   assert.deepEqual(c.allowedOrigins, []);
 });

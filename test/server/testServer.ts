@@ -1,4 +1,8 @@
-/** Starts a real server on loopback for a test, with quiet logs and a temporary record folder. */
+/**
+ * Starts a real server on loopback for a test, with quiet logs and a temporary record folder, on
+ * the teacher pack unless told otherwise: these tests measure the server, and the teacher is its
+ * cheapest, fully deterministic engine (test/server/defaultPackSession.test.ts plays the default pack).
+ */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +13,7 @@ export async function startTestServer(overrides: ServerConfigInput = {}): Promis
   const server = await createServer({
     port: 0,
     workers: 1,
+    pack: 'teacher',
     logLevel: 'silent',
     recordDir: mkdtempSync(join(tmpdir(), 'expotion-rec-')),
     ...overrides,

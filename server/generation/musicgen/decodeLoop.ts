@@ -13,6 +13,7 @@ import type { EncodedPrompt } from './textConditioner.js';
 import type { KvCache } from './decoderRunner.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
 import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
+import { controlFeatureWidth } from './manifest.js';
 import type { MusicgenPack } from './musicgenPack.js';
 import { Rng } from '../rng.js';
 import { GreedySampler, MultinomialSampler, type Sampler } from './sampler.js';
@@ -143,7 +144,7 @@ export class DecodeLoop {
 
   private windowControls(state: GeneratorState, from: number, to: number, source: ControlSource): Float32Array | undefined {
     if (!this.pack.decoder.usesControls) return undefined;
-    const C = this.pack.manifest.controls!.size;
+    const C = controlFeatureWidth(this.pack.manifest);
     const out = new Float32Array((to - from + 1) * C);
     for (let p = from; p <= to; p++) {
       let c = state.history.controls(p);

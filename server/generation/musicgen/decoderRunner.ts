@@ -14,7 +14,7 @@
  */
 import { Tensor } from 'onnxruntime-node';
 import type { PackManifest } from './manifest.js';
-import { PackError } from './manifest.js';
+import { PackError, controlFeatureWidth } from './manifest.js';
 import type { Feeds, Fetches, OnnxSession } from './onnxSession.js';
 import { CONTROL_INPUT, PAST_SEQUENCE_LENGTH, USE_CACHE_BRANCH, pastName, presentName, presentNewName } from './packSpec.js';
 import type { EncodedPrompt } from './textConditioner.js';
@@ -58,7 +58,7 @@ export abstract class DecoderRunner {
     const has = sessions.map((s) => s.hasInput(CONTROL_INPUT));
     sessions.forEach((s, i) => {
       if (has[i] && !m.controls) throw new PackError(`${s.spec.file}: declares input "${CONTROL_INPUT}" but the manifest has no "controls" (version and size)`, 'PACK_ONNX_MISMATCH');
-      if (!has[i] && m.controls) throw new PackError(`${s.spec.file}: missing input "${CONTROL_INPUT}" that the manifest's "controls" promises (float32[T, s, ${m.controls.size}])`, 'PACK_ONNX_MISMATCH');
+      if (!has[i] && m.controls) throw new PackError(`${s.spec.file}: missing input "${CONTROL_INPUT}" that the manifest's "controls" promises (float32[T, s, ${controlFeatureWidth(m)}])`, 'PACK_ONNX_MISMATCH');
     });
     this.usesControls = m.controls !== undefined;
   }
@@ -88,7 +88,7 @@ export abstract class DecoderRunner {
     };
     if (withHidden) feeds['encoder_hidden_states'] = prompt.hidden;
     if (this.usesControls) {
-      const C = this.m.controls!.size;
+      const C = controlFeatureWidth(this.m);
       const one = input.controls;
       if (!one || one.length !== input.positions * C) throw new RangeError(`control_features needs ${input.positions} x ${C} values, got ${one?.length ?? 0}`);
       const data = new Float32Array(T * one.length);
@@ -123,6 +123,15 @@ export abstract class DecoderRunner {
     return { logits: out['logits']!, cache: { length: pastLength + positions, decoder, encoder } };
   }
 
+  /** The merged graph needs zero-length past tensors of the right dtype on a pass without past. */
+  protected emptyPastFeeds(feeds: Feeds, rows: number): void {
+    const { layers, heads, headDim } = this.m.decoder;
+    const empty = new Tensor('float32', new Float32Array(0), [rows, heads, 0, headDim]);
+    for (let i = 0; i < layers; i++) {
+      for (const kind of ['decoder', 'encoder'] as const) for (const part of ['key', 'value'] as const) feeds[pastName(i, kind, part)] = empty;
+    }
+  }
+
   protected pastFeeds(feeds: Feeds, cache: KvCache): void {
     for (let i = 0; i < this.m.decoder.layers; i++) {
       feeds[pastName(i, 'decoder', 'key')] = cache.decoder[2 * i]!;
@@ -142,12 +151,7 @@ export class MergedDecoderRunner extends DecoderRunner {
 
   async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {
     const feeds = this.baseFeeds(prompt, input, true);
-    const { layers, heads, headDim } = this.m.decoder;
-    // The merged graph needs zero-length past tensors of the right dtype on a pass without past.
-    const empty = new Tensor('float32', new Float32Array(0), [prompt.rows, heads, 0, headDim]);
-    for (let i = 0; i < layers; i++) {
-      for (const kind of ['decoder', 'encoder'] as const) for (const part of ['key', 'value'] as const) feeds[pastName(i, kind, part)] = empty;
-    }
+    this.emptyPastFeeds(feeds, prompt.rows);
     feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([0]), [1]);
     const out = await this.session.run(feeds);
     return this.collect(out, this.session.spec.file, prompt, null, 0, input.positions);
@@ -203,8 +207,10 @@ export function kvCapacity(needed: number, maxPositions: number): number {
 }
 
 /**
- * Split layout with decoder.kvOutputs "new": decoder_model.onnx for full passes (its present.*
- * are copied once into the engine's buffers), decoder_with_past_newkv.onnx for cached steps. The
+ * decoder.kvOutputs "new". Split layout: decoder_model.onnx for full passes (its present.*
+ * are copied once into the engine's buffers), decoder_with_past_newkv.onnx for cached steps.
+ * Merged layout: one graph (both sessions are the same), use_cache_branch picks the branch and the
+ * cached branch returns the new K/V as present.{i}.decoder.*. The
  * cache lives in [T, H, capacity, Dh] buffers fed as past tensors with past_sequence_length; each
  * step appends the s new positions' K/V in place. Capacity: kvCapacity (the length plus a slack
  * of 2·sqrt(length), at most the window); growing copies the cache once per slack.
@@ -215,17 +221,26 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
   private readonly withPast: OnnxSession;
   constructor(m: PackManifest, first: OnnxSession, withPast: OnnxSession) {
     super(m, [first, withPast]);
-    if (m.decoder.layout !== 'split' || m.decoder.kvOutputs !== 'new') throw new PackError(`EngineCacheDecoderRunner needs decoder.layout "split" and decoder.kvOutputs "new"`);
+    if (m.decoder.kvOutputs !== 'new') throw new PackError(`EngineCacheDecoderRunner needs decoder.kvOutputs "new"`);
     this.first = first;
     this.withPast = withPast;
+    this.merged = m.decoder.layout === 'merged';
   }
+
+  private readonly merged: boolean;
 
   capacityFor(needed: number): number {
     return kvCapacity(needed, this.m.decoder.maxPositions);
   }
 
   async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {
-    const out = await this.first.run(this.baseFeeds(prompt, input, true));
+    const feeds = this.baseFeeds(prompt, input, true);
+    if (this.merged) {
+      this.emptyPastFeeds(feeds, prompt.rows);
+      feeds[PAST_SEQUENCE_LENGTH] = new Tensor('int64', BigInt64Array.of(0n), [1]);
+      feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([0]), [1]);
+    }
+    const out = await this.first.run(feeds);
     const pass = this.collect(out, this.first.spec.file, prompt, null, 0, input.positions);
     const n = input.positions;
     const capacity = this.capacityFor(n + 1);
@@ -240,6 +255,7 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     const feeds = this.baseFeeds(prompt, input, this.withPast.hasInput('encoder_hidden_states'));
     feeds[PAST_SEQUENCE_LENGTH] = new Tensor('int64', BigInt64Array.of(BigInt(cache.length)), [1]);
     this.pastFeeds(feeds, cache);
+    if (this.merged) feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([1]), [1]);
     const out = await this.withPast.run(feeds);
     const file = this.withPast.spec.file;
     let capacity = cache.capacity ?? cache.length;
@@ -252,7 +268,7 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     const row = headDim;
     for (let i = 0; i < layers; i++) {
       for (const [j, part] of (['key', 'value'] as const).entries()) {
-        const name = presentNewName(i, part);
+        const name = this.merged ? presentName(i, 'decoder', part) : presentNewName(i, part);
         const d = out[name];
         const want = [T, heads, s, headDim];
         if (!d || d.dims.join() !== want.join()) throw new Error(`${file}: ${name} is [${d?.dims.join(', ') ?? 'missing'}], expected [${want.join(', ')}]`);
@@ -287,6 +303,6 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.first.dispose(), this.withPast.dispose()]);
+    await Promise.all(this.merged ? [this.first.dispose()] : [this.first.dispose(), this.withPast.dispose()]);
   }
 }

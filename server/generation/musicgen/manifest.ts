@@ -8,6 +8,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CONTROL_SIZE, CONTROL_VERSION } from '../../../protocol/controlVector.js';
+import { isStyleName } from '../symbolic/style.js';
+import { STREAM_NAMES, SYMBOLIC_VOCAB } from '../symbolic/tokens.js';
+
+/** The built-in synthesiser's output (symbolic/symbolicStream.ts renders at this rate). */
+export const SYMBOLIC_AUDIO = Object.freeze({ sampleRate: 48000, channels: 2 });
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'expotion-pack';
@@ -19,7 +24,8 @@ const relFile = z.string().min(1);
 const fileSet = {
   tokenizer: relFile,
   textEncoder: relFile,
-  codec: relFile,
+  /** The codec graph; absent for a symbolic pack (codec.type "symbolic-synth"). */
+  codec: relFile.optional(),
   decoderMerged: relFile.optional(),
   decoder: relFile.optional(),
   decoderWithPast: relFile.optional(),
@@ -62,23 +68,44 @@ const manifestSchema = z
         maxPositions: int(8),
         /**
          * "full": the cached graph returns present.{i}.decoder.* = past + new (the public export).
-         * "new" (split layout only): it takes `past_sequence_length` and a past of any capacity,
-         * and returns present_new.{i}.decoder.* for the new positions only; the engine keeps the
-         * cache (tools/build_test_packs.py, new_kv_doc).
+         * "new": it takes `past_sequence_length` and a past of any capacity, and returns the new
+         * positions' K/V only; the engine keeps the cache (tools/build_test_packs.py, new_kv_doc).
+         * Split layout: the cached graph's outputs are present_new.{i}.decoder.*; merged layout
+         * (tools/export_default_pack.py): the cached branch returns them as present.{i}.decoder.*.
          */
         kvOutputs: z.enum(['full', 'new']).default('full'),
       })
       .strict(),
-    controls: z.object({ version: int(1), size: int(1) }).strict().optional(),
-    codec: z
-      .object({
-        type: z.literal('encodec-onnx'),
-        hop: int(1),
-        contextFrames: int(0, 256),
-        crossfadeSamples: int(0),
-        crossfade: z.enum(['equal-power', 'equal-gain']).default('equal-power'),
-      })
-      .strict(),
+    /**
+     * The Expotion adaptor's input: control vector `version` of `size` entries. With `window` W > 1
+     * every position carries the last W vectors (oldest first, the newest last), so
+     * control_features is [T, s, W * size] and the adaptor attends over a causal window.
+     */
+    controls: z.object({ version: int(1), size: int(1), window: int(1, 256).default(1) }).strict().optional(),
+    codec: z.discriminatedUnion('type', [
+      z
+        .object({
+          type: z.literal('encodec-onnx'),
+          hop: int(1),
+          contextFrames: int(0, 256),
+          crossfadeSamples: int(0),
+          crossfade: z.enum(['equal-power', 'equal-gain']).default('equal-power'),
+        })
+        .strict(),
+      /**
+       * A symbolic pack (DEFAULT-PACK.md): the four codebooks are the symbolic token streams
+       * (server/generation/symbolic/tokens.ts, `vocabulary` = its version), one decoder position
+       * per 16th-note step at the session's tempo, played by the built-in synthesiser with the
+       * preset its prompt's style words pick (`presets`, the first one by default).
+       */
+      z
+        .object({
+          type: z.literal('symbolic-synth'),
+          vocabulary: int(1),
+          presets: z.array(z.string().min(1)).min(1),
+        })
+        .strict(),
+    ]),
     sampling: z
       .object({ guidanceScale: z.number().min(0).max(100), temperature: z.number().min(0).max(100), topK: int(1) })
       .strict(),
@@ -86,6 +113,42 @@ const manifestSchema = z
   .strict();
 
 export type PackManifest = z.infer<typeof manifestSchema>;
+export type EncodecCodec = Extract<PackManifest['codec'], { type: 'encodec-onnx' }>;
+export type SymbolicCodec = Extract<PackManifest['codec'], { type: 'symbolic-synth' }>;
+
+/** Values per position of control_features: size x window. */
+export function controlFeatureWidth(m: PackManifest): number {
+  return m.controls ? m.controls.size * m.controls.window : 0;
+}
+
+/** The codec section of an audio-codec pack; throws for a symbolic one. */
+export function encodecOf(m: PackManifest): EncodecCodec {
+  if (m.codec.type !== 'encodec-onnx') throw new PackError(`pack "${m.name}": codec.type is "${m.codec.type}", not "encodec-onnx"`);
+  return m.codec;
+}
+
+/** What a symbolic pack must agree on with this server's token vocabulary and synthesiser. */
+function symbolicPackProblem(m: PackManifest): string | null {
+  if (m.codec.type !== 'symbolic-synth') return null;
+  const t = m.tokens;
+  if (m.codec.vocabulary !== SYMBOLIC_VOCAB.version) return `codec.vocabulary: this server plays symbolic vocabulary version ${SYMBOLIC_VOCAB.version}, the pack has ${m.codec.vocabulary}`;
+  if (t.codebooks !== STREAM_NAMES.length) return `tokens.codebooks: a symbolic pack has ${STREAM_NAMES.length} streams (${STREAM_NAMES.join(', ')}), got ${t.codebooks}`;
+  if (t.vocabSize !== SYMBOLIC_VOCAB.size || t.padTokenId !== SYMBOLIC_VOCAB.padId) {
+    return `tokens: expected vocabSize ${SYMBOLIC_VOCAB.size} and padTokenId ${SYMBOLIC_VOCAB.padId} (symbolic vocabulary v${SYMBOLIC_VOCAB.version}), got ${t.vocabSize} and ${t.padTokenId}`;
+  }
+  for (let k = 0; k < STREAM_NAMES.length; k++) {
+    const [first, last] = SYMBOLIC_VOCAB.ranges[STREAM_NAMES[k]!];
+    const [lo, hi] = t.validRanges[k] ?? [0, 0];
+    if (lo < first || hi > last + 1) return `tokens.validRanges.${k}: stream ${STREAM_NAMES[k]} must stay within [${first}, ${last + 1}), got [${lo}, ${hi})`;
+  }
+  const unknown = m.codec.presets.filter((p) => !isStyleName(p));
+  if (unknown.length > 0) return `codec.presets: unknown synthesiser presets ${unknown.join(', ')}`;
+  if (m.audio.sampleRate !== SYMBOLIC_AUDIO.sampleRate || m.audio.channels !== SYMBOLIC_AUDIO.channels) {
+    return `audio: the synthesiser renders ${SYMBOLIC_AUDIO.sampleRate} Hz, ${SYMBOLIC_AUDIO.channels} channels; got ${m.audio.sampleRate} Hz, ${m.audio.channels}`;
+  }
+  return null;
+}
+
 export type SamplingSettings = PackManifest['sampling'];
 
 /** A manifest and the absolute paths of its files. */
@@ -98,7 +161,7 @@ export interface LoadedManifest {
   paths: {
     tokenizer: string;
     textEncoder: string;
-    codec: string;
+    codec?: string;
     decoderMerged?: string;
     decoder?: string;
     decoderWithPast?: string;
@@ -128,15 +191,23 @@ export function manifestProblems(m: PackManifest): string[] {
   for (let k = 1; k < t.delays.length; k++) {
     if (t.delays[k]! < t.delays[k - 1]!) p.push(`tokens.delays.${k}: expected non-decreasing delays, got ${t.delays.join(', ')}`);
   }
-  const stepRate = m.audio.sampleRate / m.codec.hop;
-  if (Math.abs(stepRate - m.audio.stepsPerSecond) > 1e-6) {
-    p.push(`audio.stepsPerSecond: expected sampleRate / codec.hop = ${stepRate}, got ${m.audio.stepsPerSecond}`);
-  }
-  if (m.codec.crossfadeSamples > m.codec.hop) {
-    p.push(`codec.crossfadeSamples: expected at most one frame (hop ${m.codec.hop}), got ${m.codec.crossfadeSamples}`);
-  }
-  if (m.codec.crossfadeSamples > 0 && m.codec.contextFrames < 1) {
-    p.push('codec.contextFrames: expected at least 1 when crossfadeSamples > 0 (the crossfade re-decodes the previous block\'s tail)');
+  const codec = m.codec;
+  if (codec.type === 'encodec-onnx') {
+    const stepRate = m.audio.sampleRate / codec.hop;
+    if (Math.abs(stepRate - m.audio.stepsPerSecond) > 1e-6) {
+      p.push(`audio.stepsPerSecond: expected sampleRate / codec.hop = ${stepRate}, got ${m.audio.stepsPerSecond}`);
+    }
+    if (codec.crossfadeSamples > codec.hop) {
+      p.push(`codec.crossfadeSamples: expected at most one frame (hop ${codec.hop}), got ${codec.crossfadeSamples}`);
+    }
+    if (codec.crossfadeSamples > 0 && codec.contextFrames < 1) {
+      p.push('codec.contextFrames: expected at least 1 when crossfadeSamples > 0 (the crossfade re-decodes the previous block\'s tail)');
+    }
+    if (!m.files.codec) p.push('files.codec: required by codec.type "encodec-onnx"');
+  } else {
+    if (m.files.codec) p.push('files.codec: a symbolic pack (codec.type "symbolic-synth") has no codec graph');
+    const problem = symbolicPackProblem(m);
+    if (problem !== null) p.push(problem);
   }
   const maxDelay = Math.max(0, ...t.delays);
   if (m.decoder.maxPositions < 2 * (maxDelay + 2)) p.push(`decoder.maxPositions: expected at least ${2 * (maxDelay + 2)} for delays up to ${maxDelay}, got ${m.decoder.maxPositions}`);
@@ -144,7 +215,6 @@ export function manifestProblems(m: PackManifest): string[] {
   if (m.decoder.layout === 'merged') {
     if (!f.decoderMerged) p.push('files.decoderMerged: required by decoder.layout "merged"');
     if (f.decoder || f.decoderWithPast) p.push('files: decoder/decoderWithPast belong to decoder.layout "split", not "merged"');
-    if (m.decoder.kvOutputs === 'new') p.push('decoder.kvOutputs: "new" needs decoder.layout "split" (the no-past graph of the contract plus the new-K/V cached graph)');
   } else {
     if (!f.decoder || !f.decoderWithPast) p.push('files.decoder and files.decoderWithPast: both required by decoder.layout "split"');
     if (f.decoderMerged) p.push('files.decoderMerged: belongs to decoder.layout "merged", not "split"');
@@ -228,8 +298,8 @@ export function loadManifest(dir: string, options: ManifestLoadOptions = {}): Lo
   const paths: LoadedManifest['paths'] = {
     tokenizer: pick('tokenizer', f.tokenizer),
     textEncoder: pick('textEncoder', f.textEncoder),
-    codec: pick('codec', f.codec),
   };
+  if (f.codec) paths.codec = pick('codec', f.codec);
   if (f.decoderMerged) paths.decoderMerged = pick('decoderMerged', f.decoderMerged);
   if (f.decoder) paths.decoder = pick('decoder', f.decoder);
   if (f.decoderWithPast) paths.decoderWithPast = pick('decoderWithPast', f.decoderWithPast);

@@ -7,7 +7,7 @@
  */
 import type { Engine, GenerationStream, PackInfo, StreamOptions } from '../engine.js';
 import { DecodeLoop, resolveSettings, type GenerationSettings } from './decodeLoop.js';
-import { loadManifest, type PackManifest } from './manifest.js';
+import { encodecOf, loadManifest, type PackManifest } from './manifest.js';
 import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from './musicgenPack.js';
 import { MusicgenStream } from './musicgenStream.js';
 
@@ -50,8 +50,8 @@ export class MusicgenEngine implements Engine {
     return new LazyStream(parts, options);
   }
 
-  dispose(): void {
-    this.ready.then(({ pack }) => pack.dispose(), () => undefined);
+  dispose(): Promise<void> {
+    return this.ready.then(({ pack }) => pack.dispose(), () => undefined);
   }
 }
 
@@ -63,7 +63,7 @@ class LazyStream implements GenerationStream {
   constructor(parts: Promise<{ pack: MusicgenPack; loop: DecodeLoop; state: Awaited<ReturnType<DecodeLoop['createState']>> }>, options: StreamOptions) {
     this.inner = parts.then(({ pack, loop, state }) => {
       const m = pack.manifest;
-      return new MusicgenStream({ loop, state: Promise.resolve(state), codec: pack.codecStreamer(), channels: m.audio.channels, hop: m.codec.hop }, options);
+      return new MusicgenStream({ loop, state: Promise.resolve(state), codec: pack.codecStreamer(), channels: m.audio.channels, hop: encodecOf(m).hop }, options);
     });
     this.inner.catch(() => undefined);
   }

@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../../paths.js';
 import { CodecStreamer } from './codecStreamer.js';
 import { DecoderRunner, EngineCacheDecoderRunner, MergedDecoderRunner, SplitDecoderRunner } from './decoderRunner.js';
 import { DelayPattern } from './delayPattern.js';
-import { loadManifest, type LoadedManifest, type PackManifest } from './manifest.js';
+import { encodecOf, loadManifest, type LoadedManifest, type PackManifest } from './manifest.js';
 import { OnnxSession } from './onnxSession.js';
 import { codecSpec, decoderSpec, decoderWithPastNewKvSpec, decoderWithPastSpec, mergedDecoderSpec, textEncoderSpec } from './packSpec.js';
 import { loadTokenizer, TextConditioner } from './textConditioner.js';
@@ -31,10 +31,11 @@ export class MusicgenPack {
   readonly text: TextConditioner;
   readonly decoder: DecoderRunner;
   readonly pattern: DelayPattern;
-  private readonly codec: OnnxSession;
+  /** The codec graph; null for a symbolic pack (its tokens go to the built-in synthesiser). */
+  private readonly codec: OnnxSession | null;
   private readonly sessions: OnnxSession[];
 
-  private constructor(loaded: LoadedManifest, text: TextConditioner, decoder: DecoderRunner, codec: OnnxSession, sessions: OnnxSession[]) {
+  private constructor(loaded: LoadedManifest, text: TextConditioner, decoder: DecoderRunner, codec: OnnxSession | null, sessions: OnnxSession[]) {
     this.loaded = loaded;
     this.text = text;
     this.decoder = decoder;
@@ -61,9 +62,12 @@ export class MusicgenPack {
     try {
       const tokenizer = loadTokenizer(p.tokenizer);
       const encoder = await open(p.textEncoder, textEncoderSpec);
-      const codec = await open(p.codec, codecSpec);
+      const codec = p.codec !== undefined ? await open(p.codec, codecSpec) : null;
       let decoder: DecoderRunner;
-      if (m.decoder.layout === 'merged') {
+      if (m.decoder.layout === 'merged' && m.decoder.kvOutputs === 'new') {
+        const merged = await open(p.decoderMerged!, mergedDecoderSpec);
+        decoder = new EngineCacheDecoderRunner(m, merged, merged);
+      } else if (m.decoder.layout === 'merged') {
         decoder = new MergedDecoderRunner(m, await open(p.decoderMerged!, mergedDecoderSpec));
       } else if (m.decoder.kvOutputs === 'new') {
         decoder = new EngineCacheDecoderRunner(m, await open(p.decoder!, decoderSpec), await open(p.decoderWithPast!, decoderWithPastNewKvSpec));
@@ -81,13 +85,15 @@ export class MusicgenPack {
   /** A fresh codec streamer (per-session state) over this pack's codec. */
   codecStreamer(): CodecStreamer {
     const m = this.manifest;
+    const c = encodecOf(m);
+    if (this.codec === null) throw new Error(`pack "${m.name}" has no codec graph`);
     return new CodecStreamer(this.codec, {
       codebooks: m.tokens.codebooks,
-      hop: m.codec.hop,
+      hop: c.hop,
       channels: m.audio.channels,
-      contextFrames: m.codec.contextFrames,
-      crossfadeSamples: m.codec.crossfadeSamples,
-      crossfade: m.codec.crossfade,
+      contextFrames: c.contextFrames,
+      crossfadeSamples: c.crossfadeSamples,
+      crossfade: c.crossfade,
     });
   }
 

@@ -3,7 +3,7 @@
  * ../shared/design/MUSICGEN-ONNX.md). T = batch after guidance doubling, S = text length,
  * s = new decoder positions, past = cached positions.
  */
-import type { PackManifest } from './manifest.js';
+import { controlFeatureWidth, type PackManifest } from './manifest.js';
 import type { SessionSpec, TensorSpec } from './onnxSession.js';
 
 export const CONTROL_INPUT = 'control_features';
@@ -44,7 +44,7 @@ function commonInputs(m: PackManifest, withHidden: boolean | 'optional'): Tensor
 
 function controlInput(m: PackManifest): TensorSpec[] {
   // Declared as optional so that a plain decoder loads; packSession checks presence against the manifest.
-  return [{ name: CONTROL_INPUT, type: 'float32', dims: ['T', 's', m.controls?.size ?? 'C'], optional: true }];
+  return [{ name: CONTROL_INPUT, type: 'float32', dims: ['T', 's', m.controls ? controlFeatureWidth(m) : 'C'], optional: true }];
 }
 
 function logits(m: PackManifest): TensorSpec {
@@ -71,6 +71,7 @@ export function mergedDecoderSpec(m: PackManifest, file: string): SessionSpec {
     file,
     inputs: [
       ...commonInputs(m, true),
+      ...(m.decoder.kvOutputs === 'new' ? [{ name: PAST_SEQUENCE_LENGTH, type: 'int64', dims: [1] } satisfies TensorSpec] : []),
       ...layerTensors(m, pastName, ['decoder', 'encoder']),
       { name: USE_CACHE_BRANCH, type: 'bool', dims: [1] },
       ...controlInput(m),

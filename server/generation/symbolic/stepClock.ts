@@ -12,6 +12,10 @@
  * `maxStretch` of a quarter. A first-order loop: an error e becomes about e * (1 - lockGain)
  * per beat, so 150 ms is under 10 ms after four beats, with no step ever jumping.
  *
+ * Beat offset: quarters start at steps where (step - beatOffset) % 4 === 0. A neural source whose
+ * beats fall on other 16ths than the stream's first (it may start anywhere in the bar) moves the
+ * offset to where its beats are, and the lock then brings those steps onto the performer's beats.
+ *
  * Swing lengthens the on-beat 16th of each 8th pair and shortens the off-beat one: the pair,
  * and so every quarter, keeps its length.
  */
@@ -70,6 +74,8 @@ export class StepClock {
   private durations = new Float64Array(4);
   private lockedNow = false;
   private phaseErrorNow = 0;
+  /** Steps 0..3: which step of each group of four starts a quarter. */
+  beatOffset = 0;
 
   constructor(options: StepClockOptions, firstSample: Samples = 0) {
     this.sampleRate = options.sampleRate;
@@ -99,7 +105,7 @@ export class StepClock {
 
   /** Plans the next step (and, on a quarter boundary, the whole quarter) and moves past it. */
   advance(input: ClockInput): StepTiming {
-    const q = this.stepIndex % 4;
+    const q = (((this.stepIndex - this.beatOffset) % 4) + 4) % 4;
     if (q === 0) this.planQuarter(input);
     const timing: StepTiming = {
       step: this.stepIndex,

@@ -13,11 +13,14 @@
  * - energy (+ the prompt's energy, + a lift in choruses) -> density level (drum voices, hat
  *   subdivision, bass activity, comp rhythm), lead note density, ghost notes and fills;
  * - handHeight -> the lead's register (hands low: low melody; hands up: high melody);
+ * - armOpenness -> chord colour: arms spread wide add the seventh (maj7, m7, 7, where it stays
+ *   in key), arms folded in strip sevenths back to triads; decided at chord changes, with
+ *   hysteresis (the synthesiser also spreads the voicing with it);
  * - beatStrength -> accents (the style's accent voice on every quarter, which the engine's
  *   beat lock puts on the performer's beats);
  * - presence -> below 0.15 only held pads remain; between, everything thins out.
- * armOpenness (voicing spread) and the continuous dynamics are the synthesiser's business:
- * chord tokens carry root and quality, not voicing.
+ * The continuous dynamics and the voicing's spread are the synthesiser's business: chord
+ * tokens carry root and quality, not voicing.
  *
  * Deterministic: the same seed, prompt readings and control sequence give the same tokens.
  */
@@ -117,6 +120,9 @@ export class TeacherComposer {
   private valence = 0;
   private energy = 0;
   private hand = 0.5;
+  private arms = 0.3;
+  /** Chord colour from the arms: 1 add sevenths, -1 strip them, 0 as written. */
+  private colour: -1 | 0 | 1 = 0;
   private started = false;
 
   // Form.
@@ -181,8 +187,9 @@ export class TeacherComposer {
     const p = this.preset;
     const phraseStep = (bar % p.phraseBars) * STEPS_PER_BAR + stepInBar;
     const chordIndex = Math.floor(phraseStep / p.chordSteps);
-    const chord = this.progression[chordIndex % this.progression.length]!;
     const chordChanged = phraseStep % p.chordSteps === 0;
+    if (chordChanged) this.updateColour();
+    const chord = this.coloured(this.progression[chordIndex % this.progression.length]!);
     const nextChord = this.progression[(chordIndex + 1) % this.progression.length]!;
 
     const presence = clamp01(c.presence);
@@ -223,12 +230,36 @@ export class TeacherComposer {
       this.valence = c.valence;
       this.energy = clamp01(c.energy);
       this.hand = clamp01(c.handHeight);
+      this.arms = clamp01(c.armOpenness);
       this.modeNow = this.valence + 0.5 * this.reading.valence >= 0 ? 'major' : 'minor';
       return;
     }
     this.valence += (c.valence - this.valence) * 0.08;
     this.energy += (clamp01(c.energy) - this.energy) * 0.2;
     this.hand += (clamp01(c.handHeight) - this.hand) * 0.3;
+    this.arms += (clamp01(c.armOpenness) - this.arms) * 0.3;
+  }
+
+  private updateColour(): void {
+    const a = this.arms;
+    if (a > 0.62) this.colour = 1;
+    else if (a < 0.25) this.colour = -1;
+    else if ((this.colour === 1 && a < 0.45) || (this.colour === -1 && a > 0.4)) this.colour = 0;
+  }
+
+  /** The progression's chord in the arms' colour, kept only where it stays in key. */
+  private coloured(chord: Chord): Chord {
+    if (this.colour === 0) return chord;
+    const q = chord.quality;
+    let quality: Chord['quality'] = q;
+    if (this.colour > 0) {
+      if (q === 'min') quality = 'm7';
+      else if (q === 'maj') quality = isDiatonic({ root: chord.root, quality: 'maj7' }, this.keyRoot, this.modeNow) ? 'maj7' : '7';
+    } else if (q === 'm7') quality = 'min';
+    else if (q === 'maj7' || q === '7') quality = 'maj';
+    if (quality === q) return chord;
+    const next = { root: chord.root, quality };
+    return isDiatonic(next, this.keyRoot, this.modeNow) || !isDiatonic(chord, this.keyRoot, this.modeNow) ? next : chord;
   }
 
   private startBar(bar: number): void {

@@ -1,3 +1,4 @@
+import { encodecOf } from '../../../server/generation/musicgen/manifest.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ test('models:import turns a MusicGen ONNX export folder into a pack that loads a
     for (const layout of ['merged', 'split'] as const) {
       const { dir, manifest } = importExport(src, { ...IMPORT_DEFAULTS, name: `tiny-${layout}`, modelsDir: models, layout, contextSeconds: 4 });
       assert.equal(manifest.audio.stepsPerSecond, 50, '32000 / (8*5*4*4)');
-      assert.equal(manifest.codec.hop, 640);
+      assert.equal(encodecOf(manifest).hop, 640);
       assert.equal(manifest.decoder.headDim, 16);
       assert.equal(manifest.decoder.maxPositions, 200, '4 s of context at 50 steps/s');
       assert.deepEqual(manifest.sampling, { guidanceScale: 3, temperature: 1, topK: 16 });

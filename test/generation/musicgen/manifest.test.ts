@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadManifest, parseManifest, PackError } from '../../../server/generation/musicgen/manifest.js';
 import { loadMusicgenEngine } from '../../../server/generation/musicgen/musicgenEngine.js';
 import { MusicgenPack } from '../../../server/generation/musicgen/musicgenPack.js';
-import { createEngine, DEFAULT_PACK, listPacks, packProblems } from '../../../server/generation/packs.js';
+import { createEngine, defaultPack, listPacks, packProblems } from '../../../server/generation/packs.js';
 import { controls, disposePacks, tempPack, TINY, TINY_EXPOTION, TINY_SPLIT } from './helpers.js';
 
 after(disposePacks);
@@ -38,7 +38,7 @@ test('the tiny packs load, with the numbers of their manifests', async () => {
     engine.dispose();
   }
   const { manifest } = loadManifest(TINY_EXPOTION);
-  assert.deepEqual(manifest.controls, { version: 1, size: 15 });
+  assert.deepEqual(manifest.controls, { version: 1, size: 15, window: 1 });
   assert.equal(loadManifest(TINY).manifest.controls, undefined);
 });
 
@@ -69,9 +69,9 @@ test('ONNX files that do not match the manifest are refused naming the file, the
   await refused(TINY, (m, dir) => truncateSync(join(dir, m.files.codec), 1000), /encodec_decode\.onnx: onnxruntime cannot load it/);
 });
 
-test('GET /packs lists the tiny packs after the default teacher; createEngine opens them', async () => {
+test('GET /packs lists the tiny packs after the default pack; createEngine opens them', async () => {
   const names = listPacks().map((p) => p.name);
-  assert.equal(names[0], DEFAULT_PACK);
+  assert.equal(names[0], defaultPack());
   for (const n of ['tiny-musicgen', 'tiny-musicgen-split', 'tiny-expotion']) assert.ok(names.includes(n), `${n} in ${names}`);
   assert.deepEqual(packProblems(), []);
   const engine = createEngine('tiny-expotion');

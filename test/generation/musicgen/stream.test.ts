@@ -1,3 +1,4 @@
+import { encodecOf } from '../../../server/generation/musicgen/manifest.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodecStreamer } from '../../../server/generation/musicgen/codecStreamer.js';
@@ -124,7 +125,7 @@ test('sliding past the context limit keeps generating without a seam', async () 
     assert.ok(state.cache!.length <= 24, 'the cache never exceeds maxPositions');
   }
   assert.ok(slides.length >= 5, `slid ${slides.length - 1} times`);
-  const X = p.manifest.codec.crossfadeSamples;
+  const X = encodecOf(p.manifest).crossfadeSamples;
   const reference = maxJump(audio, 1, slides[1]! * HOP);
   for (const s of slides.slice(1)) {
     const at = s * HOP;
@@ -145,7 +146,7 @@ test('a prompt change mid-stream takes effect from the next chunk, without a sea
     if (start === 10240) changedStream.setPrompt('happy disco party with brass');
   });
   const { pack: p } = await engine.ready;
-  const lead = (p.pattern.maxDelay + 2) * HOP + p.manifest.codec.crossfadeSamples;
+  const lead = (p.pattern.maxDelay + 2) * HOP + encodecOf(p.manifest).crossfadeSamples;
   assert.ok(maxAbsDiff(same, changed, 0, 10240 - lead) < 1e-6, 'audio before the change (and what was already generated) is untouched');
   assert.ok(maxAbsDiff(same, changed, 10240, 20480) > 0.05, 'the new prompt changes the music');
   assert.ok(maxJump(changed, 9000, 16000) <= maxJump(same) * 1.25, 'no seam where the prompt changed');

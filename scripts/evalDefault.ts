@@ -1,0 +1,259 @@
+/**
+ * `npm run eval:default`: the default pack against its text-only base and the teacher, on
+ * held-out control trajectories and held-out caption wordings (the data generator's test split),
+ * every engine rendered exactly as live (symbolic stream: step clock, beat lock, synthesiser),
+ * one table written to models/expotion-small/EVAL.md with the command that produced it.
+ *
+ *   npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR]
+ *
+ * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, relative } from 'node:path';
+import { C, CONTROL_SIZE } from '../protocol/controlVector.js';
+import { encodeWav } from '../server/audio/wav.js';
+import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
+import type { BeatGrid } from '../server/generation/engine.js';
+import { loadNeuralEngine, type NeuralEngine } from '../server/generation/symbolic/neuralEngine.js';
+import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/style.js';
+import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type SymbolicStream } from '../server/generation/symbolic/symbolicStream.js';
+import { TeacherStream } from '../server/generation/symbolic/teacherEngine.js';
+import { StyleClassifier, tokenStatistics } from '../server/scene/styleClassifier.js';
+import { makeClip, type SymbolicClip } from './dataset/symbolicClips.js';
+import { AdherenceSamples, SanityCounts, pearson, percentile } from './evaluation/symbolicMetrics.js';
+
+const SR = SYMBOLIC_SAMPLE_RATE;
+const CHUNK = 1024;
+const PACK = 'expotion-small';
+const BASE = 'expotion-small-base';
+/** Seed of the data generator's held-out test split (`npm run data:symbolic -- --seed 1`: train 1, valid 2, test 3). */
+const TEST_SEED = 3;
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`eval:default: --${name} must be a positive number, but is ${process.argv[i + 1]}`);
+    process.exit(2);
+  }
+  return v;
+}
+function textOption(name: string): string | null {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? null : (process.argv[i + 1] ?? null);
+}
+
+const clipsN = Math.floor(option('clips', 24));
+const danceN = Math.floor(option('dance-clips', 8));
+const seconds = option('seconds', 24);
+const out = textOption('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
+const wavDir = textOption('wav');
+const modelsDir = textOption('models') ?? MODELS_DIR;
+
+interface EvalClip {
+  clip: SymbolicClip;
+  /** Performer beats (periodic clips): the beat grid the server's beat prediction would send. */
+  beat: BeatGrid | null;
+}
+
+function evalClips(): EvalClip[] {
+  const list: EvalClip[] = [];
+  for (let i = 0; i < clipsN; i++) list.push({ clip: makeClip({ seed: TEST_SEED, index: i, steps: 320, split: 'test' }), beat: null });
+  for (let i = 0; i < danceN; i++) {
+    const clip = makeClip({ seed: TEST_SEED, index: 100_000 + i, steps: 320, split: 'test', moves: ['dance'] });
+    const period = (60 / clip.bpm) * SR;
+    list.push({ clip, beat: { anchorSample: Math.round(((i * 0.37) % 1) * period) + SR, periodSamples: period, strength: 0.9 } });
+  }
+  return list;
+}
+
+/** The control vector at timeline sample n: the clip's trajectory row for that time; the beat's phase and tempo for periodic clips. */
+function controlsAt(e: EvalClip, n: number): Float32Array {
+  const stepSeconds = 15 / e.clip.bpm;
+  const rows = e.clip.controls.length / CONTROL_SIZE;
+  const row = Math.min(rows - 1, Math.floor(n / SR / stepSeconds));
+  const v = e.clip.controls.slice(row * CONTROL_SIZE, (row + 1) * CONTROL_SIZE);
+  if (e.beat) {
+    const phase = (n - e.beat.anchorSample) / e.beat.periodSamples;
+    v[C.beatPhase] = phase - Math.floor(phase);
+    v[C.tempo] = e.clip.bpm;
+  }
+  return v;
+}
+
+interface Rendered {
+  steps: EmittedStep[];
+  controls: Float32Array;
+  beats: number[];
+  pcm: Float32Array | null;
+  wallMs: number;
+}
+
+async function render(stream: SymbolicStream, e: EvalClip, keepAudio: boolean): Promise<Rendered> {
+  const steps: EmittedStep[] = [];
+  const controls: number[] = [];
+  let current: Float32Array = new Float32Array(CONTROL_SIZE);
+  stream.onStep((s) => {
+    steps.push(s);
+    controls.push(...current);
+  });
+  const total = Math.round(seconds * SR);
+  const pcm = keepAudio ? new Float32Array(total * SYMBOLIC_CHANNELS) : null;
+  const t0 = performance.now();
+  for (let n = 0; n < total; n += CHUNK) {
+    const frames = Math.min(CHUNK, total - n);
+    current = controlsAt(e, n);
+    const chunk = await stream.render({ startSample: n, frames, controls: [current], controlStepSamples: CHUNK, beat: e.beat });
+    pcm?.set(chunk.pcm, n * SYMBOLIC_CHANNELS);
+  }
+  const wallMs = performance.now() - t0;
+  stream.dispose();
+  const beats: number[] = [];
+  if (e.beat) for (let b = e.beat.anchorSample; b < total; b += e.beat.periodSamples) beats.push(Math.round(b));
+  return { steps, controls: Float32Array.from(controls), beats, pcm, wallMs };
+}
+
+function tokenOnlyStatistics(steps: readonly EmittedStep[]): Float64Array {
+  const f = tokenStatistics(steps);
+  f[0] = 0; // bpm and swing come from the synthesiser preset (the prompt), not from the tokens
+  f[1] = 0;
+  return f;
+}
+
+/** The style classifier over token statistics, trained on teacher renders of train-split captions. */
+async function trainClassifier(): Promise<StyleClassifier> {
+  const examples = [];
+  for (let i = 0; i < 96; i++) {
+    const clip = makeClip({ seed: 101, index: i, steps: 320, split: 'train', style: STYLE_NAMES[i % STYLE_NAMES.length] });
+    const r = await render(new TeacherStream({ prompt: clip.caption, seed: 5000 + i }), { clip, beat: null }, false);
+    examples.push({ features: tokenOnlyStatistics(r.steps.filter((s) => s.bar >= 1)), style: clip.style });
+  }
+  return StyleClassifier.train(examples);
+}
+
+interface EngineResult {
+  name: string;
+  adherence: AdherenceSamples;
+  sanity: SanityCounts;
+  styleHits: number;
+  styleTotal: number;
+  wallMs: number;
+  audioSeconds: number;
+  decoderMs: number;
+  decoderSteps: number;
+}
+
+type Opener = (prompt: string, seed: number) => SymbolicStream;
+
+async function evaluate(name: string, open: Opener, clips: EvalClip[], classifier: StyleClassifier, engine: NeuralEngine | null): Promise<EngineResult> {
+  const r: EngineResult = { name, adherence: new AdherenceSamples(), sanity: new SanityCounts(), styleHits: 0, styleTotal: 0, wallMs: 0, audioSeconds: 0, decoderMs: 0, decoderSteps: 0 };
+  const pack = engine ? (await engine.ready).pack : null;
+  // Warm the JIT and onnxruntime once, outside the timing.
+  await render(open('warm up', 1), { clip: clips[0]!.clip, beat: null }, false);
+  for (let i = 0; i < clips.length; i++) {
+    const e = clips[i]!;
+    const before = pack?.onnxTime().ms ?? 0;
+    const keep = wavDir !== null && i < 3;
+    const out = await render(open(e.clip.caption, 1000 + i), e, keep);
+    r.decoderMs += (pack?.onnxTime().ms ?? 0) - before;
+    r.decoderSteps += out.steps.length;
+    r.wallMs += out.wallMs;
+    r.audioSeconds += seconds;
+    r.adherence.add({ steps: out.steps, controls: out.controls, beats: out.beats }, SR);
+    r.sanity.add(out.steps);
+    if (!e.beat) {
+      const guess = classifier.classify(tokenOnlyStatistics(out.steps.filter((s) => s.bar >= 1)));
+      r.styleTotal++;
+      if (guess === e.clip.style) r.styleHits++;
+    }
+    if (keep && out.pcm) {
+      mkdirSync(wavDir!, { recursive: true });
+      writeFileSync(join(wavDir!, `${name}-${i}-${e.clip.style}.wav`), encodeWav(out.pcm, SR, SYMBOLIC_CHANNELS));
+    }
+  }
+  console.log(`${name}: ${clips.length} clips in ${(r.wallMs / 1000).toFixed(1)} s`);
+  return r;
+}
+
+const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
+
+function table(results: EngineResult[]): string {
+  const rows: [string, (r: EngineResult) => string][] = [
+    ['Control adherence', () => ''],
+    ['onset density vs energy (r, per bar)', (r) => fmt(pearson(r.adherence.barEnergy, r.adherence.barDensity))],
+    ['major/minor (third above the heard tonic) vs valence sign, bars with abs(valence) > 0.3', (r) => pct(r.adherence.modeAgree, r.adherence.modeBars)],
+    ['lead pitch vs hand height (r, per lead onset)', (r) => fmt(pearson(r.adherence.leadHand, r.adherence.leadPitch))],
+    ['chord tones (triad 3, seventh 4) vs arm openness (r, per chord onset)', (r) => fmt(pearson(r.adherence.chordArms, r.adherence.chordTones))],
+    ['Beat alignment (periodic performers)', () => ''],
+    ['kick offset from the performer\'s beats, mean / p95 (ms)', (r) => `${fmt(mean(r.adherence.beatOffsets), 1)} / ${fmt(percentile(r.adherence.beatOffsets, 95), 1)}`],
+    ['beats with a kick within 60 ms', (r) => pct(r.adherence.beatsHit, r.adherence.beatsTotal)],
+    ['Text adherence', () => ''],
+    ['style classifier (token statistics) agrees with the caption', (r) => pct(r.styleHits, r.styleTotal)],
+    ['Musical sanity', () => ''],
+    ['valid tokens', (r) => pct(r.sanity.tokens - r.sanity.invalid, r.sanity.tokens)],
+    ['bass and lead notes in the heard key', (r) => pct(r.sanity.notesInKey, r.sanity.noteOnsets)],
+    ['stuck notes (held over 4 bars)', (r) => String(r.sanity.stuckNotes)],
+    ['holds right after a rest (per 1000 steps)', (r) => fmt((1000 * r.sanity.orphanHolds) / Math.max(1, r.sanity.tokens / 4), 1)],
+    ['drum bar repeats the bar before', (r) => pct(r.sanity.repeatedDrumBars, r.sanity.bars)],
+    ['distinct bars (all streams) / bars', (r) => pct(r.sanity.distinctBars.size, r.sanity.bars)],
+    ['Speed (one thread)', () => ''],
+    ['decoder ms per step (guidance batch 2)', (r) => (r.decoderSteps > 0 && r.decoderMs > 0 ? fmt(r.decoderMs / r.decoderSteps, 2) : '-')],
+    ['RTF per session, whole stream (decoder + synthesiser)', (r) => fmt(r.wallMs / 1000 / r.audioSeconds, 4)],
+  ];
+  const lines = [`| | ${results.map((r) => r.name).join(' | ')} |`, `| --- | ${results.map(() => '---').join(' | ')} |`];
+  for (const [label, cell] of rows) {
+    const cells = results.map(cell);
+    lines.push(cells.every((c) => c === '') ? `| **${label}** | ${results.map(() => '').join(' | ')} |` : `| ${label} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+const t0 = performance.now();
+const clips = evalClips();
+console.log(`training the style classifier on teacher renders...`);
+const classifier = await trainClassifier();
+const base = await loadNeuralEngine(join(modelsDir, BASE));
+const adapted = await loadNeuralEngine(join(modelsDir, PACK));
+const results = [
+  await evaluate('teacher', (prompt, seed) => new TeacherStream({ prompt, seed }), clips, classifier, null),
+  await evaluate(`base (${BASE})`, (prompt, seed) => base.openStream({ prompt, seed }), clips, classifier, base),
+  await evaluate(`adaptor (${PACK})`, (prompt, seed) => adapted.openStream({ prompt, seed }), clips, classifier, adapted),
+];
+base.dispose();
+adapted.dispose();
+
+const styles = new Map<StyleName, number>();
+for (const c of clips) styles.set(c.clip.style, (styles.get(c.clip.style) ?? 0) + 1);
+const args = process.argv.slice(2).filter((a, i, all) => !['--wav', '--models', '--out'].some((f) => a === f || all[i - 1] === f));
+const report = `# ${PACK}: evaluation
+
+Produced by \`npm run eval:default${args.length ? ' -- ' + args.join(' ') : ''}\` on ${cpus()[0]?.model.trim() ?? 'this machine'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)},
+in ${((performance.now() - t0) / 1000).toFixed(0)} s. Held out: ${clipsN} clips of the data generator's test split (seed ${TEST_SEED}: control
+trajectories and captions never trained on, caption sentences the training split never uses) and ${danceN} periodic
+performers (dancing, with the beat grid the server's beat prediction sends), ${seconds} s each, every engine rendered
+as live (1024-frame chunks, step clock and beat lock, the built-in synthesiser). The same seeds for every engine.
+Styles of the captions: ${[...styles].map(([s, n]) => `${s} ${n}`).join(', ')}.
+
+${table(results)}
+
+- Every metric is measured from the tokens each engine wrote, never read from the teacher's state. Mode: the
+  clip's tonic is the pitch class the bass and chord roots dwell on; a bar is major when the major third above it
+  sounds more than the minor third (the teacher switches between parallel major and minor). Notes in key: against
+  the key a listener hears over the last two bars (Krumhansl-Schmuckler, server/generation/symbolic/keyFinder.ts).
+- Density is onsets per step (drum voices + bass, chord and lead onsets) averaged per bar, against the bar's
+  mean energy. Bars with the performer away are left out.
+- The style classifier (softmax regression over token statistics, bpm and swing removed because the
+  synthesiser preset sets them from the prompt) is trained on 96 teacher renders of train-split captions.
+- Speed: wall time of whole streams (decoder, sampling, synthesiser) over audio time, one session at a time,
+  onnxruntime on one thread; decoder ms per step from onnxruntime's own run times.
+`;
+writeFileSync(out, report);
+console.log(report);
+console.log(`wrote ${relative(REPO_ROOT, out)}`);

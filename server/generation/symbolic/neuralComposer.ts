@@ -1,0 +1,168 @@
+/**
+ * A neural pack's step source: the MusicGen-contract decode loop (musicgen/decodeLoop.ts) writing
+ * the four symbolic token streams, one decoder position per 16th-note step.
+ *
+ * Timing: the delay pattern puts the lead (stream 3) three positions behind the drums, so a
+ * step's tokens are complete only once position step + 3 is sampled. That position is decoded
+ * when the step starts to sound (prepare() at its first sample), with the controls of that
+ * moment; the pack was trained with the same alignment (position j sees the controls of step
+ * j - 3, tools/train_default_pack.py), so nothing waits and nothing is decided ahead.
+ *
+ * Beat phase: a stream may start anywhere in a bar (the pack was trained on crops that start on
+ * any 16th), so the composer hears where its beats fall (kick, snare and clap onsets by step
+ * modulo 4 over the last two bars) and reports it as `beatOffset`: the step clock puts those steps
+ * on the quarter notes, and so the beat lock onto the performer's beats. Bar counting follows it.
+ *
+ * Controls: each position carries the last `window` per-step control vectors (oldest first),
+ * held at the first one before the stream had that many.
+ */
+import { CONTROL_SIZE, neutralControls, type ControlVector } from '../../../protocol/controlVector.js';
+import type { ControlSource, DecodeLoop, GeneratorState } from '../musicgen/decodeLoop.js';
+import { KeyFinder } from './keyFinder.js';
+import type { PromptReading } from './prompt.js';
+import type { StepSource } from './symbolicStream.js';
+import type { ComposedStep, ComposerControls } from './teacher.js';
+import type { Chord, Mode, PitchClass } from './theory.js';
+import { CLAP, KICK, SNARE, STREAM_COUNT, decodeStep, type StepTokens } from './tokens.js';
+import type { StyleName } from './style.js';
+
+const STEPS_PER_BAR = 16;
+const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+export class NeuralComposer implements StepSource {
+  private readonly generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>;
+  private readonly window: number;
+  private reading: PromptReading;
+  private pending: PromptReading | null = null;
+  private promptToEncode: string | null = null;
+  private styleNow: StyleName;
+  private readonly queue: StepTokens[] = [];
+  private readonly recentControls: Float32Array[] = [];
+  private stepIndex = 0;
+  private energy = 0;
+  private started = false;
+  private readonly keys = new KeyFinder();
+  private chord: Chord = { root: 0, quality: 'maj' };
+  private offset = 0;
+  /** Beat weight per step modulo 4, decaying (about two bars). */
+  private readonly beatWeight = new Float64Array(4);
+
+  constructor(generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>, reading: PromptReading, window: number) {
+    this.generator = generator;
+    this.reading = reading;
+    this.styleNow = reading.style;
+    this.window = window;
+  }
+
+  get style(): StyleName {
+    return this.styleNow;
+  }
+
+  get key(): PitchClass {
+    return this.keys.key.root;
+  }
+
+  get mode(): Mode {
+    return this.keys.key.mode;
+  }
+
+  get promptReading(): PromptReading {
+    return this.reading;
+  }
+
+  get beatOffset(): number {
+    return this.offset;
+  }
+
+  get energyLevel(): number {
+    return clamp01(this.energy + 0.25 * this.reading.energy);
+  }
+
+  /** A new prompt: the text conditioning changes at the next decoded position, the synth preset at the next bar. */
+  setPrompt(reading: PromptReading): void {
+    this.pending = reading;
+    this.promptToEncode = reading.prompt;
+  }
+
+  ready(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Decodes the next step with the controls in effect now. */
+  async prepare(controls: ControlVector): Promise<void> {
+    const { loop, state } = await this.generator;
+    if (this.promptToEncode !== null) {
+      const prompt = this.promptToEncode;
+      this.promptToEncode = null;
+      await loop.changePrompt(state, prompt);
+    }
+    this.remember(controls);
+    const windowed = this.windowed();
+    const source: ControlSource = () => windowed;
+    const target = this.stepIndex + this.queue.length + 1;
+    while (loop.pack.pattern.framesCompleteAt(state.history.newest) < target) await loop.step(state, source);
+    const frames = loop.takeFrames(state);
+    for (let i = 0; i < frames.length; i += STREAM_COUNT) this.queue.push(Array.from(frames.subarray(i, i + STREAM_COUNT)) as StepTokens);
+  }
+
+  next(c: ComposerControls): ComposedStep {
+    const tokens = this.queue.shift();
+    if (tokens === undefined) throw new Error('internal: next() before prepare()');
+    const step = this.stepIndex++;
+    const stepInBar = (((step - this.offset) % STEPS_PER_BAR) + STEPS_PER_BAR) % STEPS_PER_BAR;
+    if (stepInBar === 0 && this.pending !== null) {
+      this.reading = this.pending;
+      this.styleNow = this.pending.style;
+      this.pending = null;
+    }
+    this.energy = this.started ? this.energy + (clamp01(c.energy) - this.energy) * 0.2 : clamp01(c.energy);
+    this.started = true;
+    const event = decodeStep(tokens);
+    this.hearBeat(step, event.drums);
+    this.keys.push(tokens);
+    if (event.harmony.type === 'chord') this.chord = { root: event.harmony.root, quality: event.harmony.quality };
+    const key = this.keys.key;
+    return {
+      step,
+      bar: Math.floor((step - this.offset) / STEPS_PER_BAR),
+      stepInBar,
+      tokens,
+      event,
+      style: this.styleNow,
+      keyRoot: key.root,
+      mode: key.mode,
+      section: 'verse',
+      chord: this.chord,
+      level: 0,
+      fill: false,
+    };
+  }
+
+  /** Moves the beat offset to the 16th (mod 4) the drums accent, when it clearly wins. */
+  private hearBeat(step: number, drums: number): void {
+    for (let i = 0; i < 4; i++) this.beatWeight[i]! *= 0.97;
+    this.beatWeight[step % 4]! += (drums & KICK ? 2 : 0) + (drums & (SNARE | CLAP) ? 1 : 0);
+    let best = this.offset;
+    for (let i = 0; i < 4; i++) if (this.beatWeight[i]! > this.beatWeight[best]!) best = i;
+    if (best !== this.offset && this.beatWeight[best]! > 1.5 * this.beatWeight[this.offset]! + 1) this.offset = best;
+  }
+
+  private remember(controls: ControlVector): void {
+    const neutral = neutralControls();
+    const v = new Float32Array(CONTROL_SIZE);
+    for (let i = 0; i < CONTROL_SIZE; i++) v[i] = Number.isFinite(controls[i]!) ? controls[i]! : neutral[i]!;
+    this.recentControls.push(v);
+    if (this.recentControls.length > this.window) this.recentControls.shift();
+  }
+
+  /** The last `window` control vectors, oldest first, the oldest repeated while there are fewer. */
+  private windowed(): Float32Array {
+    const out = new Float32Array(this.window * CONTROL_SIZE);
+    const have = this.recentControls.length;
+    for (let w = 0; w < this.window; w++) {
+      const i = Math.max(0, have - this.window + w);
+      out.set(this.recentControls[i]!, w * CONTROL_SIZE);
+    }
+    return out;
+  }
+}

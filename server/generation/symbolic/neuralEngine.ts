@@ -1,0 +1,78 @@
+/**
+ * The Engine for neural symbolic packs (models/<name>/manifest.json with codec.type
+ * "symbolic-synth", e.g. the default pack): the MusicGen-contract text encoder and decoder
+ * (musicgen/, onnxruntime) decide the tokens (neuralComposer.ts); the step clock and the
+ * built-in synthesiser play them (symbolicStream.ts), exactly as for the teacher.
+ *
+ * Synchronous to create (the seam's createEngine is): the manifest is checked at once, the
+ * ONNX sessions load in the background, and streams wait for them.
+ */
+import type { Engine, PackInfo, StreamOptions } from '../engine.js';
+import { DecodeLoop, resolveSettings, type GenerationSettings } from '../musicgen/decodeLoop.js';
+import { loadManifest, type PackManifest } from '../musicgen/manifest.js';
+import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../musicgen/musicgenPack.js';
+import { NeuralComposer } from './neuralComposer.js';
+import { SymbolicStream, SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, checkedSeed, readCheckedPrompt, type SymbolicStreamOptions } from './symbolicStream.js';
+
+
+export interface NeuralEngineOptions extends PackLoadOptions, SymbolicStreamOptions {
+  settings: Partial<GenerationSettings>;
+}
+
+export function neuralPackInfo(m: PackManifest): PackInfo {
+  return { name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS, controlVersion: m.controls?.version ?? 0 };
+}
+
+export class NeuralStream extends SymbolicStream {
+  constructor(generator: Promise<{ loop: DecodeLoop; pack: MusicgenPack }>, stream: StreamOptions, window: number, options: SymbolicStreamOptions = {}) {
+    const seed = checkedSeed(stream.seed);
+    const reading = readCheckedPrompt(stream.prompt, options.maxPromptChars);
+    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed) }));
+    state.catch(() => undefined); // reported by the first render
+    super(new NeuralComposer(state, reading, window), seed ^ 0x5eed, options);
+  }
+}
+
+export class NeuralEngine implements Engine {
+  readonly info: PackInfo;
+  readonly ready: Promise<{ pack: MusicgenPack; loop: DecodeLoop }>;
+  private readonly options: Partial<NeuralEngineOptions>;
+  private readonly window: number;
+
+  constructor(dir: string, options: Partial<NeuralEngineOptions> = {}) {
+    const { manifest } = loadManifest(dir, { quantized: options.quantized ?? false });
+    if (manifest.codec.type !== 'symbolic-synth') throw new Error(`${dir}: not a symbolic pack (codec.type "${manifest.codec.type}")`);
+    this.info = neuralPackInfo(manifest);
+    this.window = manifest.controls?.window ?? 1;
+    this.options = options;
+    this.ready = MusicgenPack.load(dir, { ...DEFAULT_PACK_LOAD_OPTIONS, ...options }).then((pack) => {
+      try {
+        // Slide by half the window: a re-prime (one full pass) every maxPositions / 2 steps, not every quarter.
+        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { keepFraction: 0.5, ...options.settings })) };
+      } catch (err) {
+        void pack.dispose();
+        throw err;
+      }
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  openStream(options: StreamOptions): NeuralStream {
+    return new NeuralStream(this.ready, options, this.window, this.options);
+  }
+
+  dispose(): Promise<void> {
+    return this.ready.then(({ pack }) => pack.dispose(), () => undefined);
+  }
+}
+
+export function createNeuralEngine(dir: string, options: Partial<NeuralEngineOptions> = {}): NeuralEngine {
+  return new NeuralEngine(dir, options);
+}
+
+/** Loads a pack and runs every check before returning (tests, evaluation, benchmarks). */
+export async function loadNeuralEngine(dir: string, options: Partial<NeuralEngineOptions> = {}): Promise<NeuralEngine> {
+  const engine = new NeuralEngine(dir, options);
+  await engine.ready;
+  return engine;
+}

@@ -1,0 +1,217 @@
+/**
+ * The shipped default pack (models/expotion-small, trained by tools/train_default_pack.py) and
+ * its text-only base: the exported files reproduce PyTorch's logits, the server picks the pack
+ * by default, and its music follows the performer where the base does not.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { C, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
+import { loadManifest, PackError } from '../../server/generation/musicgen/manifest.js';
+import { MusicgenPack } from '../../server/generation/musicgen/musicgenPack.js';
+import { defaultPack, listPacks, packProblems } from '../../server/generation/packs.js';
+import { loadNeuralEngine, type NeuralEngine } from '../../server/generation/symbolic/neuralEngine.js';
+import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
+import { decodeStep, isValidToken } from '../../server/generation/symbolic/tokens.js';
+import { MODELS_DIR } from '../../server/paths.js';
+import { tempPack } from './musicgen/helpers.js';
+
+const PACK = join(MODELS_DIR, 'expotion-small');
+const BASE = join(MODELS_DIR, 'expotion-small-base');
+const SR = 48000;
+
+interface Reference {
+  prompt: string;
+  textIds: number[];
+  inputIds: number[];
+  positions: number;
+  logits: number[];
+  logitsShape: number[];
+  controlFeatures?: number[];
+}
+
+const engines: NeuralEngine[] = [];
+after(() => engines.forEach((e) => e.dispose()));
+async function engine(dir: string): Promise<NeuralEngine> {
+  const e = await loadNeuralEngine(dir);
+  engines.push(e);
+  return e;
+}
+
+function controls(overrides: Partial<Record<ControlName, number>>): ControlVector {
+  const v = neutralControls();
+  v[C.presence] = 1;
+  for (const [name, value] of Object.entries(overrides) as [ControlName, number][]) v[C[name]] = value;
+  return v;
+}
+
+/** Renders `seconds` with constant controls; returns the steps and the audio. */
+async function perform(e: NeuralEngine, prompt: string, seed: number, seconds: number, v: ControlVector): Promise<{ steps: EmittedStep[]; pcm: Float32Array }> {
+  const stream = e.openStream({ prompt, seed });
+  const steps: EmittedStep[] = [];
+  stream.onStep((s) => steps.push(s));
+  const total = seconds * SR;
+  const pcm = new Float32Array(total * 2);
+  for (let n = 0; n < total; n += 2048) {
+    const c = await stream.render({ startSample: n, frames: Math.min(2048, total - n), controls: [v], controlStepSamples: 2048, beat: null });
+    pcm.set(c.pcm, n * 2);
+  }
+  stream.dispose();
+  return { steps, pcm };
+}
+
+for (const [name, dir] of [['expotion-small', PACK], ['expotion-small-base', BASE]] as const) {
+  test(`${name}: onnxruntime reproduces PyTorch's logits on the committed reference input`, async () => {
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+    const pack = await MusicgenPack.load(dir);
+    try {
+      assert.deepEqual(pack.text.tokenize(ref.prompt), ref.textIds, 'the tokenizer gives the ids PyTorch was fed');
+      const prompt = await pack.text.encode(ref.prompt, false);
+      const pass = await pack.decoder.full(prompt, {
+        ids: BigInt64Array.from(ref.inputIds, BigInt),
+        positions: ref.positions,
+        controls: ref.controlFeatures ? Float32Array.from(ref.controlFeatures) : undefined,
+      });
+      assert.deepEqual(pass.logits.dims, ref.logitsShape);
+      const got = pass.logits.data as Float32Array;
+      let worst = 0;
+      let scale = 0;
+      for (let i = 0; i < ref.logits.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i]! - ref.logits[i]!));
+        scale = Math.max(scale, Math.abs(ref.logits[i]!));
+      }
+      assert.ok(scale > 1, `reference logits are not trivial (max |logit| ${scale})`);
+      assert.ok(worst < 2e-3, `max |onnx - torch| = ${worst}`);
+    } finally {
+      await pack.dispose();
+    }
+  });
+}
+
+test('expotion-small: cached steps on the engine-held cache give the logits of a full pass (new-K/V merged graph)', async () => {
+  const ref = JSON.parse(readFileSync(join(PACK, 'reference.json'), 'utf8')) as Reference;
+  const pack = await MusicgenPack.load(PACK);
+  try {
+    const prompt = await pack.text.encode(ref.prompt, true);
+    const s = ref.positions;
+    const W = ref.controlFeatures!.length / s;
+    const ids = (from: number, to: number): BigInt64Array => {
+      const out = new BigInt64Array(2 * 4 * (to - from));
+      for (let t = 0; t < 2; t++) for (let k = 0; k < 4; k++) for (let q = from; q < to; q++) out[(t * 4 + k) * (to - from) + q - from] = BigInt(ref.inputIds[k * s + q]!);
+      return out;
+    };
+    const ctrl = (from: number, to: number) => Float32Array.from(ref.controlFeatures!.slice(from * W, to * W));
+    const whole = await pack.decoder.full(prompt, { ids: ids(0, s), positions: s, controls: ctrl(0, s) });
+    let pass = await pack.decoder.full(prompt, { ids: ids(0, 3), positions: 3, controls: ctrl(0, 3) });
+    const V = 246;
+    for (let q = 3; q < s; q++) {
+      pass = await pack.decoder.cached(prompt, pass.cache, { ids: ids(q, q + 1), positions: 1, controls: ctrl(q, q + 1) });
+      const got = pass.logits.data as Float32Array;
+      const want = whole.logits.data as Float32Array;
+      for (let row = 0; row < 8; row++) {
+        for (let v = 0; v < V; v++) {
+          const diff = Math.abs(got[row * V + v]! - want[(row * s + q) * V + v]!);
+          assert.ok(diff < 1e-3, `position ${q} row ${row} token ${v}: cached ${got[row * V + v]} vs full ${want[(row * s + q) * V + v]}`);
+        }
+      }
+    }
+  } finally {
+    await pack.dispose();
+  }
+});
+
+test('the server plays the shipped pack by default; the teacher and the base stay selectable', () => {
+  assert.equal(defaultPack(), 'expotion-small');
+  const names = listPacks().map((p) => p.name);
+  assert.equal(names[0], 'expotion-small');
+  for (const n of ['teacher', 'expotion-small-base']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  assert.deepEqual(packProblems(), []);
+  const info = listPacks()[0]!;
+  assert.equal(info.kind, 'symbolic');
+  assert.equal(info.controlVersion, 1);
+  const m = loadManifest(PACK).manifest;
+  assert.equal(m.controls?.window, 16);
+  const bytes = ['text_encoder.onnx', 'decoder_model_merged.onnx'].reduce((n, f) => n + readFileSync(join(PACK, f)).length, 0);
+  assert.ok(bytes < 20e6, `model files ${bytes} bytes, goal under 20 MB`);
+});
+
+test('expotion-small plays valid, audible, reproducible music', async () => {
+  const e = await engine(PACK);
+  const a = await perform(e, 'a happy funk groove with slap bass', 7, 4, controls({ energy: 0.6, valence: 0.6 }));
+  const b = await perform(e, 'a happy funk groove with slap bass', 7, 4, controls({ energy: 0.6, valence: 0.6 }));
+  assert.ok(a.steps.length >= 24, `${a.steps.length} steps in 4 s`);
+  for (const s of a.steps) s.tokens.forEach((id, k) => assert.ok(isValidToken(k, id), `stream ${k} token ${id}`));
+  let energy = 0;
+  for (const x of a.pcm) energy += x * x;
+  const rms = Math.sqrt(energy / a.pcm.length);
+  assert.ok(rms > 0.01, `audible (rms ${rms})`);
+  assert.deepEqual(a.steps.map((s) => s.tokens), b.steps.map((s) => s.tokens), 'same seed, prompt and controls: same tokens');
+});
+
+/** Onsets per step (drum voices + note and chord onsets) and the mean lead pitch. */
+function stats(steps: readonly EmittedStep[]): { density: number; lead: number } {
+  let onsets = 0;
+  let lead = 0;
+  let leads = 0;
+  for (const s of steps.slice(16)) {
+    const e = decodeStep(s.tokens);
+    for (let m = e.drums; m > 0; m >>= 1) onsets += m & 1;
+    if (e.bass.type === 'note') onsets++;
+    if (e.harmony.type === 'chord') onsets++;
+    if (e.lead.type === 'note') {
+      onsets++;
+      lead += e.lead.pitch;
+      leads++;
+    }
+  }
+  return { density: onsets / Math.max(1, steps.length - 16), lead: leads > 0 ? lead / leads : NaN };
+}
+
+test('expotion-small follows the performer: more energy, denser music; hands up, higher melody (the base does not move)', async () => {
+  const adapted = await engine(PACK);
+  const base = await engine(BASE);
+  const prompt = 'pop song with bright synth';
+  let still = 0;
+  let wild = 0;
+  let low = 0;
+  let high = 0;
+  for (const seed of [1, 2, 3]) {
+    still += stats((await perform(adapted, prompt, seed, 8, controls({ energy: 0.02, handHeight: 0.5 }))).steps).density;
+    wild += stats((await perform(adapted, prompt, seed, 8, controls({ energy: 0.95, handHeight: 0.5 }))).steps).density;
+    low += stats((await perform(adapted, prompt, seed, 8, controls({ energy: 0.5, handHeight: 0.05 }))).steps).lead;
+    high += stats((await perform(adapted, prompt, seed, 8, controls({ energy: 0.5, handHeight: 0.95 }))).steps).lead;
+  }
+  assert.ok(wild > 1.3 * still, `onsets per step: energetic ${wild / 3}, still ${still / 3}`);
+  assert.ok(high > low + 3 * 4, `mean lead pitch: hands up ${high / 3}, hands down ${low / 3}`);
+  const calm = await perform(base, prompt, 1, 4, controls({ energy: 0.02 }));
+  const busy = await perform(base, prompt, 1, 4, controls({ energy: 0.95 }));
+  // Energy moves the tempo (the synthesiser's business), so compare the steps both played.
+  const n = Math.min(calm.steps.length, busy.steps.length);
+  assert.ok(n >= 24);
+  assert.deepEqual(calm.steps.slice(0, n).map((s) => s.tokens), busy.steps.slice(0, n).map((s) => s.tokens), 'the text-only base has no control input');
+});
+
+test('a symbolic pack that does not match this server is refused with a message naming the field', async () => {
+  const cases: [(m: Record<string, any>) => void, RegExp][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    [(m) => (m.codec.vocabulary = 2), /codec\.vocabulary: this server plays symbolic vocabulary version 1/],
+    [(m) => (m.codec.presets = ['pop', 'polka']), /codec\.presets: unknown synthesiser presets polka/],
+    [(m) => (m.tokens.validRanges[1] = [60, 98]), /tokens\.validRanges\.1: stream bass must stay within \[64, 98\)/],
+    [(m) => (m.files.codec = 'encodec_decode.onnx'), /files\.codec: a symbolic pack \(codec\.type "symbolic-synth"\) has no codec graph/],
+    [(m) => (m.controls.window = 4), /control_features/],
+  ];
+  for (const [edit, pattern] of cases) {
+    const t = tempPack(PACK);
+    try {
+      const path = join(t.dir, 'manifest.json');
+      const m = JSON.parse(readFileSync(path, 'utf8'));
+      edit(m);
+      writeFileSync(path, JSON.stringify(m));
+      await assert.rejects(MusicgenPack.load(t.dir), (err: unknown) => err instanceof PackError && pattern.test(err.message), String(pattern));
+    } finally {
+      t.cleanup();
+    }
+  }
+});
+
+
