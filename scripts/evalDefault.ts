@@ -4,7 +4,7 @@
  * every engine rendered exactly as live (symbolic stream: step clock, beat lock, synthesiser),
  * one table written to models/expotion-small/EVAL.md with the command that produced it.
  *
- *   npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR]
+ *   npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -51,6 +51,8 @@ const seconds = option('seconds', 24);
 const out = textOption('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
 const wavDir = textOption('wav');
 const modelsDir = textOption('models') ?? MODELS_DIR;
+const guidance = textOption('guidance');
+const settings = guidance !== null ? { settings: { guidanceScale: Number(guidance) } } : {};
 
 interface EvalClip {
   clip: SymbolicClip;
@@ -219,8 +221,8 @@ const t0 = performance.now();
 const clips = evalClips();
 console.log(`training the style classifier on teacher renders...`);
 const classifier = await trainClassifier();
-const base = await loadNeuralEngine(join(modelsDir, BASE));
-const adapted = await loadNeuralEngine(join(modelsDir, PACK));
+const base = await loadNeuralEngine(join(modelsDir, BASE), settings);
+const adapted = await loadNeuralEngine(join(modelsDir, PACK), settings);
 const results = [
   await evaluate('teacher', (prompt, seed) => new TeacherStream({ prompt, seed }), clips, classifier, null),
   await evaluate(`base (${BASE})`, (prompt, seed) => base.openStream({ prompt, seed }), clips, classifier, base),
