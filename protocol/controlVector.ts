@@ -66,6 +66,13 @@ export function neutralControls(): ControlVector {
   return Float32Array.from(CONTROL_NAMES, (name) => NEUTRAL[name]);
 }
 
+/** A copy of `v` in which every non-finite entry reads as neutral (what generators may keep and feed). */
+export function finiteControls(v: ArrayLike<number>): ControlVector {
+  const out = Float32Array.from(v);
+  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i]!)) out[i] = NEUTRAL[CONTROL_NAMES[i]!] ?? 0;
+  return out;
+}
+
 /** A plain object view, for JSON snapshots and logs. */
 export function controlsToRecord(v: ControlVector): Record<ControlName, number> {
   return Object.fromEntries(CONTROL_NAMES.map((name, i) => [name, v[i] ?? 0])) as Record<ControlName, number>;

@@ -19,34 +19,19 @@ import { CONTROL_NAMES, CONTROL_SIZE, CONTROL_VERSION } from '../protocol/contro
 import { PROMPT_LEXICON } from '../server/generation/symbolic/prompt.js';
 import { STYLE_NAMES } from '../server/generation/symbolic/style.js';
 import { STREAM_COUNT, SYMBOLIC_VOCAB } from '../server/generation/symbolic/tokens.js';
+import { CliOptions } from './cliOptions.js';
 import { MusicCaptions, type CaptionSplit } from './dataset/musicCaptions.js';
 import { makeClip } from './dataset/symbolicClips.js';
 import { wordTokenizerJson } from './dataset/wordTokenizer.js';
 
 export const TEXT_TOKENS = 32;
 
-function usage(message: string): never {
-  console.error(`data:symbolic: ${message}\nusage: npm run data:symbolic -- --hours H --seed S --out DIR [--steps 256]`);
-  process.exit(2);
-}
-
-function option(name: string, fallback?: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) {
-    if (fallback === undefined) usage(`--${name} is required`);
-    return fallback;
-  }
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isFinite(value) || value <= 0) usage(`--${name} must be a positive number, but is ${process.argv[i + 1]}`);
-  return value;
-}
-
-const hours = option('hours');
-const seed = Math.floor(option('seed'));
-const steps = Math.floor(option('steps', 256));
-const outIndex = process.argv.indexOf('--out');
-if (outIndex < 0 || !process.argv[outIndex + 1]) usage('--out DIR is required');
-const out = resolve(process.argv[outIndex + 1]!);
+const options = new CliOptions('data:symbolic', 'npm run data:symbolic -- --hours H --seed S --out DIR [--steps 256]');
+const hours = options.number('hours');
+const seed = Math.floor(options.number('seed'));
+const steps = Math.floor(options.number('steps', 256));
+const outArg = options.text('out') ?? options.fail('--out DIR is required');
+const out = resolve(outArg);
 mkdirSync(out, { recursive: true });
 
 const words = new MusicCaptions().words();
@@ -103,7 +88,7 @@ writeFileSync(
     {
       format: 'expotion-symbolic-data',
       version: 1,
-      command: `npm run data:symbolic -- --hours ${hours} --seed ${seed} --steps ${steps} --out ${process.argv[outIndex + 1]}`,
+      command: `npm run data:symbolic -- --hours ${hours} --seed ${seed} --steps ${steps} --out ${outArg}`,
       steps,
       streams: STREAM_COUNT,
       tokenVocab: { version: SYMBOLIC_VOCAB.version, size: SYMBOLIC_VOCAB.size, padId: SYMBOLIC_VOCAB.padId, ranges: SYMBOLIC_VOCAB.ranges },

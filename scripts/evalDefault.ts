@@ -19,9 +19,12 @@ import { loadNeuralEngine, type NeuralEngine } from '../server/generation/symbol
 import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/style.js';
 import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type SymbolicStream } from '../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream } from '../server/generation/symbolic/teacherEngine.js';
-import { StyleClassifier, tokenStatistics } from '../server/scene/styleClassifier.js';
+import { StyleClassifier, TOKEN_FEATURE_NAMES, tokenStatistics } from '../server/scene/styleClassifier.js';
 import { makeClip, type SymbolicClip } from './dataset/symbolicClips.js';
-import { AdherenceSamples, SanityCounts, pearson, percentile } from './evaluation/symbolicMetrics.js';
+import { percentiles } from '../harness/measures.js';
+import { pearson } from '../server/stats.js';
+import { CliOptions } from './cliOptions.js';
+import { AdherenceSamples, SanityCounts } from './evaluation/symbolicMetrics.js';
 
 const SR = SYMBOLIC_SAMPLE_RATE;
 const CHUNK = 1024;
@@ -30,29 +33,18 @@ const BASE = 'expotion-small-base';
 /** Seed of the data generator's held-out test split (`npm run data:symbolic -- --seed 1`: train 1, valid 2, test 3). */
 const TEST_SEED = 3;
 
-function option(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`eval:default: --${name} must be a positive number, but is ${process.argv[i + 1]}`);
-    process.exit(2);
-  }
-  return v;
-}
-function textOption(name: string): string | null {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? null : (process.argv[i + 1] ?? null);
-}
-
-const clipsN = Math.floor(option('clips', 24));
-const danceN = Math.floor(option('dance-clips', 8));
-const seconds = option('seconds', 24);
-const out = textOption('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
-const wavDir = textOption('wav');
-const modelsDir = textOption('models') ?? MODELS_DIR;
-const guidance = textOption('guidance');
-const settings = guidance !== null ? { settings: { guidanceScale: Number(guidance) } } : {};
+const options = new CliOptions(
+  'eval:default',
+  'npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]',
+);
+const clipsN = Math.floor(options.number('clips', 24));
+const danceN = Math.floor(options.number('dance-clips', 8));
+const seconds = options.number('seconds', 24);
+const out = options.text('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
+const wavDir = options.text('wav');
+const modelsDir = options.text('models') ?? MODELS_DIR;
+const guidance = options.text('guidance') !== null ? options.number('guidance') : null;
+const settings = guidance !== null ? { settings: { guidanceScale: guidance } } : {};
 
 interface EvalClip {
   clip: SymbolicClip;
@@ -119,8 +111,8 @@ async function render(stream: SymbolicStream, e: EvalClip, keepAudio: boolean): 
 
 function tokenOnlyStatistics(steps: readonly EmittedStep[]): Float64Array {
   const f = tokenStatistics(steps);
-  f[0] = 0; // bpm and swing come from the synthesiser preset (the prompt), not from the tokens
-  f[1] = 0;
+  // bpm and swing come from the synthesiser preset (the prompt), not from the tokens.
+  for (const name of ['bpm', 'swing']) f[TOKEN_FEATURE_NAMES.indexOf(name)] = 0;
   return f;
 }
 
@@ -190,7 +182,7 @@ function table(results: EngineResult[]): string {
     ['lead pitch vs hand height (r, per lead onset)', (r) => fmt(pearson(r.adherence.leadHand, r.adherence.leadPitch))],
     ['chord tones (triad 3, seventh 4) vs arm openness (r, per chord onset)', (r) => fmt(pearson(r.adherence.chordArms, r.adherence.chordTones))],
     ['Beat alignment (periodic performers)', () => ''],
-    ['kick offset from the performer\'s beats, mean / p95 (ms)', (r) => `${fmt(mean(r.adherence.beatOffsets), 1)} / ${fmt(percentile(r.adherence.beatOffsets, 95), 1)}`],
+    ['kick offset from the performer\'s beats, mean / p95 (ms)', (r) => `${fmt(mean(r.adherence.beatOffsets), 1)} / ${fmt(percentiles(r.adherence.beatOffsets)?.p95 ?? NaN, 1)}`],
     ['beats with a kick within 60 ms', (r) => pct(r.adherence.beatsHit, r.adherence.beatsTotal)],
     ['Text adherence', () => ''],
     ['style classifier (token statistics) agrees with the caption', (r) => pct(r.styleHits, r.styleTotal)],

@@ -1,7 +1,7 @@
 """The default pack's model: a small MusicGen-style text-to-symbolic-music LM (the base) and the
 Expotion control adaptor on top of it. Used by tools/train_default_pack.py (training, export).
 
-Debian's python3-torch only (apt-get install -y python3-torch python3-onnx).
+Debian's python3-torch and python3-onnx (apt-get install -y python3-torch python3-onnx).
 
 - Text encoder: T5-like (RMSNorm, bidirectional attention with mask, ReLU FFN) over the word
   vocabulary of the pack's tokenizer.json.
@@ -20,45 +20,19 @@ Debian's python3-torch only (apt-get install -y python3-torch python3-onnx).
 WithPast) and merge_decoders expect, so the export reuses them.
 """
 import math
+import os
+import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-NEG = -1e9
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The building blocks the test packs use, shared (MusicGen's sinusoids, T5's RMSNorm, attention).
+from build_test_packs import NEG, RMSNorm, attend, merge_heads, sinusoids, split_heads  # noqa: E402
+
 CTRL = 15  # control vector v1 (protocol/controlVector.ts)
 TEMPO = 13  # index of `tempo` (BPM 60..180); every other control is within [-1, 1]
-
-
-def sinusoids(positions, dim):
-    half = dim // 2
-    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000.0) / (half - 1)))
-    ang = positions.to(torch.float32)[:, None] * freq[None, :]
-    return torch.cat([torch.cos(ang), torch.sin(ang)], dim=1)
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(d))
-
-    def forward(self, x):
-        return x * torch.rsqrt((x * x).mean(-1, keepdim=True) + 1e-6) * self.weight
-
-
-def split_heads(x, heads):
-    b, s, d = x.shape
-    return x.reshape(b, s, heads, d // heads).transpose(1, 2)
-
-
-def merge_heads(x):
-    b, h, s, dh = x.shape
-    return x.transpose(1, 2).reshape(b, s, h * dh)
-
-
-def attend(q, k, v, bias):
-    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1]) + bias
-    return torch.matmul(torch.softmax(scores, dim=-1), v)
 
 
 class TextEncoder(nn.Module):

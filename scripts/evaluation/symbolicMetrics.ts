@@ -1,42 +1,14 @@
 /**
  * What a listener would check in a symbolic performance, measured from the steps a stream
  * emitted (tokens, their sample positions) and the controls in effect at each step. Every
- * engine (teacher, base, adaptor) is measured the same way, from its tokens only: the key and
- * mode are heard (KeyFinder), never read from the composer.
+ * engine (teacher, base, adaptor) is measured the same way, from its tokens only: the tonic,
+ * mode and key are heard (clipTonic, KeyFinder), never read from the composer.
  */
 import { C, CONTROL_SIZE } from '../../protocol/controlVector.js';
 import { KeyFinder } from '../../server/generation/symbolic/keyFinder.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { inScale } from '../../server/generation/symbolic/theory.js';
 import { CHORD_INTERVALS, KICK, STREAM_COUNT, decodeStep, isValidToken } from '../../server/generation/symbolic/tokens.js';
-
-export function pearson(xs: readonly number[], ys: readonly number[]): number {
-  const n = Math.min(xs.length, ys.length);
-  if (n < 3) return NaN;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += xs[i]!;
-    my += ys[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
-    sxx += (xs[i]! - mx) ** 2;
-    syy += (ys[i]! - my) ** 2;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
 
 /** One clip's steps with the full control vector in effect at each (steps x CONTROL_SIZE). */
 export interface MeasuredClip {

@@ -35,6 +35,12 @@ export interface ChunkRequest {
   beat: BeatGrid | null;
 }
 
+/** The control vector in effect at timeline sample `sample`: controls[i] applies from startSample + i * controlStepSamples (held before the first / after the last). */
+export function controlsAt(request: ChunkRequest, sample: Samples): ControlVector {
+  const i = Math.floor((sample - request.startSample) / request.controlStepSamples);
+  return request.controls[Math.max(0, Math.min(request.controls.length - 1, i))]!;
+}
+
 /** What a generator reports about the music it is making (for the UI, logs and evaluation). */
 export interface MusicState {
   style: string;

@@ -7,7 +7,7 @@
  */
 import { STYLE_PRESETS } from '../generation/symbolic/styles.js';
 import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
-import type { EmittedStep } from '../generation/symbolic/teacherEngine.js';
+import type { EmittedStep } from '../generation/symbolic/symbolicStream.js';
 import { Rng } from '../generation/rng.js';
 import { StyleClassifier, tokenStatistics, type LabelledExample } from './styleClassifier.js';
 import { renderTeacherClip, type ControlTrajectory } from './teacherClips.js';

@@ -11,7 +11,7 @@
  */
 import { CHORD_QUALITIES, DRUM_VOICES, decodeStep } from '../generation/symbolic/tokens.js';
 import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
-import type { EmittedStep } from '../generation/symbolic/teacherEngine.js';
+import type { EmittedStep } from '../generation/symbolic/symbolicStream.js';
 
 export const TOKEN_FEATURE_NAMES: readonly string[] = [
   'bpm',

@@ -7,7 +7,8 @@
 import { CONTROL_NAMES, NEUTRAL, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
 import type { Seconds } from '../../protocol/units.js';
 import type { MusicState } from '../generation/engine.js';
-import { TEACHER_CHANNELS, TEACHER_SAMPLE_RATE, TeacherStream, type EmittedStep } from '../generation/symbolic/teacherEngine.js';
+import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep } from '../generation/symbolic/symbolicStream.js';
+import { TeacherStream } from '../generation/symbolic/teacherEngine.js';
 
 /** A performer's controls as a function of clip time (seconds). */
 export type ControlTrajectory = (t: Seconds) => Partial<Record<ControlName, number>>;
@@ -36,8 +37,8 @@ export interface ClipListeners {
   onStep?(step: EmittedStep): void;
 }
 
-export const CLIP_SAMPLE_RATE = TEACHER_SAMPLE_RATE;
-export const CLIP_CHANNELS = TEACHER_CHANNELS;
+export const CLIP_SAMPLE_RATE = SYMBOLIC_SAMPLE_RATE;
+export const CLIP_CHANNELS = SYMBOLIC_CHANNELS;
 
 /** A full control vector: NEUTRAL, overridden by `values`. */
 export function controlVector(values: Partial<Record<ControlName, number>>): ControlVector {

@@ -4,7 +4,8 @@
  */
 import { C, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
 import type { BeatGrid } from '../../server/generation/engine.js';
-import { TeacherStream, type EmittedStep } from '../../server/generation/symbolic/teacherEngine.js';
+import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
+import { TeacherStream } from '../../server/generation/symbolic/teacherEngine.js';
 import type { ComposerControls } from '../../server/generation/symbolic/teacher.js';
 
 export const SR = 48000;

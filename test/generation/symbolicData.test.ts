@@ -36,7 +36,8 @@ test('performer trajectories stay in range, glide, and dance to the music\'s bea
   const dance = performerTrajectory({ steps: 256, bpm: 120, moves: ['dance'], leaveChance: 0 }, new Rng(3)).controls;
   const late = (c: number) => Array.from({ length: 128 }, (_, i) => dance[(128 + i) * CONTROL_SIZE + c]!);
   assert.ok(late(C.beatStrength).every((v) => v > 0.4), 'a dancer is periodic');
-  assert.ok(late(C.tempo).every((v) => Math.abs(v - 120) < 12 || Math.abs(v - 60) < 6 || Math.abs(v - 240) < 24 || v === 180), 'the motion tempo converges on the music (or half / double)');
+  // The music's tempo, half or double time (double time 240 is clamped to the control's 180).
+  assert.ok(late(C.tempo).every((v) => [60, 120, 180].some((t) => Math.abs(v - t) < 0.1 * t)), 'the motion tempo converges on the music');
 });
 
 test('captions read back to their style; the test split uses sentences the train split never does', () => {

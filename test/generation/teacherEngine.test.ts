@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
-import { TeacherRequestError, TeacherStream, createTeacherEngine, type EmittedStep } from '../../server/generation/symbolic/teacherEngine.js';
+import { StreamRequestError, type EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
+import { TeacherStream, createTeacherEngine } from '../../server/generation/symbolic/teacherEngine.js';
 import { controls, mean, openStream, renderPlan, SR } from './helpers.js';
 
 test('createTeacherEngine describes the pack and opens streams that render exactly the frames asked for', async () => {
@@ -28,7 +29,7 @@ test('createTeacherEngine describes the pack and opens streams that render exact
 test('bad requests are refused with a message naming the bad value; the stream goes on', async () => {
   const stream = openStream('pop');
   const ok = { startSample: 0, frames: 256, controls: [controls()], controlStepSamples: 480, beat: null };
-  await assert.rejects(stream.render({ ...ok, frames: 0 }), (e: unknown) => e instanceof TeacherRequestError && /frames must be/.test(e.message) && e.code === 'GEN_ERR_BAD_REQUEST');
+  await assert.rejects(stream.render({ ...ok, frames: 0 }), (e: unknown) => e instanceof StreamRequestError && /frames must be/.test(e.message) && e.code === 'GEN_ERR_BAD_REQUEST');
   await assert.rejects(stream.render({ ...ok, controls: [] }), /at least one control vector/);
   await assert.rejects(stream.render({ ...ok, controls: [new Float32Array(3)] }), /Float32Array of 15/);
   await assert.rejects(stream.render({ ...ok, controlStepSamples: 0 }), /controlStepSamples/);

@@ -219,6 +219,8 @@ export function kvCapacity(needed: number, maxPositions: number): number {
 export class EngineCacheDecoderRunner extends DecoderRunner {
   private readonly first: OnnxSession;
   private readonly withPast: OnnxSession;
+  /** One merged graph (first === withPast, branch chosen by use_cache_branch) rather than two files. */
+  private readonly merged: boolean;
   constructor(m: PackManifest, first: OnnxSession, withPast: OnnxSession) {
     super(m, [first, withPast]);
     if (m.decoder.kvOutputs !== 'new') throw new PackError(`EngineCacheDecoderRunner needs decoder.kvOutputs "new"`);
@@ -226,8 +228,6 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     this.withPast = withPast;
     this.merged = m.decoder.layout === 'merged';
   }
-
-  private readonly merged: boolean;
 
   capacityFor(needed: number): number {
     return kvCapacity(needed, this.m.decoder.maxPositions);

@@ -4,9 +4,9 @@
  * frame is 640 samples, a chunk ~1024). State: the generator state, the codec streamer and the
  * audio buffer, created here and released in dispose().
  */
-import { CONTROL_SIZE, neutralControls } from '../../../protocol/controlVector.js';
+import { CONTROL_SIZE, finiteControls } from '../../../protocol/controlVector.js';
 import type { Samples } from '../../../protocol/units.js';
-import type { ChunkRequest, GeneratedChunk, GenerationStream, MusicState, StreamOptions } from '../engine.js';
+import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState, type StreamOptions } from '../engine.js';
 import type { CodecStreamer } from './codecStreamer.js';
 import type { DecodeLoop, GeneratorState } from './decodeLoop.js';
 
@@ -121,11 +121,7 @@ export class MusicgenStream implements GenerationStream {
  * a copy the history may keep; non-finite entries read as neutral.
  */
 export function controlFor(request: ChunkRequest, sample: Samples): Float32Array {
-  const i = Math.floor((sample - request.startSample) / request.controlStepSamples);
-  const v = Float32Array.from(request.controls[Math.min(request.controls.length - 1, Math.max(0, i))]!);
-  const neutral = neutralControls();
-  for (let k = 0; k < v.length; k++) if (!Number.isFinite(v[k]!)) v[k] = neutral[k] ?? 0;
-  return v;
+  return finiteControls(controlsAt(request, sample));
 }
 
 function validateRequest(r: ChunkRequest, expectedStart: Samples, usesControls: boolean): void {

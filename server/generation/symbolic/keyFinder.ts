@@ -6,31 +6,10 @@
  */
 import { CHORD_INTERVALS, decodeStep, type StepTokens } from './tokens.js';
 import type { Mode, PitchClass } from './theory.js';
+import { pearson } from '../../stats.js';
 
 const MAJOR = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88];
 const MINOR = [6.33, 2.68, 3.52, 5.38, 2.6, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17];
-
-function correlation(a: ArrayLike<number>, b: readonly number[], shift: number): number {
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < 12; i++) {
-    ma += a[(i + shift) % 12]!;
-    mb += b[i]!;
-  }
-  ma /= 12;
-  mb /= 12;
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < 12; i++) {
-    const x = a[(i + shift) % 12]! - ma;
-    const y = b[i]! - mb;
-    num += x * y;
-    da += x * x;
-    db += y * y;
-  }
-  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : 0;
-}
 
 export interface HeardKey {
   root: PitchClass;
@@ -42,6 +21,7 @@ export interface HeardKey {
 export class KeyFinder {
   private readonly weights = new Float64Array(12);
   private readonly decay: number;
+  private heard: HeardKey | null = null;
 
   /** `halfLifeSteps`: how fast old notes fade (default 32 steps, two bars). */
   constructor(halfLifeSteps = 32) {
@@ -49,6 +29,7 @@ export class KeyFinder {
   }
 
   push(tokens: StepTokens | readonly number[]): void {
+    this.heard = null;
     for (let i = 0; i < 12; i++) this.weights[i]! *= this.decay;
     const step = decodeStep(tokens);
     if (step.bass.type === 'note') this.weights[step.bass.pitch % 12]! += 2;
@@ -59,15 +40,23 @@ export class KeyFinder {
     }
   }
 
+  /** The key after the last push (computed once per push: the state getter and the step both read it). */
   get key(): HeardKey {
+    this.heard ??= this.find();
+    return this.heard;
+  }
+
+  private find(): HeardKey {
     let best: HeardKey = { root: 0, mode: 'major', confidence: 0 };
     let total = 0;
     for (let i = 0; i < 12; i++) total += this.weights[i]!;
     if (total <= 1e-9) return best;
     let score = -Infinity;
+    const rotated = new Float64Array(12);
     for (let root = 0; root < 12; root++) {
+      for (let i = 0; i < 12; i++) rotated[i] = this.weights[(i + root) % 12]!;
       for (const mode of ['major', 'minor'] as const) {
-        const c = correlation(this.weights, mode === 'major' ? MAJOR : MINOR, root);
+        const c = pearson(rotated, mode === 'major' ? MAJOR : MINOR) || 0;
         if (c > score) {
           score = c;
           best = { root, mode, confidence: c };

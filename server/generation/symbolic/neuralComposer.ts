@@ -16,7 +16,7 @@
  * Controls: each position carries the last `window` per-step control vectors (oldest first),
  * held at the first one before the stream had that many.
  */
-import { CONTROL_SIZE, neutralControls, type ControlVector } from '../../../protocol/controlVector.js';
+import { CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
 import type { ControlSource, DecodeLoop, GeneratorState } from '../musicgen/decodeLoop.js';
 import { KeyFinder } from './keyFinder.js';
 import type { PromptReading } from './prompt.js';
@@ -148,10 +148,7 @@ export class NeuralComposer implements StepSource {
   }
 
   private remember(controls: ControlVector): void {
-    const neutral = neutralControls();
-    const v = new Float32Array(CONTROL_SIZE);
-    for (let i = 0; i < CONTROL_SIZE; i++) v[i] = Number.isFinite(controls[i]!) ? controls[i]! : neutral[i]!;
-    this.recentControls.push(v);
+    this.recentControls.push(finiteControls(controls.subarray(0, CONTROL_SIZE)));
     if (this.recentControls.length > this.window) this.recentControls.shift();
   }
 

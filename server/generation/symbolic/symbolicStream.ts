@@ -14,16 +14,15 @@
  * that sample, and carries on. The teacher is always ready (`renderSync`).
  */
 import { C, CONTROL_SIZE, NEUTRAL, type ControlVector } from '../../../protocol/controlVector.js';
-import type { Samples, StepIndex } from '../../../protocol/units.js';
-import type { ChunkRequest, GeneratedChunk, GenerationStream, MusicState } from '../engine.js';
+import type { Samples } from '../../../protocol/units.js';
+import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState } from '../engine.js';
 import { SYMBOLIC_AUDIO } from '../musicgen/manifest.js';
 import { readPrompt, type PromptReading } from './prompt.js';
 import { StepClock, type StepClockOptions } from './stepClock.js';
 import { SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
 import { STYLE_PRESETS } from './styles.js';
-import type { ComposedStep, ComposerControls, Section } from './teacher.js';
-import { PITCH_CLASS_NAMES, chordName, type Chord, type Mode, type PitchClass } from './theory.js';
-import type { StepTokens } from './tokens.js';
+import type { ComposedStep, ComposerControls } from './teacher.js';
+import { PITCH_CLASS_NAMES, chordName, type Mode, type PitchClass } from './theory.js';
 import type { StyleName } from './style.js';
 
 export const SYMBOLIC_SAMPLE_RATE = SYMBOLIC_AUDIO.sampleRate;
@@ -58,9 +57,8 @@ export interface SymbolicStreamOptions {
   clock?: Omit<StepClockOptions, 'sampleRate'>;
 }
 
-/** One step as emitted, for tests, evaluation and training-data dumps. */
-export interface EmittedStep {
-  step: StepIndex;
+/** One step as emitted (the source's decision, where and how it sounded), for tests, evaluation and dumps. */
+export interface EmittedStep extends Omit<ComposedStep, 'event'> {
   /** The sample at which the step's events sound. */
   sample: Samples;
   durationSamples: number;
@@ -68,16 +66,6 @@ export interface EmittedStep {
   locked: boolean;
   /** Quarter-note phase error against the performer's grid, ms (+ = late), 0 unless locked. */
   phaseErrorMs: number;
-  tokens: StepTokens;
-  bar: number;
-  stepInBar: number;
-  style: StyleName;
-  keyRoot: PitchClass;
-  mode: Mode;
-  section: Section;
-  chord: Chord;
-  level: number;
-  fill: boolean;
   /** Chord onsets: the pitches as voiced. */
   voicing: number[] | null;
   controls: ComposerControls;
@@ -144,6 +132,8 @@ export class SymbolicStream implements GenerationStream {
   private recent: EmittedStep[] = [];
   private last: EmittedStep | null = null;
   protected disposed = false;
+  /** The chunk being rendered (render() may pause at a step and resume). */
+  private pcm: Float32Array = new Float32Array(0);
   /** Reused for every block: no allocation per block. */
   private readonly blockControls: SynthControls = { energy: 0, valence: 0, presence: 0, armOpenness: 0, beatStrength: 0 };
 
@@ -206,8 +196,6 @@ export class SymbolicStream implements GenerationStream {
     return this.finish(request);
   }
 
-  private pcm: Float32Array = new Float32Array(0);
-
   private begin(request: ChunkRequest): Float32Array {
     if (this.disposed) throw new StreamRequestError('the stream was disposed', 'GEN_ERR_DISPOSED');
     const problem = checkChunkRequest(request, this.nextSample, this.options.maxChunkFrames);
@@ -266,23 +254,14 @@ export class SymbolicStream implements GenerationStream {
       motionTempo: finiteOr(controlsAt(request, sample)[C.tempo], NEUTRAL.tempo),
     });
     const trig = this.synth.trigger(composed.event, composed.stepInBar);
+    const { event: _event, ...decided } = composed;
     const emitted: EmittedStep = {
-      step: composed.step,
+      ...decided,
       sample: timing.triggerSample,
       durationSamples: timing.durationSamples,
       bpm: timing.bpm,
       locked: timing.locked,
       phaseErrorMs: (timing.phaseError / SYMBOLIC_SAMPLE_RATE) * 1000,
-      tokens: composed.tokens,
-      bar: composed.bar,
-      stepInBar: composed.stepInBar,
-      style: composed.style,
-      keyRoot: composed.keyRoot,
-      mode: composed.mode,
-      section: composed.section,
-      chord: composed.chord,
-      level: composed.level,
-      fill: composed.fill,
       voicing: trig.voicing,
       controls,
     };
@@ -296,12 +275,6 @@ export class SymbolicStream implements GenerationStream {
     this.listeners.clear();
     this.recent = [];
   }
-}
-
-/** The control vector in effect at timeline sample `sample` (controls[i] applies from start + i * step). */
-export function controlsAt(r: ChunkRequest, sample: Samples): ControlVector {
-  const i = Math.floor((sample - r.startSample) / r.controlStepSamples);
-  return r.controls[Math.max(0, Math.min(r.controls.length - 1, i))]!;
 }
 
 export function composerControls(v: ControlVector): ComposerControls {

@@ -6,13 +6,9 @@ import type { Engine, GenerationStream, PackInfo, StreamOptions } from '../engin
 import { SymbolicStream, SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, checkedSeed, readCheckedPrompt, type SymbolicStreamOptions } from './symbolicStream.js';
 import { TeacherComposer } from './teacher.js';
 
-export { StreamRequestError as TeacherRequestError, type EmittedStep, type StepListener } from './symbolicStream.js';
-export const TEACHER_SAMPLE_RATE = SYMBOLIC_SAMPLE_RATE;
-export const TEACHER_CHANNELS = SYMBOLIC_CHANNELS;
-export type TeacherEngineOptions = SymbolicStreamOptions;
 
 export class TeacherStream extends SymbolicStream {
-  constructor(stream: StreamOptions, options: TeacherEngineOptions = {}) {
+  constructor(stream: StreamOptions, options: SymbolicStreamOptions = {}) {
     const seed = checkedSeed(stream.seed);
     const composer = new TeacherComposer({ seed, prompt: readCheckedPrompt(stream.prompt, options.maxPromptChars) });
     super(composer, seed ^ 0x5eed, options);
@@ -26,12 +22,12 @@ export const TEACHER_PACK_INFO: PackInfo = Object.freeze({
     'Procedural composer + built-in synthesiser: drums, bass, chords and a lead on a 16th-note grid, ' +
     'in key, following the performer (smile -> major, energy -> density, hands -> melody register, ' +
     'arms -> chord spread, motion beat -> tempo and phase). Styles: pop, funk, house, hip-hop, ambient, cinematic, rock, bossa.',
-  sampleRate: TEACHER_SAMPLE_RATE,
-  channels: TEACHER_CHANNELS,
+  sampleRate: SYMBOLIC_SAMPLE_RATE,
+  channels: SYMBOLIC_CHANNELS,
   controlVersion: 1,
 });
 
-export function createTeacherEngine(options: TeacherEngineOptions = {}): Engine {
+export function createTeacherEngine(options: SymbolicStreamOptions = {}): Engine {
   const streams = new Set<TeacherStream>();
   return {
     info: TEACHER_PACK_INFO,

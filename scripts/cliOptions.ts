@@ -1,0 +1,34 @@
+/**
+ * `--name value` options of the npm scripts. A missing required option or a bad value exits with
+ * code 2 and a message that names it, followed by the script's usage line.
+ */
+export class CliOptions {
+  constructor(
+    private readonly script: string,
+    private readonly usage: string,
+    private readonly argv: readonly string[] = process.argv,
+  ) {}
+
+  fail(message: string): never {
+    console.error(`${this.script}: ${message}\nusage: ${this.usage}`);
+    process.exit(2);
+  }
+
+  /** The value after --name, or null when the option is absent. */
+  text(name: string): string | null {
+    const i = this.argv.indexOf(`--${name}`);
+    if (i < 0) return null;
+    const value = this.argv[i + 1];
+    if (value === undefined || value.startsWith('--')) this.fail(`--${name} needs a value`);
+    return value;
+  }
+
+  /** A positive number; required when there is no fallback. */
+  number(name: string, fallback?: number): number {
+    const text = this.text(name);
+    if (text === null) return fallback ?? this.fail(`--${name} is required`);
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) this.fail(`--${name} must be a positive number, but is ${text}`);
+    return value;
+  }
+}
