@@ -146,7 +146,7 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
     medianAbsOffsetMs: percentiles(abs)?.p50 ?? NaN,
     p95AbsOffsetMs: percentiles(abs)?.p95 ?? NaN,
     meanOffsetMs: offsets.length ? offsets.reduce((a, b) => a + b, 0) / offsets.length : NaN,
-    tempoErrorBpm: reported !== undefined && bpm !== null ? reported - bpm : null,
+    tempoErrorBpm: typeof reported === 'number' && bpm !== null ? reported - bpm : null,
   };
 }
 

@@ -27,6 +27,10 @@ export const CloseCode = {
   versionMismatch: 4001,
   /** No hello arrived within the hello timeout. */
   helloTimeout: 4002,
+  /** The client sent nothing (no frames, no playback reports) for the server's idle timeout. */
+  idleTimeout: 4003,
+  /** The session reached the server's maximum session length. */
+  sessionLimit: 4004,
   /** The client flooded the server (messages or frames over the rate limit). */
   rateLimited: 4008,
   /** The client stopped reading audio for too long. */
@@ -48,7 +52,7 @@ export const ERROR_CODES = [
   'FRAME_FLAGS', // unknown flag bits, blendshapes without face, reserved byte not zero
   'FRAME_NONFINITE', // NaN / Infinity (encoder) or the reserved int16 -32768 (decoder)
   'FRAME_RANGE', // a coordinate, score or sequence number outside its encodable range
-  'FRAME_TIME', // capture time not finite or negative
+  'FRAME_TIME', // capture time not finite, negative or above 2^43 ms; or (session) a jump against the session's own clock
   'FRAME_DUPLICATE', // a sequence number already received (session check, not the codec)
   'FRAME_STALE', // a frame older than the newest one used (session check, not the codec)
   // binary audio chunks
@@ -67,9 +71,16 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'SERVER_FULL',
   'ORIGIN_FORBIDDEN',
+  'HOST_FORBIDDEN', // the Host header names no host on the server's allowlist (HTTP 403, DNS rebinding)
+  'TOO_MANY_SESSIONS', // this client address already has the most sessions the server allows it
+  'IDLE_TIMEOUT', // no frames and no playback reports for the idle timeout
+  'SESSION_TOO_LONG', // the session reached the server's maximum length
+  'REPORT_RANGE', // a playback report or pong whose times or counts contradict the session's own history
   'SLOW_CONSUMER',
   'RECORDING_DISABLED', // hello asked for a recording but the server has no record directory
   'RECORDING_INVALID', // a performance recording file that cannot be read (protocol/recording.ts)
+  'RECORDING_FAILED', // the server's recording of this session could not start or stopped (disk full, quota); the music goes on
+  'RENDER_TIMEOUT', // the generator did not deliver a chunk in time (closes with 1011)
   'INTERNAL',
 ] as const;
 
@@ -99,8 +110,14 @@ export function closeCodeForError(code: ErrorCode): CloseCodeValue | null {
     case 'MESSAGE_TOO_BIG':
       return CloseCode.messageTooBig;
     case 'SERVER_FULL':
+    case 'TOO_MANY_SESSIONS':
       return CloseCode.tryAgainLater;
+    case 'IDLE_TIMEOUT':
+      return CloseCode.idleTimeout;
+    case 'SESSION_TOO_LONG':
+      return CloseCode.sessionLimit;
     case 'INTERNAL':
+    case 'RENDER_TIMEOUT':
       return CloseCode.internalError;
     default:
       return null;

@@ -6,8 +6,8 @@
  *   1  u8   version = 1
  *   2  u8   flags: bit0 face, bit1 blendshapes (requires face), bit2 pose; other bits 0
  *   3  u8   reserved = 0
- *   4  u32  seq
- *   8  f64  captureTimeMs (client clock, finite, >= 0)
+ *   4  u32  seq, < 0xFFFFFFFF (MAX_FRAME_SEQ; 0xFFFFFFFF is the audio chunk's "no frame yet")
+ *   8  f64  captureTimeMs (client clock, finite, in [0, MAX_CAPTURE_TIME_MS])
  *   16 face: 478 x (x, y, z) int16, round(coord * 8192)
  *      blendshapes: 52 u16, round(score * 10000) <= 10000
  *      pose: 33 x (x, y, z int16 as face, visibility u16 as a score)
@@ -27,6 +27,16 @@ import {
 export const LANDMARK_FRAME_KIND = 0x4c; // 'L'
 export const LANDMARK_FRAME_VERSION = 1;
 export const LANDMARK_FRAME_HEADER_BYTES = 16;
+/**
+ * Largest seq: one below u32 max, which audio chunks use for "no frame used yet"
+ * (audioChunk.ts CONTROL_SEQ_NONE), so a frame's seq can always be echoed in a chunk.
+ */
+export const MAX_FRAME_SEQ = 0xfffffffe;
+/**
+ * Largest capture time, ms (2^43, about 278 years): any real clock (performance.now, Date.now)
+ * fits, and times stay exact to a microsecond, so stepping through time in ms always advances.
+ */
+export const MAX_CAPTURE_TIME_MS = 2 ** 43;
 
 export const FLAG_FACE = 0b001;
 export const FLAG_BLENDSHAPES = 0b010;
@@ -59,8 +69,6 @@ export const POSE_BYTES = POSE_VALUES * 2; // 264
 /** The largest landmark frame (face + blendshapes + pose): 3252 bytes. */
 export const LANDMARK_FRAME_MAX_BYTES =
   LANDMARK_FRAME_HEADER_BYTES + FACE_BYTES + BLENDSHAPE_BYTES + POSE_BYTES;
-
-const U32_MAX = 0xffffffff;
 
 /** Flags as a readable list for messages, e.g. "face+pose" or "none". */
 export function describeLandmarkFlags(flags: number): string {
@@ -132,18 +140,26 @@ function quantiseScore(value: number, what: string, index: number): number {
   return Math.round(value * SCORE_SCALE);
 }
 
+function checkSeq(seq: number): void {
+  if (!Number.isInteger(seq) || seq < 0 || seq > MAX_FRAME_SEQ) {
+    throw new ProtocolError('FRAME_RANGE', `landmark frame seq is ${seq}; it must be an integer in [0, ${MAX_FRAME_SEQ}]`);
+  }
+}
+
+function checkCaptureTime(ms: number): void {
+  if (!(ms >= 0 && ms <= MAX_CAPTURE_TIME_MS)) {
+    throw new ProtocolError('FRAME_TIME', `landmark frame captureTimeMs is ${ms}; it must lie in [0, ${MAX_CAPTURE_TIME_MS}]`);
+  }
+}
+
 /**
  * Encode one frame. Throws ProtocolError (FRAME_LENGTH, FRAME_FLAGS, FRAME_NONFINITE, FRAME_RANGE,
  * FRAME_TIME) instead of writing anything the decoder would reject or read back differently.
  */
 export function encodeLandmarkFrame(frame: LandmarkFrame): Uint8Array<ArrayBuffer> {
   const { seq, captureTimeMs, face, blendshapes, pose } = frame;
-  if (!Number.isInteger(seq) || seq < 0 || seq > U32_MAX) {
-    throw new ProtocolError('FRAME_RANGE', `landmark frame seq is ${seq}; it must be an integer in [0, ${U32_MAX}]`);
-  }
-  if (!Number.isFinite(captureTimeMs) || captureTimeMs < 0) {
-    throw new ProtocolError('FRAME_TIME', `landmark frame captureTimeMs is ${captureTimeMs}; it must be finite and >= 0`);
-  }
+  checkSeq(seq);
+  checkCaptureTime(captureTimeMs);
   const flags = landmarkFrameFlags(frame);
   const length = landmarkFrameByteLength(flags);
   const bytes = new Uint8Array(length);
@@ -233,9 +249,8 @@ export function decodeLandmarkFrame(bytes: Uint8Array): LandmarkFrame {
   }
   const seq = view.getUint32(4, true);
   const captureTimeMs = view.getFloat64(8, true);
-  if (!Number.isFinite(captureTimeMs) || captureTimeMs < 0) {
-    throw new ProtocolError('FRAME_TIME', `landmark frame captureTimeMs is ${captureTimeMs}; it must be finite and >= 0`);
-  }
+  checkSeq(seq);
+  checkCaptureTime(captureTimeMs);
 
   let off = LANDMARK_FRAME_HEADER_BYTES;
   let face: Float32Array | null = null;

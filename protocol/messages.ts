@@ -164,13 +164,14 @@ export const readySchema = z
 export const musicSchema = z
   .object({
     style: z.string().max(MAX_NAME_CHARS),
-    tempoBpm: z.number().finite().positive(),
+    /** Null for packs that have no tempo of their own (MusicGen audio tokens). */
+    tempoBpm: z.number().finite().positive().nullable(),
     key: z.string().max(MAX_NAME_CHARS),
     mode: z.enum(['major', 'minor']),
   })
   .catchall(
-    z.union([z.string().max(MAX_NAME_CHARS), z.number().finite()], {
-      errorMap: () => ({ message: 'must be a string or a finite number' }),
+    z.union([z.string().max(MAX_NAME_CHARS), z.number().finite(), z.null()], {
+      errorMap: () => ({ message: 'must be a string, a finite number or null' }),
     }),
   );
 
@@ -344,17 +345,37 @@ function checkSize(text: string): void {
   }
 }
 
+/**
+ * `text` cut to at most `max` UTF-16 code units, marked with an ellipsis, never splitting a
+ * surrogate pair. Replies quote client input (keys, values) only through this.
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return text.slice(0, end) + '…';
+}
+
+/** Longest piece of a path and of an issue's own text quoted in an error message. */
+const MAX_QUOTED_CHARS = 80;
+const MAX_ISSUE_CHARS = 200;
+
 function formatPath(path: readonly (string | number)[]): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? clipText(p, MAX_QUOTED_CHARS) : `.${clipText(p, MAX_QUOTED_CHARS)}`;
   return out;
 }
 
-/** A readable summary of zod issues: `hello.versions[0]: Number must be greater than 0; ...`. */
+/**
+ * A readable summary of zod issues: `hello.versions[0]: Number must be greater than 0; ...`.
+ * Bounded: at most three issues, each path segment and issue text clipped (an unknown key of
+ * 1,000 characters is quoted as its first 80), so the reply always fits an `error` message.
+ */
 function describeIssues(type: string, error: z.ZodError): string {
   const shown = error.issues.slice(0, 3).map((issue) => {
-    const path = formatPath(issue.path);
-    return `${type}${path === '' ? '' : `.${path}`}: ${issue.message}`;
+    const path = clipText(formatPath(issue.path), MAX_ISSUE_CHARS);
+    return `${type}${path === '' ? '' : `.${path}`}: ${clipText(issue.message, MAX_ISSUE_CHARS)}`;
   });
   const more = error.issues.length - shown.length;
   return shown.join('; ') + (more > 0 ? `; and ${more} more problem${more === 1 ? '' : 's'}` : '');
@@ -372,7 +393,7 @@ function parseWith<T>(text: string, schemas: ReadonlyMap<string, AnySchema>, exp
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ProtocolError('JSON_SYNTAX', `message is not valid JSON: ${(err as Error).message}`);
+    throw new ProtocolError('JSON_SYNTAX', `message is not valid JSON: ${clipText((err as Error).message, MAX_ISSUE_CHARS)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('JSON_SCHEMA', `message must be a JSON object, but is ${describeJsonValue(value)}`);

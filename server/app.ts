@@ -2,10 +2,11 @@
  * The server: express for HTTP (the client app, /healthz, /metrics, /packs) and ws on /ws for
  * sessions. `createServer(config)` is what `npm start` and the tests use.
  */
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
@@ -16,25 +17,15 @@ import { WorkerPool } from './generation/workerPool.js';
 import { serverNow } from './clock.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
+import { clientAddress, CONTENT_SECURITY_POLICY, defaultAllowedHosts, hostAllowed, isLoopback, originAllowed, requestPath, SECURITY_HEADERS } from './httpGuards.js';
 import { CLIENT_DIR, MODELS_DIR, REPO_ROOT } from './paths.js';
 import { Session } from './session.js';
 
-/**
- * The client may talk to this server only ('self' covers its own ws:// origin): no CDN, and no
- * usage logging from tasks-vision. WebAssembly (MediaPipe) and blob workers are allowed.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  "style-src 'self' 'unsafe-inline'",
-].join('; ');
-
 /** tasks-vision's wasm files (the loader script and the SIMD and no-SIMD binaries). */
 const MEDIAPIPE_WASM_DIR = join(REPO_ROOT, 'node_modules', '@mediapipe', 'tasks-vision', 'wasm');
+
+/** How long shutdown waits for clients to answer the close frame before dropping them (ms). */
+const CLOSE_HANDSHAKE_GRACE_MS = 1000;
 
 export interface RunningServer {
   readonly config: ServerConfig;
@@ -43,19 +34,10 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly sessionCount: number;
+  /** The separate metrics listener (http://127.0.0.1:port/metrics), or null. */
+  readonly metricsUrl: string | null;
   /** Graceful stop: refuse new connections, close sessions with 1001, finish recordings, stop workers. */
   close(): Promise<void>;
-}
-
-/** Same-origin (the Origin's host is the Host the client connected to) or on the allowlist. */
-export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
-  if (origin === undefined) return true; // not a browser: no ambient credentials to abuse
-  if (allowed.includes('*') || allowed.includes(origin)) return true;
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
 
 export async function createServer(input: ServerConfigInput = {}, log?: Logger): Promise<RunningServer> {
@@ -67,26 +49,49 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     throw new Error(`default pack ${JSON.stringify(config.pack)} is not installed; installed: ${packs.map((p) => p.name).join(', ')}`);
   }
   for (const problem of packProblems()) logger.warn({ problem }, 'a pack in models/ was left out');
-  const pool = new WorkerPool(config.workers, config.pack);
+  const pool = new WorkerPool(config.workers, config.pack, { log: logger, onRestart: () => metrics.workerRestarts.inc() });
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();
   const sessions = new Set<Session>();
+  /** Sessions per client address (the per-address cap). */
+  const perAddress = new Map<string, number>();
   /** Recordings still being written by sessions that have ended. */
   const finishing = new Set<Promise<void>>();
   const onClosed = (session: Session): void => {
     sessions.delete(session);
+    const left = (perAddress.get(session.remote) ?? 1) - 1;
+    if (left > 0) perAddress.set(session.remote, left);
+    else perAddress.delete(session.remote);
     const done = session.finished().catch(() => undefined);
     finishing.add(done);
     void done.then(() => finishing.delete(done));
   };
+  const allowedHosts = config.allowedHosts ?? defaultAllowedHosts(config.host);
 
   const app = express();
   app.disable('x-powered-by');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      metrics.rejected.inc({ reason: 'HOST_FORBIDDEN' });
+      res.status(403).type('text/plain').send('host not allowed\n');
+      return;
+    }
+    next();
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, sessions: sessions.size, maxSessions: config.maxSessions });
   });
-  app.get('/metrics', async (_req, res) => {
+  // Metrics tell an attacker how busy the show is: loopback only here (or the metrics port).
+  const serveMetrics = async (_req: Request, res: Response): Promise<void> => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+  app.get('/metrics', (req, res, next) => {
+    if (!isLoopback(clientAddress(req, config.trustProxy))) {
+      res.status(404).type('text/plain').send('not found\n');
+      return;
+    }
+    serveMetrics(req, res).catch(next);
   });
   app.get('/packs', (_req, res) => {
     res.json({ default: config.pack, packs });
@@ -96,6 +101,16 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   app.use('/mediapipe/wasm', express.static(MEDIAPIPE_WASM_DIR, { ...withCsp, fallthrough: false }));
   app.use('/models/mediapipe', express.static(join(MODELS_DIR, 'mediapipe'), { ...withCsp, fallthrough: false, dotfiles: 'deny' }));
   app.use(express.static(CLIENT_DIR, { index: 'index.html', ...withCsp }));
+  // Errors (a missing file, a bad path) get their status and a plain line: never a stack trace or a path.
+  app.use((err: Error & { status?: number; statusCode?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status ?? err.statusCode ?? 500;
+    if (status >= 500) logger.error({ err }, 'HTTP request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).type('text/plain').send(status === 404 ? 'not found\n' : status < 500 ? 'bad request\n' : 'server error\n');
+  });
 
   // Reconnect storms: a token bucket per remote address, forgotten once idle.
   const connectionLimits = new Map<string, RateLimiter>();
@@ -108,25 +123,34 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   const http = createHttpServer(app);
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayloadBytes });
 
-  http.on('upgrade', (req: IncomingMessage, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path !== '/ws') {
+  const refuse = (socket: Duplex, status: string, reason: string, extra = ''): void => {
+    metrics.sessionsRefused.inc({ reason });
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\n${extra}\r\n${reason}\n`);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => undefined); // a client that vanishes mid-handshake is not our error
+    if (requestPath(req.url) !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    const address = req.socket.remoteAddress ?? '?';
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      metrics.rejected.inc({ reason: 'HOST_FORBIDDEN' });
+      logger.warn({ host: String(req.headers.host).slice(0, 100) }, 'WebSocket for a foreign Host refused');
+      refuse(socket, '403 Forbidden', 'HOST_FORBIDDEN');
+      return;
+    }
+    const address = clientAddress(req, config.trustProxy);
     let limiter = connectionLimits.get(address);
     if (!limiter) connectionLimits.set(address, (limiter = new RateLimiter(config.maxConnectionsPerSecond, config.connectionBurst, serverNow())));
     if (!limiter.take(serverNow())) {
-      metrics.sessionsRefused.inc({ reason: 'RATE_LIMITED' });
-      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\n\r\n');
+      refuse(socket, '429 Too Many Requests', 'RATE_LIMITED', 'Retry-After: 1\r\n');
       return;
     }
     if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
       metrics.rejected.inc({ reason: 'ORIGIN_FORBIDDEN' });
-      metrics.sessionsRefused.inc({ reason: 'ORIGIN_FORBIDDEN' });
-      logger.warn({ origin: req.headers.origin }, 'WebSocket from a foreign origin refused');
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\norigin not allowed\n');
+      logger.warn({ origin: String(req.headers.origin).slice(0, 100) }, 'WebSocket from a foreign origin refused');
+      refuse(socket, '403 Forbidden', 'ORIGIN_FORBIDDEN');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -134,16 +158,36 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
         ws.close(CloseCode.goingAway, 'server shutting down');
         return;
       }
+      // Accept, then close with a reason a browser can read (a refused upgrade shows it nothing).
+      const refuseSession = (code: 'SERVER_FULL' | 'TOO_MANY_SESSIONS', message: string): void => {
+        metrics.sessionsRefused.inc({ reason: code });
+        ws.send(encodeMessage({ type: 'error', code, message }));
+        ws.close(CloseCode.tryAgainLater, code === 'SERVER_FULL' ? 'server full' : 'too many sessions');
+      };
       if (sessions.size >= config.maxSessions) {
-        // Accept, then close with a reason a browser can read (a refused upgrade shows it nothing).
-        metrics.sessionsRefused.inc({ reason: 'SERVER_FULL' });
-        ws.send(encodeMessage({ type: 'error', code: 'SERVER_FULL', message: `the server is full (${config.maxSessions} sessions); try again later` }));
-        ws.close(CloseCode.tryAgainLater, 'server full');
+        refuseSession('SERVER_FULL', `the server is full (${config.maxSessions} sessions); try again later`);
         return;
       }
+      if ((perAddress.get(address) ?? 0) >= config.maxSessionsPerAddress) {
+        refuseSession('TOO_MANY_SESSIONS', `this address already has ${config.maxSessionsPerAddress} sessions; close one and try again`);
+        return;
+      }
+      perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
       const session = new Session(ws, { config, metrics, pool, log: logger, packs, onClosed }, address);
       sessions.add(session);
     });
+  };
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      onUpgrade(req, socket, head);
+    } catch (err) {
+      logger.error({ err }, 'WebSocket upgrade failed');
+      socket.destroy();
+    }
+  });
+  http.on('clientError', (_err, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -157,6 +201,8 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, packs: packs.map((p) => p.name), workers: config.workers, maxSessions: config.maxSessions }, 'listening');
 
+  const metricsServer = config.metricsPort === null ? null : await listenMetrics(config.metricsPort, serveMetrics);
+
   let closing = false;
   let closed: Promise<void> | null = null;
   async function shutdown(): Promise<void> {
@@ -165,9 +211,19 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     const open = [...sessions];
     for (const s of open) s.close(CloseCode.goingAway, 'server shutting down');
     await Promise.all([...finishing]);
+    // Clients get a moment to answer the close frame; then they are dropped, so a client that
+    // never answers cannot hold the shutdown.
+    const grace = setTimeout(() => {
+      for (const ws of wss.clients) ws.terminate();
+    }, CLOSE_HANDSHAKE_GRACE_MS);
     wss.close();
     http.closeAllConnections();
     await new Promise<void>((resolve) => http.close(() => resolve()));
+    clearTimeout(grace);
+    if (metricsServer) {
+      metricsServer.closeAllConnections();
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    }
     await pool.close();
     logger.info('stopped');
   }
@@ -177,6 +233,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     metrics,
     port,
     url,
+    metricsUrl: metricsServer ? `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics` : null,
     get sessionCount() {
       return sessions.size;
     },
@@ -185,4 +242,17 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
       return closed;
     },
   };
+}
+
+/** /metrics alone on 127.0.0.1:port, for a scraper on this machine. */
+async function listenMetrics(port: number, serve: (req: Request, res: Response) => Promise<void>): Promise<Server> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', (req, res, next) => void serve(req, res).catch(next));
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
 }

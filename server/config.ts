@@ -36,9 +36,36 @@ const ConfigSchema = z
     /** Control step for resampling controls onto the generator's clock (ms). */
     controlStepMs: z.number().min(5).max(200).default(20),
     /** Origins allowed besides the server's own (same-origin is always allowed). '*' allows any. */
-    allowedOrigins: z.array(z.string().min(1)).default([]),
-    /** Where session recordings go when a client asks for one; null disables recording. */
-    recordDir: z.string().min(1).nullable().default('recordings'),
+    allowedOrigins: z.array(z.string().min(1).max(500)).max(100).default([]),
+    /**
+     * Host names (the Host header, without port) this server answers to; anything else gets 403,
+     * so a DNS-rebinding page cannot reach it. Default: the loopback names, the bind address and,
+     * when bound to every interface, this machine's addresses and host name. '*' allows any.
+     */
+    allowedHosts: z.array(z.string().min(1).max(253)).max(100).optional(),
+    /**
+     * Behind a reverse proxy (nginx) on loopback: take the client address from the last
+     * X-Forwarded-For entry, but only for connections from a loopback address.
+     */
+    trustProxy: z.boolean().default(false),
+    /** Sessions at once from one client address (a venue's NAT may need more). */
+    maxSessionsPerAddress: z.number().int().min(1).max(1000).default(4),
+    /** A session that sends nothing (no frames, no reports) for this long is closed with 4003 (ms). */
+    idleTimeoutMs: z.number().int().min(1000).max(24 * 3600 * 1000).default(60_000),
+    /** Longest session (ms); 0 means no limit. Beyond it the session is closed with 4004. */
+    maxSessionMs: z.number().int().min(0).max(7 * 24 * 3600 * 1000).default(0),
+    /** A chunk the generator has not delivered within this time ends the session with 1011 (ms). */
+    renderTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
+    /** Where session recordings go when a client asks for one; null (the default) disables recording. */
+    recordDir: z.string().min(1).nullable().default(null),
+    /** Largest recording per session (bytes on disk); beyond it the recording stops, the music goes on. */
+    recordMaxBytes: z.number().int().min(1024 * 1024).max(2 ** 40).default(512 * 1024 * 1024),
+    /** Longest recording per session (minutes). */
+    recordMaxMinutes: z.number().min(0.1).max(24 * 60).default(30),
+    /** Recordings stop (and none start) while the record folder's disk has less free space than this (bytes). */
+    recordMinFreeBytes: z.number().int().min(0).max(2 ** 50).default(1024 * 1024 * 1024),
+    /** Serve /metrics on this port on 127.0.0.1 as well; on the main port it answers loopback clients only. null: no extra port. */
+    metricsPort: z.number().int().min(0).max(65535).nullable().default(null),
     /** A client must send hello within this time (ms) or is closed with 4002. */
     helloTimeoutMs: z.number().int().min(100).max(60000).default(5000),
     /** Largest WebSocket message accepted (bytes); larger closes the connection with 1009. */
@@ -109,7 +136,7 @@ export function resolveConfig(input: ServerConfigInput = {}): ServerConfig {
 }
 
 /** Flag name (--max-sessions), environment variable, config key and how to parse it. */
-const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; parse: 'string' | 'number' | 'list' | 'nullable' | 'boolean' }[] = [
+const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; parse: 'string' | 'number' | 'list' | 'nullable' | 'nullableNumber' | 'boolean' }[] = [
   { flag: 'host', env: 'HOST', key: 'host', parse: 'string' },
   { flag: 'port', env: 'PORT', key: 'port', parse: 'number' },
   { flag: 'pack', env: 'EXPOTION_PACK', key: 'pack', parse: 'string' },
@@ -120,7 +147,17 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },
   { flag: 'beat-prediction', env: 'EXPOTION_BEAT_PREDICTION', key: 'beatPrediction', parse: 'boolean' },
   { flag: 'allowed-origins', env: 'EXPOTION_ALLOWED_ORIGINS', key: 'allowedOrigins', parse: 'list' },
+  { flag: 'allowed-hosts', env: 'EXPOTION_ALLOWED_HOSTS', key: 'allowedHosts', parse: 'list' },
+  { flag: 'trust-proxy', env: 'EXPOTION_TRUST_PROXY', key: 'trustProxy', parse: 'boolean' },
+  { flag: 'max-sessions-per-address', env: 'EXPOTION_MAX_SESSIONS_PER_ADDRESS', key: 'maxSessionsPerAddress', parse: 'number' },
+  { flag: 'idle-timeout-ms', env: 'EXPOTION_IDLE_TIMEOUT_MS', key: 'idleTimeoutMs', parse: 'number' },
+  { flag: 'max-session-ms', env: 'EXPOTION_MAX_SESSION_MS', key: 'maxSessionMs', parse: 'number' },
+  { flag: 'render-timeout-ms', env: 'EXPOTION_RENDER_TIMEOUT_MS', key: 'renderTimeoutMs', parse: 'number' },
   { flag: 'record-dir', env: 'EXPOTION_RECORD_DIR', key: 'recordDir', parse: 'nullable' },
+  { flag: 'record-max-bytes', env: 'EXPOTION_RECORD_MAX_BYTES', key: 'recordMaxBytes', parse: 'number' },
+  { flag: 'record-max-minutes', env: 'EXPOTION_RECORD_MAX_MINUTES', key: 'recordMaxMinutes', parse: 'number' },
+  { flag: 'record-min-free-bytes', env: 'EXPOTION_RECORD_MIN_FREE_BYTES', key: 'recordMinFreeBytes', parse: 'number' },
+  { flag: 'metrics-port', env: 'EXPOTION_METRICS_PORT', key: 'metricsPort', parse: 'nullableNumber' },
   { flag: 'scene-interval-ms', env: 'EXPOTION_SCENE_INTERVAL_MS', key: 'sceneIntervalMs', parse: 'number' },
   { flag: 'scene-hook-url', env: 'EXPOTION_SCENE_HOOK_URL', key: 'sceneHookUrl', parse: 'nullable' },
   { flag: 'scene-hook-timeout-ms', env: 'EXPOTION_SCENE_HOOK_TIMEOUT_MS', key: 'sceneHookTimeoutMs', parse: 'number' },
@@ -147,7 +184,9 @@ export function configFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv):
   for (const o of OPTIONS) {
     const text = flags.get(o.flag) ?? env[o.env];
     if (text === undefined) continue;
-    if (o.parse === 'number') {
+    if (o.parse === 'nullableNumber' && (text === '' || text === 'off')) {
+      raw[o.key] = null;
+    } else if (o.parse === 'number' || o.parse === 'nullableNumber') {
       const n = Number(text);
       if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--${o.flag} (${o.env}) must be a number, got ${JSON.stringify(text)}`);
       raw[o.key] = n;

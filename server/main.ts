@@ -1,6 +1,23 @@
-/** `npm start`: configuration from flags and environment, graceful shutdown on SIGTERM/SIGINT. */
-import { createServer } from './app.js';
+/**
+ * `npm start`: configuration from flags and environment, graceful shutdown on SIGTERM/SIGINT.
+ * The last line of defence: anything that escapes every session and server boundary is logged
+ * and counted (expotion_escaped_errors_total), and the server keeps serving; tests prove that
+ * no input of a client reaches it.
+ */
+import { createServer, type RunningServer } from './app.js';
 import { ConfigError, configFromArgs } from './config.js';
+
+/** SIGTERM: sessions are closed and workers stopped within this time, then the process exits 0 regardless (ms). */
+const SHUTDOWN_GRACE_MS = 8_000;
+
+let running: RunningServer | null = null;
+
+function escaped(kind: 'uncaughtException' | 'unhandledRejection', err: unknown): void {
+  console.error(`${kind} (a bug; the server keeps serving):`, err);
+  running?.metrics.escapedErrors.inc({ kind });
+}
+process.on('uncaughtException', (err) => escaped('uncaughtException', err));
+process.on('unhandledRejection', (err) => escaped('unhandledRejection', err));
 
 async function main(): Promise<void> {
   let config;
@@ -14,17 +31,22 @@ async function main(): Promise<void> {
     throw err;
   }
   const server = await createServer(config);
+  running = server;
   console.log(`Expotion live server on ${server.url} (pack ${config.pack}); open it in a browser.`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: closing sessions and stopping`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // A stop asked for is a clean stop: exit 0 even if something is slow to close.
+    const force = setTimeout(() => {
+      console.error(`shutdown took over ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
+      process.exit(0);
+    }, SHUTDOWN_GRACE_MS);
     force.unref();
     server.close().then(() => process.exit(0), (err: unknown) => {
-      console.error(err);
-      process.exit(1);
+      console.error('shutdown failed:', err);
+      process.exit(0);
     });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

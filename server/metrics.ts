@@ -17,6 +17,10 @@ export class ServerMetrics {
   readonly rejected: Counter<'reason'>;
   readonly framesIn: Counter<'result'>;
   readonly sceneHook: Counter<'result'>;
+  readonly sessionFailures: Counter<'reason'>;
+  readonly recordingsStopped: Counter;
+  readonly workerRestarts: Counter;
+  readonly escapedErrors: Counter<'kind'>;
 
   constructor() {
     const registers = [this.registry];
@@ -66,6 +70,24 @@ export class ServerMetrics {
       name: 'expotion_scene_hook_requests_total',
       help: 'Requests to the external scene-caption hook, by result: ok, or why the built-in imaginer stood in (timeout, http_status, bad_json, bad_caption, too_big, network)',
       labelNames: ['result'],
+      registers,
+    });
+    this.sessionFailures = new Counter({
+      name: 'expotion_session_failures_total',
+      help: 'Sessions ended by a failure on the server side (closed with 1011; the others go on), by error code',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.recordingsStopped = new Counter({
+      name: 'expotion_recordings_stopped_total',
+      help: 'Recordings that could not start or stopped early (write error, quota, free-space floor); the music went on',
+      registers,
+    });
+    this.workerRestarts = new Counter({ name: 'expotion_worker_restarts_total', help: 'Generation workers that died and were replaced', registers });
+    this.escapedErrors = new Counter({
+      name: 'expotion_escaped_errors_total',
+      help: 'Errors that escaped every session and server boundary (uncaught exceptions, unhandled rejections): each one is a bug',
+      labelNames: ['kind'],
       registers,
     });
   }

@@ -4,6 +4,13 @@
  * of the listener's playhead), control-to-audio latency from playback reports, recording.
  *
  * State machine: awaiting-hello -> opening (stream being created in a worker) -> streaming -> closed.
+ *
+ * Error boundary: every socket event, timer and promise continuation of a session runs through
+ * `guard`, so nothing a client sends or a worker does can throw past the session. A bad message
+ * is rejected (an `error` reply, the session goes on); anything else that fails ends this
+ * session only, with 1011 and a log line and a metric, and every other session keeps streaming.
+ * Every number a client sends is checked against the session's own history before it steers a
+ * timer or a clock.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -12,7 +19,9 @@ import { CONTROL_NAMES, CONTROL_VERSION, controlsToRecord } from '../protocol/co
 import { CloseCode, ProtocolError, closeCodeForError, type CloseCodeValue, type ErrorCode } from '../protocol/errors.js';
 import { decodeLandmarkFrame } from '../protocol/landmarkFrame.js';
 import {
+  clipText,
   encodeMessage,
+  MAX_ERROR_MESSAGE_CHARS,
   SCENE_MESSAGE_VERSION,
   parseClientMessage,
   type HelloMessage,
@@ -73,6 +82,18 @@ const MAX_ERROR_REPLIES_PER_SECOND = 5;
 /** The first clock pings go this fast, so the offset is known within the first half second. */
 const FAST_PINGS = 5;
 const FAST_PING_INTERVAL_MS = 100;
+/**
+ * A frame's capture time, a playback report's time or a clock sample may move against the
+ * session's own history by at most this much (ms): clocks drift by milliseconds an hour and
+ * networks delay by seconds, so a jump of minutes is a lie, not a clock.
+ */
+const MAX_CLOCK_JUMP_MS = 60_000;
+/** Largest output latency a playback report may claim (ms): no audio device buffers more. */
+const MAX_OUTPUT_LATENCY_MS = 5_000;
+/** No session timer waits longer than this (ms); a far-off deadline is re-checked instead (Node clamps > 2^31 ms to 1 ms). */
+const MAX_TIMER_MS = 1_000;
+/** How often the idle and session-length limits are checked (ms). */
+const WATCHDOG_INTERVAL_MS = 1_000;
 
 export class Session {
   readonly id = randomBytes(8).toString('hex');
@@ -101,14 +122,20 @@ export class Session {
   private pingsSent = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private pumpTimer: NodeJS.Timeout | null = null;
-  private pingTimer: NodeJS.Timeout | null = null;
+  private readonly openedMs: Milliseconds;
+  /** Server time of the last message of any kind (the idle limit). */
+  private lastInputMs: Milliseconds;
+  /** arrival - capture of the first accepted frame: later frames must stay near it. */
+  private frameClockAnchor: Milliseconds | null = null;
 
   constructor(
     private readonly ws: SessionSocket,
     private readonly deps: SessionDeps,
-    remote: string,
+    readonly remote: string,
   ) {
     const now = serverNow();
+    this.openedMs = now;
+    this.lastInputMs = now;
     this.log = deps.log.child({ session: this.id });
     this.limiter = new RateLimiter(deps.config.maxMessagesPerSecond, deps.config.messageBurst, now);
     this.errorReplies = new RateLimiter(MAX_ERROR_REPLIES_PER_SECOND, MAX_ERROR_REPLIES_PER_SECOND, now);
@@ -116,19 +143,57 @@ export class Session {
     this.lead = new LeadController({ marginMs: deps.config.leadMs, maxLeadMs: deps.config.maxLeadMs });
     this.log.info({ remote }, 'connection opened');
 
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('close', (code, reason) => this.onClosed(code, reason.toString()));
-    ws.on('error', (err) => this.onSocketError(err));
+    ws.on('message', (data, isBinary) => this.guard(() => this.onMessage(data, isBinary)));
+    ws.on('close', (code, reason) => this.guard(() => this.onClosed(code, reason.toString())));
+    ws.on('error', (err) => this.guard(() => this.onSocketError(err)));
     this.after(deps.config.helloTimeoutMs, () => {
       if (this.state === 'awaiting-hello') this.fail('HELLO_TIMEOUT', `no hello within ${deps.config.helloTimeoutMs} ms`);
     });
+    this.every(WATCHDOG_INTERVAL_MS, () => this.watchdog());
   }
 
   /** Ends the session from the server side (shutdown, admin). */
   close(code: CloseCodeValue, reason: string): void {
     if (this.state === 'closed') return;
-    this.ws.close(code, reason);
+    try {
+      this.ws.close(code, reason);
+    } catch (err) {
+      this.log.warn({ err }, 'could not send the close frame');
+    }
     this.onClosed(code, reason);
+  }
+
+  /** Runs a callback of this session; whatever it throws ends this session, never the process. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.crash(err);
+    }
+  }
+
+  /** A failure inside the session (a bug, a dead worker): 1011 with a readable reason, logged and counted. */
+  private crash(err: unknown, code: ErrorCode = 'INTERNAL', message = 'the server failed; this session ended, please start again'): void {
+    if (this.state === 'closed') return;
+    this.log.error({ err }, 'session failed');
+    this.deps.metrics.sessionFailures.inc({ reason: code });
+    try {
+      this.fail(code, message);
+    } catch (again) {
+      this.log.error({ err: again }, 'could not report the failure');
+      this.onClosed(CloseCode.internalError, message);
+    }
+  }
+
+  /** Idle clients and the optional session length limit. */
+  private watchdog(): void {
+    const now = serverNow();
+    const { idleTimeoutMs, maxSessionMs } = this.deps.config;
+    if (now - this.lastInputMs > idleTimeoutMs) {
+      this.fail('IDLE_TIMEOUT', `nothing received for ${Math.round(idleTimeoutMs / 1000)} s`);
+    } else if (maxSessionMs > 0 && now - this.openedMs > maxSessionMs) {
+      this.fail('SESSION_TOO_LONG', `sessions on this server last at most ${Math.round(maxSessionMs / 1000)} s`);
+    }
   }
 
   // -- input --------------------------------------------------------------------------------
@@ -136,6 +201,7 @@ export class Session {
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.state === 'closed') return;
     const now = serverNow();
+    this.lastInputMs = now;
     if (!this.limiter.take(now)) {
       this.fail('RATE_LIMITED', `more than ${this.deps.config.maxMessagesPerSecond} messages per second`);
       return;
@@ -157,9 +223,23 @@ export class Session {
   private onBinary(data: Buffer, now: Milliseconds): void {
     if (this.state === 'awaiting-hello') throw new ProtocolError('HELLO_REQUIRED', 'send hello before landmark frames');
     const frame = decodeLandmarkFrame(data);
+    this.checkFrameClock(frame.captureTimeMs, now);
     const result = this.tracker.push(frame, now);
     this.deps.metrics.framesIn.inc({ result });
     this.recorder?.frame(data, now);
+  }
+
+  /** A capture time may not jump against the session's own history (seq and range are the codec's). */
+  private checkFrameClock(captureTimeMs: Milliseconds, now: Milliseconds): void {
+    const delay = now - captureTimeMs;
+    if (this.frameClockAnchor === null) {
+      this.frameClockAnchor = delay;
+      return;
+    }
+    const jump = this.frameClockAnchor - delay;
+    if (Math.abs(jump) > MAX_CLOCK_JUMP_MS) {
+      throw new ProtocolError('FRAME_TIME', `landmark frame captureTimeMs ${captureTimeMs} jumps ${Math.round(jump / 1000)} s against this session's clock; frames must keep one clock`);
+    }
   }
 
   private onJson(text: string, now: Milliseconds): void {
@@ -208,11 +288,8 @@ export class Session {
     this.format = hello.audio?.format ?? 'f32';
     const seed = hello.seed ?? randomInt(0, 2 ** 32);
     this.deps.pool.openStream(pack.name, hello.prompt, seed).then(
-      (stream) => this.onStreamOpen(stream, hello, version, seed),
-      (err: unknown) => {
-        this.log.error({ err }, 'could not open a generation stream');
-        this.fail('INTERNAL', `could not start pack ${pack.name}`);
-      },
+      (stream) => this.guard(() => this.onStreamOpen(stream, hello, version, seed)),
+      (err: unknown) => this.crash(err, 'INTERNAL', `could not start pack ${pack.name}`),
     );
   }
 
@@ -224,20 +301,7 @@ export class Session {
     this.stream = stream;
     const { config } = this.deps;
     const info = stream.info;
-    if (hello.record) {
-      if (config.recordDir === null) this.reject('RECORDING_DISABLED', 'this server does not record sessions (no record directory)');
-      else {
-        this.recorder = new SessionRecorder(config.recordDir, {
-          sessionId: this.id,
-          pack: info.name,
-          prompt: hello.prompt,
-          seed,
-          sampleRate: info.sampleRate,
-          channels: info.channels,
-          startedAt: new Date().toISOString(),
-        });
-      }
-    }
+    if (hello.record) this.startRecording(hello, seed, info);
     const now = serverNow();
     this.listener = new ListenerClock(info.sampleRate, now + this.lead.leadMs(0, now));
     this.state = 'streaming';
@@ -274,24 +338,69 @@ export class Session {
     this.pump();
   }
 
+  /** The operator's record folder, quotas and free-space floor; a recording that cannot start or must stop never touches the music. */
+  private startRecording(hello: HelloMessage, seed: number, info: PackInfo): void {
+    const { config, metrics } = this.deps;
+    if (config.recordDir === null) {
+      this.reject('RECORDING_DISABLED', 'this server does not record sessions (the operator has not set a record directory)');
+      return;
+    }
+    const onStop = (reason: string): void => {
+      metrics.recordingsStopped.inc();
+      this.log.warn({ reason }, 'recording stopped');
+      if (this.state !== 'closed') this.reject('RECORDING_FAILED', `recording stopped: ${reason}; the music goes on`);
+    };
+    try {
+      this.recorder = new SessionRecorder(
+        config.recordDir,
+        { sessionId: this.id, pack: info.name, prompt: hello.prompt, seed, sampleRate: info.sampleRate, channels: info.channels, startedAt: new Date().toISOString() },
+        { maxBytes: config.recordMaxBytes, maxMs: config.recordMaxMinutes * 60_000, minFreeBytes: config.recordMinFreeBytes, onStop },
+      );
+    } catch (err) {
+      metrics.recordingsStopped.inc();
+      this.log.warn({ err: (err as Error).message }, 'could not start a recording');
+      this.reject('RECORDING_FAILED', `this session is not recorded: ${(err as Error).message}`);
+    }
+  }
+
   private onPong(msg: PongMessage, now: Milliseconds): void {
     const sentAt = this.outstandingPings.get(msg.id);
     if (sentAt === undefined || sentAt !== msg.t) throw new ProtocolError('JSON_SCHEMA', `pong ${msg.id} answers no ping of this session`);
     this.outstandingPings.delete(msg.id);
+    if (!(msg.sendMs >= msg.recvMs && msg.sendMs - msg.recvMs <= now - msg.t)) {
+      throw new ProtocolError('REPORT_RANGE', `pong ${msg.id} says it was held ${msg.sendMs - msg.recvMs} ms, longer than its round trip`);
+    }
+    if (this.clock.sampleCount > 0) {
+      const offset = (msg.t - msg.recvMs + (now - msg.sendMs)) / 2;
+      if (Math.abs(offset - this.clock.offsetMs) > MAX_CLOCK_JUMP_MS) {
+        throw new ProtocolError('REPORT_RANGE', `pong ${msg.id} moves the client clock by ${Math.round((offset - this.clock.offsetMs) / 1000)} s; a clock does not jump`);
+      }
+    }
     this.clock.addSample(msg.t, msg.recvMs, msg.sendMs, now);
   }
 
   private onPlayback(msg: PlaybackMessage, now: Milliseconds): void {
     const listener = this.listener;
     if (!listener) throw new ProtocolError('JSON_SCHEMA', 'playback report before any audio was sent');
+    if (msg.sample > this.nextSample) {
+      throw new ProtocolError('JSON_SCHEMA', `playback report for sample ${msg.sample}, but only ${this.nextSample} samples were sent`);
+    }
+    // Each chunk can underrun at most once: a count beyond the chunks sent is a lie.
+    if (msg.underruns > this.chunksSent) {
+      throw new ProtocolError('REPORT_RANGE', `playback report counts ${msg.underruns} underruns, but only ${this.chunksSent} chunks were sent`);
+    }
+    if (msg.outputLatencyMs > MAX_OUTPUT_LATENCY_MS) {
+      throw new ProtocolError('REPORT_RANGE', `playback report outputLatencyMs is ${msg.outputLatencyMs}; at most ${MAX_OUTPUT_LATENCY_MS}`);
+    }
+    const heardServerMs = this.clock.sampleCount > 0 ? this.clock.toLocal(msg.clientTimeMs) : null;
+    if (heardServerMs !== null && Math.abs(heardServerMs - now) > MAX_CLOCK_JUMP_MS) {
+      throw new ProtocolError('REPORT_RANGE', `playback report clientTimeMs is ${Math.round((heardServerMs - now) / 1000)} s away from now on this session's clock`);
+    }
     const newUnderruns = msg.underruns - this.underrunsReported;
     if (newUnderruns > 0) {
       this.deps.metrics.underruns.inc(newUnderruns);
       this.lead.recordUnderruns(newUnderruns, now);
-    }
-    this.underrunsReported = msg.underruns;
-    if (msg.sample > this.nextSample) {
-      throw new ProtocolError('JSON_SCHEMA', `playback report for sample ${msg.sample}, but only ${this.nextSample} samples were sent`);
+      this.underrunsReported = msg.underruns;
     }
     const sampleRate = listener.sampleRate;
     // Latency needs no clock offset: capture time and heard time are both on the client clock.
@@ -307,9 +416,7 @@ export class Session {
       resolved++;
     }
     this.pendingLatency.splice(0, resolved);
-    if (this.clock.sampleCount > 0) {
-      listener.update(msg.sample, this.clock.toLocal(msg.clientTimeMs), msg.outputLatencyMs);
-    }
+    if (heardServerMs !== null) listener.update(msg.sample, heardServerMs, msg.outputLatencyMs);
     const { type: _, ...report } = msg;
     this.recorder?.event('playback', report);
   }
@@ -318,7 +425,7 @@ export class Session {
 
   /** Generates the next chunk when it is due: `lead` before the listener hears its first sample. */
   private pump(): void {
-    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.pumpTimer) this.cancel(this.pumpTimer);
     this.pumpTimer = null;
     if (this.state !== 'streaming' || this.rendering) return;
     const { config } = this.deps;
@@ -330,7 +437,7 @@ export class Session {
         this.fail('SLOW_CONSUMER', `the client read no audio for ${config.slowConsumerTimeoutMs} ms`);
         return;
       }
-      this.pumpTimer = setTimeout(() => this.pump(), 20);
+      this.pumpTimer = this.after(20, () => this.pump());
       return;
     }
     this.stalledSince = null;
@@ -343,10 +450,10 @@ export class Session {
     }
     const dueMs = listener.heardAt(this.nextSample) - leadMs;
     if (dueMs > now + 1) {
-      this.pumpTimer = setTimeout(() => this.pump(), dueMs - now);
+      this.pumpTimer = this.after(Math.min(dueMs - now, MAX_TIMER_MS), () => this.pump());
       return;
     }
-    void this.renderNext(now, leadMs);
+    this.renderNext(now, leadMs).catch((err: unknown) => this.crash(err));
   }
 
   private async renderNext(now: Milliseconds, leadMs: Milliseconds): Promise<void> {
@@ -362,13 +469,18 @@ export class Session {
     const startSample = this.nextSample;
     this.rendering = true;
     let chunk;
+    let timeout: NodeJS.Timeout | undefined;
     try {
-      chunk = await stream.render({ startSample, frames, controls, controlStepSamples, beat: this.beatGrid(now) });
+      const timedOut = new Promise<never>((_, reject) => {
+        timeout = setTimeout(() => reject(new RenderTimeout()), config.renderTimeoutMs);
+      });
+      chunk = await Promise.race([stream.render({ startSample, frames, controls, controlStepSamples, beat: this.beatGrid(now) }), timedOut]);
     } catch (err) {
-      this.log.error({ err }, 'generation failed');
-      this.fail('INTERNAL', 'generation failed');
+      if (err instanceof RenderTimeout) this.crash(err, 'RENDER_TIMEOUT', `the generator delivered no audio within ${config.renderTimeoutMs} ms`);
+      else this.crash(err, 'INTERNAL', 'generation failed; this session ended, please start again');
       return;
     } finally {
+      clearTimeout(timeout);
       this.rendering = false;
     }
     if (this.state !== 'streaming') return;
@@ -449,7 +561,7 @@ export class Session {
     if (this.outstandingPings.size > 16) this.outstandingPings.delete(this.outstandingPings.keys().next().value!);
     this.send({ type: 'ping', id, t });
     const delay = this.pingsSent < FAST_PINGS ? FAST_PING_INTERVAL_MS : this.deps.config.pingIntervalMs;
-    this.pingTimer = this.after(delay, () => this.ping());
+    this.after(delay, () => this.ping());
   }
 
   private send(msg: ServerMessage | Uint8Array): void {
@@ -460,16 +572,17 @@ export class Session {
   /** A bad message: count it, tell the client (rate-limited), drop it; the session goes on. */
   private reject(code: ErrorCode, message: string): void {
     this.deps.metrics.rejected.inc({ reason: code });
-    this.log.debug({ code, message }, 'message rejected');
-    if (this.errorReplies.take(serverNow())) this.send({ type: 'error', code, message });
+    this.log.debug({ code, message: clipText(message, 200) }, 'message rejected');
+    if (this.errorReplies.take(serverNow())) this.send({ type: 'error', code, message: clipText(message, MAX_ERROR_MESSAGE_CHARS) });
   }
 
   /** An error that ends the connection, with the close code the protocol assigns to it. */
   private fail(code: ErrorCode, message: string): void {
     this.deps.metrics.rejected.inc({ reason: code });
-    this.log.warn({ code, message }, 'closing session');
-    this.send({ type: 'error', code, message });
-    this.close(closeCodeForError(code) ?? CloseCode.policyViolation, message.slice(0, 120));
+    this.log.warn({ code, message: clipText(message, 200) }, 'closing session');
+    this.send({ type: 'error', code, message: clipText(message, MAX_ERROR_MESSAGE_CHARS) });
+    // A close reason is at most 123 bytes of UTF-8.
+    this.close(closeCodeForError(code) ?? CloseCode.policyViolation, clipText(message, 40));
   }
 
   // -- lifecycle ----------------------------------------------------------------------------
@@ -487,32 +600,44 @@ export class Session {
     this.state = 'closed';
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    if (this.pumpTimer) clearTimeout(this.pumpTimer);
-    if (this.pingTimer) clearTimeout(this.pingTimer);
     this.stream?.close();
-    this.scene?.dispose();
+    try {
+      this.scene?.dispose();
+    } catch (err) {
+      this.log.error({ err }, 'could not dispose the scene');
+    }
     if (wasStreaming) this.deps.metrics.sessions.dec();
-    this.recorder?.close().catch((err: unknown) => this.log.error({ err }, 'could not finish the recording'));
-    this.log.info({ code, reason, chunks: this.chunksSent }, 'session closed');
+    void this.recorder?.close();
+    this.log.info({ code, reason: clipText(reason, 120), chunks: this.chunksSent }, 'session closed');
     this.deps.onClosed(this);
   }
 
-  /** Waits for the recording to be on disk (graceful shutdown). */
+  /** Waits for the recording to be on disk (graceful shutdown); never rejects. */
   async finished(): Promise<void> {
     await this.recorder?.close();
   }
 
+  /** A session timer: cleared when the session closes, and guarded like every session callback. */
   private after(ms: Milliseconds, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
-      fn();
+      this.guard(fn);
     }, ms);
     this.timers.add(t);
     return t;
   }
 
+  private cancel(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
   private every(ms: Milliseconds, fn: () => void): void {
-    const t = setInterval(fn, ms);
+    const t = setInterval(() => this.guard(fn), ms);
     this.timers.add(t);
   }
+}
+
+class RenderTimeout extends Error {
+  override name = 'RenderTimeout';
 }

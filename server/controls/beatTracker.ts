@@ -224,7 +224,9 @@ export class BeatTracker {
       const v = velocities[k];
       this.current[k] = gap || v === undefined || !Number.isFinite(v) ? 0 : v;
     }
-    while (this.nextTickMs <= timeMs) {
+    // Counted ticks (dt <= memoryMs here, so at most memoryMs / tickMs + 1 of them).
+    const ticks = this.nextTickMs <= timeMs ? Math.floor((timeMs - this.nextTickMs) / this.tickMs) + 1 : 0;
+    for (let i = 0; i < ticks; i++) {
       this.addSample();
       this.lastTickMs = this.nextTickMs;
       this.nextTickMs += this.tickMs;

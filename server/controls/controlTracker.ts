@@ -646,16 +646,17 @@ export class ControlTracker {
       s.groups.markAllAbsent(staleFrom);
       s.yTime = staleFrom;
       const settleAt = staleFrom + o.glideOutMs + this.settleMs;
-      while (t - s.yTime > 2 * SUBSTEP_MS) {
-        if (s.yTime >= settleAt) {
-          s.y.set(this.neutral); // settled: the same shortcut as evaluate()
-          s.yTime = t - SUBSTEP_MS;
-          break;
-        }
-        const next = s.yTime + SUBSTEP_MS;
+      // Counted, not open-ended: at most the glide's own number of substeps, whatever t is.
+      const steps = Math.min(Math.ceil((t - staleFrom) / SUBSTEP_MS) - 2, Math.ceil((settleAt - staleFrom) / SUBSTEP_MS));
+      for (let i = 1; i <= steps; i++) {
+        const next = staleFrom + i * SUBSTEP_MS;
         this.step(s.y, SUBSTEP_MS, next, Infinity);
         s.yTime = next;
         this.record(next);
+      }
+      if (t - s.yTime > 2 * SUBSTEP_MS) {
+        s.y.set(this.neutral); // settled: the same shortcut as evaluate()
+        s.yTime = t - SUBSTEP_MS;
       }
     }
     const faceOk = this.processFace(face, blendshapes, t);
@@ -970,12 +971,14 @@ export class ControlTracker {
       y.set(this.neutral);
       return;
     }
+    // Counted substeps (tau < settleAt here, so at most the glide's own number of them).
+    const steps = Math.max(0, Math.ceil((tau - staleFrom) / SUBSTEP_MS) - 1);
     let tt = staleFrom;
-    while (tau - tt > SUBSTEP_MS && tt < settleAt) {
-      this.step(y, SUBSTEP_MS, tt + SUBSTEP_MS, staleFrom);
-      tt += SUBSTEP_MS;
+    for (let i = 1; i <= steps; i++) {
+      this.step(y, SUBSTEP_MS, staleFrom + i * SUBSTEP_MS, staleFrom);
+      tt = staleFrom + i * SUBSTEP_MS;
     }
-    if (tau > tt && tt < settleAt) this.step(y, tau - tt, tau, staleFrom);
+    if (tau > tt) this.step(y, tau - tt, tau, staleFrom);
   }
 
   /** Output at any client time: history interpolation before the newest output, evaluate() after. */

@@ -41,15 +41,12 @@ export function controlsAt(request: ChunkRequest, sample: Samples): ControlVecto
   return request.controls[Math.max(0, Math.min(request.controls.length - 1, i))]!;
 }
 
-/** What a generator reports about the music it is making (for the UI, logs and evaluation). */
-export interface MusicState {
-  style: string;
-  tempoBpm: number;
-  key: string;
-  mode: 'major' | 'minor';
-  /** Any further pack-specific figures (JSON-safe). */
-  [extra: string]: string | number;
-}
+/**
+ * What a generator reports about the music it is making (for the UI, logs and evaluation): the
+ * protocol's own type, so what an engine reports is what a `controls` message may carry.
+ */
+import type { MusicState } from '../../protocol/messages.js';
+export type { MusicState };
 
 export interface GeneratedChunk {
   /**

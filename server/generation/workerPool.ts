@@ -4,6 +4,7 @@
  * only posts requests and receives PCM.
  */
 import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
 import type { ChunkRequest, MusicState, PackInfo } from './engine.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
 
@@ -106,8 +107,28 @@ const SHUTDOWN_TIMEOUT_MS = 3000;
 /** A server starts serving after this long even if a worker is still warming up (ms). */
 const WARM_UP_TIMEOUT_MS = 10_000;
 
+export interface WorkerPoolOptions {
+  log?: Logger;
+  /** Called each time a dead worker is replaced (a metric). */
+  onRestart?: () => void;
+  /** Replacement delay after the first death; doubles with each death in a row ... (ms) */
+  restartDelayMs?: number;
+  /** ... up to this (ms). */
+  maxRestartDelayMs?: number;
+  /** A slot whose worker died this many times in a row, each within a minute of starting, is given up. */
+  maxRestartsInARow?: number;
+}
+
+/** A worker that lived this long before dying resets its slot's count of deaths in a row (ms). */
+const STABLE_AFTER_MS = 60_000;
+
 export class WorkerPool {
-  private readonly workers: PoolWorker[] = [];
+  /** One slot per thread; null while a dead worker waits for its replacement (or was given up). */
+  private readonly workers: (PoolWorker | null)[] = [];
+  private readonly deathsInARow: number[] = [];
+  private readonly startedAt: number[] = [];
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly options: Required<Omit<WorkerPoolOptions, 'log'>> & { log: Logger | null };
   private nextStreamId = 1;
   private closing = false;
 
@@ -115,12 +136,20 @@ export class WorkerPool {
   constructor(
     readonly size: number,
     private readonly warmPack?: string,
+    options: WorkerPoolOptions = {},
   ) {
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+    this.options = { onRestart: () => undefined, restartDelayMs: 250, maxRestartDelayMs: 30_000, maxRestartsInARow: 8, ...options, log: options.log ?? null };
+    for (let i = 0; i < size; i++) {
+      this.deathsInARow.push(0);
+      this.startedAt.push(0);
+      this.workers.push(this.spawn(i));
+    }
   }
 
   async openStream(pack: string, prompt: string, seed: number): Promise<RemoteStream> {
-    const host = this.workers.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+    const alive = this.workers.filter((w): w is PoolWorker => w !== null && w.alive);
+    if (alive.length === 0) throw new Error('no generation worker is running');
+    const host = alive.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
     const streamId = this.nextStreamId++;
     try {
       const msg = await host.request({ op: 'open', streamId, pack, prompt, seed });
@@ -134,19 +163,22 @@ export class WorkerPool {
 
   /** Resolves when every worker has warmed up (or died trying: a dead worker is replaced). */
   ready(): Promise<void> {
-    return Promise.race([Promise.all(this.workers.map((w) => w.ready)).then(() => undefined), new Promise<void>((r) => setTimeout(r, WARM_UP_TIMEOUT_MS).unref())]);
+    const warming = this.workers.flatMap((w) => (w ? [w.ready] : []));
+    return Promise.race([Promise.all(warming).then(() => undefined), new Promise<void>((r) => setTimeout(r, WARM_UP_TIMEOUT_MS).unref())]);
   }
 
-  /** Streams per worker (for tests and metrics). */
+  /** Streams per worker (for tests and metrics); 0 for a slot waiting for its replacement. */
   loads(): number[] {
-    return this.workers.map((w) => w.streams.size);
+    return this.workers.map((w) => w?.streams.size ?? 0);
   }
 
   /** Lets each worker finish its renders in flight and release its engines, then ends it (at most SHUTDOWN_TIMEOUT_MS). */
   async close(): Promise<void> {
     this.closing = true;
+    for (const t of this.restartTimers) clearTimeout(t);
     await Promise.all(
       this.workers.map(async (w) => {
+        if (!w) return;
         if (w.alive) {
           w.worker.postMessage({ op: 'shutdown' } satisfies ToWorker);
           await Promise.race([w.closed, new Promise<void>((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS).unref())]);
@@ -156,16 +188,35 @@ export class WorkerPool {
     );
   }
 
-  private spawn(): PoolWorker {
+  private spawn(slot: number): PoolWorker {
+    this.startedAt[slot] = performance.now();
     return new PoolWorker(this.warmPack, (dead, err) => {
       if (!dead.alive) return;
       dead.alive = false;
       for (const pending of dead.streams.values()) pending?.reject(err);
       dead.streams.clear();
-      if (this.closing) return;
-      // Replace a crashed worker so new sessions have somewhere to go; its sessions see the error.
-      const i = this.workers.indexOf(dead);
-      if (i >= 0) this.workers[i] = this.spawn();
+      if (this.closing || this.workers[slot] !== dead) return;
+      this.workers[slot] = null;
+      void dead.worker.terminate();
+      // Replace a crashed worker so new sessions have somewhere to go (its sessions see the
+      // error), but back off: a worker that dies at start must not spin the machine.
+      const lived = performance.now() - this.startedAt[slot]!;
+      this.deathsInARow[slot] = lived > STABLE_AFTER_MS ? 1 : this.deathsInARow[slot]! + 1;
+      const deaths = this.deathsInARow[slot]!;
+      const { restartDelayMs, maxRestartDelayMs, maxRestartsInARow, log } = this.options;
+      if (deaths > maxRestartsInARow) {
+        log?.error({ err: err.message, slot, deaths }, 'generation worker keeps dying; not restarting it');
+        return;
+      }
+      const delay = Math.min(maxRestartDelayMs, restartDelayMs * 2 ** (deaths - 1));
+      log?.warn({ err: err.message, slot, restartInMs: delay }, 'generation worker died; replacing it');
+      const timer = setTimeout(() => {
+        this.restartTimers.delete(timer);
+        if (this.closing) return;
+        this.workers[slot] = this.spawn(slot);
+        this.options.onRestart();
+      }, delay);
+      this.restartTimers.add(timer);
     });
   }
 }

@@ -119,7 +119,7 @@ export function buildSceneCorpus(options: Partial<SceneCorpusOptions> & Pick<Sce
           style = chunk.state.style as StyleName;
           minor += chunk.state.mode === 'minor' ? 1 : 0;
           level += Number(chunk.state['level'] ?? 0);
-          bpm += chunk.state.tempoBpm;
+          bpm += chunk.state.tempoBpm ?? 0;
           cv += chunk.controls[C.valence]!;
           ce += chunk.controls[C.energy]!;
           n++;

@@ -53,14 +53,34 @@ export function cleanCaption(value: unknown, maxChars: number): string | null {
   return text.length > 0 && text.length <= maxChars ? text : null;
 }
 
+/** A URL as it may appear in logs and messages: user name and password replaced. */
+export function redactUrl(url: URL): string {
+  if (url.username === '' && url.password === '') return url.href;
+  const copy = new URL(url.href);
+  copy.username = 'redacted';
+  copy.password = '';
+  return copy.href;
+}
+
 export class SceneHook {
   readonly options: SceneHookOptions;
+  /** The URL without credentials (fetch refuses them in the URL); they travel as Basic auth. */
+  private readonly target: string;
+  private readonly headers: Record<string, string> = { accept: 'application/json' };
 
   constructor(options: Pick<SceneHookOptions, 'url' | 'timeoutMs'> & Partial<SceneHookOptions>) {
     this.options = { ...DEFAULTS, ...options };
     const url = new URL(this.options.url);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`the scene hook URL must be http or https, but is ${this.options.url}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`the scene hook URL must be http or https, but is ${redactUrl(url)}`);
     if (!(this.options.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, but is ${this.options.timeoutMs}`);
+    if (url.username !== '' || url.password !== '') {
+      const user = decodeURIComponent(url.username);
+      const password = decodeURIComponent(url.password);
+      this.headers['authorization'] = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    this.target = url.href;
   }
 
   /** Asks the service for a caption; `cancel` aborts it (result reason 'cancelled'). */
@@ -80,7 +100,12 @@ export class SceneHook {
       form.append('audio', new Blob([req.wav], { type: 'audio/wav' }), 'scene.wav');
       form.append('prompt', req.prompt);
       form.append('music', JSON.stringify(req.music));
-      const res = await fetch(this.options.url, { method: 'POST', body: form, signal: controller.signal, headers: { accept: 'application/json' } });
+      // Redirects are refused: the session's audio and prompt go to the configured service only.
+      const res = await fetch(this.target, { method: 'POST', body: form, signal: controller.signal, headers: this.headers, redirect: 'manual' });
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new HookError('http_status', `HTTP ${res.status}: redirects are refused`);
+      }
       if (!res.ok) {
         await res.body?.cancel().catch(() => undefined);
         throw new HookError('http_status', `HTTP ${res.status}`);

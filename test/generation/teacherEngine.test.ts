@@ -19,7 +19,7 @@ test('createTeacherEngine describes the pack and opens streams that render exact
   assert.equal(b.pcm.length, 10000);
   assert.equal(b.state.style, 'funk');
   assert.ok(['major', 'minor'].includes(b.state.mode));
-  assert.ok(b.state.tempoBpm >= 98 && b.state.tempoBpm <= 112, `funk tempo ${b.state.tempoBpm}`);
+  assert.ok(b.state.tempoBpm !== null && b.state.tempoBpm >= 98 && b.state.tempoBpm <= 112, `funk tempo ${b.state.tempoBpm}`);
   assert.equal(typeof b.state.key, 'string');
   assert.equal(typeof b.state.bar, 'number');
   engine.dispose();

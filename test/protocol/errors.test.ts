@@ -30,7 +30,7 @@ describe('errors', () => {
     assert.deepEqual(CloseCode, {
       normal: 1000, goingAway: 1001, protocolError: 1002, unsupportedData: 1003, policyViolation: 1008,
       messageTooBig: 1009, internalError: 1011, tryAgainLater: 1013, versionMismatch: 4001,
-      helloTimeout: 4002, rateLimited: 4008, slowConsumer: 4009,
+      helloTimeout: 4002, idleTimeout: 4003, sessionLimit: 4004, rateLimited: 4008, slowConsumer: 4009,
     });
   });
 
@@ -42,7 +42,11 @@ describe('errors', () => {
     assert.equal(closeCodeForError('MESSAGE_TOO_BIG'), 1009);
     assert.equal(closeCodeForError('SERVER_FULL'), 1013);
     assert.equal(closeCodeForError('INTERNAL'), 1011);
-    for (const code of ['FRAME_LENGTH', 'JSON_SCHEMA', 'UNKNOWN_TYPE', 'FRAME_STALE', 'ORIGIN_FORBIDDEN'] as const) {
+    assert.equal(closeCodeForError('RENDER_TIMEOUT'), 1011);
+    assert.equal(closeCodeForError('TOO_MANY_SESSIONS'), 1013);
+    assert.equal(closeCodeForError('IDLE_TIMEOUT'), 4003);
+    assert.equal(closeCodeForError('SESSION_TOO_LONG'), 4004);
+    for (const code of ['FRAME_LENGTH', 'JSON_SCHEMA', 'UNKNOWN_TYPE', 'FRAME_STALE', 'ORIGIN_FORBIDDEN', 'RECORDING_FAILED', 'REPORT_RANGE'] as const) {
       assert.equal(closeCodeForError(code), null, code);
     }
   });

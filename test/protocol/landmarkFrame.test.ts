@@ -121,7 +121,7 @@ describe('landmark frame round trip', () => {
   });
 
   it('keeps seq and capture time exactly, including the extremes', () => {
-    for (const [seq, captureTimeMs] of [[0, 0], [0xffffffff, 1.7e12 + 0.125], [7, 5e-324]] as const) {
+    for (const [seq, captureTimeMs] of [[0, 0], [0xfffffffe, 1.7e12 + 0.125], [7, 5e-324], [1, 2 ** 43]] as const) {
       const decoded = decodeLandmarkFrame(encodeLandmarkFrame({ ...makeFrame({}), seq, captureTimeMs }));
       assert.equal(decoded.seq, seq);
       assert.equal(decoded.captureTimeMs, captureTimeMs);
@@ -191,14 +191,14 @@ describe('landmark frame encoder rejections', () => {
     }
   });
 
-  it('FRAME_RANGE for a seq that is not a u32', () => {
-    for (const seq of [-1, 2 ** 32, 1.5, NaN]) {
+  it('FRAME_RANGE for a seq that is not a u32 or is the chunks\' "no frame" value 0xFFFFFFFF', () => {
+    for (const seq of [-1, 2 ** 32, 0xffffffff, 1.5, NaN]) {
       assertProtocolError(() => encodeLandmarkFrame({ ...full(), seq }), 'FRAME_RANGE', /seq/);
     }
   });
 
-  it('FRAME_TIME for a capture time that is not finite or negative', () => {
-    for (const captureTimeMs of [NaN, Infinity, -Infinity, -1]) {
+  it('FRAME_TIME for a capture time that is not finite, negative or beyond 2^43 ms', () => {
+    for (const captureTimeMs of [NaN, Infinity, -Infinity, -1, 2 ** 43 + 1, 1e18, 2 ** 60]) {
       assertProtocolError(() => encodeLandmarkFrame({ ...full(), captureTimeMs }), 'FRAME_TIME', /captureTimeMs/);
     }
   });
@@ -222,6 +222,13 @@ describe('landmark frame decoder rejections', () => {
   it('FRAME_TRUNCATED below 16 bytes', () => {
     assertProtocolError(() => decodeLandmarkFrame(new Uint8Array(0)), 'FRAME_TRUNCATED');
     assertProtocolError(() => decodeLandmarkFrame(good.subarray(0, 15)), 'FRAME_TRUNCATED', /15 bytes/);
+  });
+
+  it('FRAME_RANGE for seq 0xFFFFFFFF and FRAME_TIME for a capture time of 1e18 on the wire', () => {
+    assertProtocolError(() => decodeLandmarkFrame(patched(good, (v) => v.setUint32(4, 0xffffffff, true))), 'FRAME_RANGE', /seq is 4294967295/);
+    for (const t of [1e18, 2 ** 60, 2 ** 53]) {
+      assertProtocolError(() => decodeLandmarkFrame(patched(good, (v) => v.setFloat64(8, t, true))), 'FRAME_TIME', /captureTimeMs/);
+    }
   });
 
   it('FRAME_KIND for another kind byte', () => {

@@ -4,6 +4,7 @@ import {
   MAX_JSON_BYTES,
   MAX_PROMPT_CHARS,
   MAX_SCENE_CAPTION_CHARS,
+  clipText,
   encodeMessage,
   parseClientMessage,
   parseServerMessage,
@@ -214,8 +215,9 @@ describe('JSON message rejections', () => {
     ['controls seq negative', { ...controls, seq: -1 }, /controls\.seq/],
     ['controls value not a number', { ...controls, values: { energy: 'high' } }, /controls\.values\.energy/],
     ['controls mode', { ...controls, music: { ...controls.music, mode: 'dorian' } }, /controls\.music\.mode/],
-    ['controls music extra boolean', { ...controls, music: { ...controls.music, swing: true } }, /controls\.music\.swing: must be a string or a finite number/],
+    ['controls music extra boolean', { ...controls, music: { ...controls.music, swing: true } }, /controls\.music\.swing: must be a string, a finite number or null/],
     ['controls music tempo missing', { ...controls, music: { style: 'x', key: 'C', mode: 'major' } }, /controls\.music\.tempoBpm: Required/],
+    ['controls music tempo 0 (null says "no tempo")', { ...controls, music: { ...controls.music, tempoBpm: 0 } }, /controls\.music\.tempoBpm/],
     ['stats count fractional', { ...stats, latencyMs: { ...stats.latencyMs, count: 1.5 } }, /stats\.latencyMs\.count/],
     ['stats latency unknown key', { ...stats, latencyMs: { ...stats.latencyMs, p99: 1 } }, /stats\.latencyMs: Unrecognized key/],
     ['stats rtf negative', { ...stats, rtf: -1 }, /stats\.rtf/],
@@ -236,6 +238,37 @@ describe('JSON message rejections', () => {
       /; and 3 more problems$/,
     );
     assert.equal(err.message.split('; ').length, 4);
+  });
+});
+
+describe('error replies never carry unbounded client text', () => {
+  const longKey = 'k'.repeat(1100);
+  const hostile = [
+    `{"type":"hello","versions":[1],"prompt":"","${longKey}":1}`,
+    `{"type":"hello","versions":[1],"prompt":"","audio":{"format":"f32","${longKey}":1}}`,
+    `{"type":"hello","versions":[1],"prompt":"","audio":{"format":"${'x'.repeat(1100)}"}}`,
+    `{"type":"hello","versions":[1],"prompt":"","${'\ud83c\udfb5'.repeat(300)}":1,"${'\u202e'.repeat(300)}":2,"${'z'.repeat(900)}":3,"${'y'.repeat(900)}":4}`,
+    `{"type":"${'t'.repeat(2000)}"}`,
+    `{"type":"prompt", ${'"a'.repeat(1000)}`,
+  ];
+  for (const [i, text] of hostile.entries()) {
+    it(`case ${i}: the message is short and an error reply with it encodes`, () => {
+      let message = '';
+      try {
+        parseClientMessage(text);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      assert.ok(message.length > 0 && message.length <= 700, `${message.length} characters`);
+      assert.doesNotThrow(() => encodeMessage({ type: 'error', code: 'JSON_SCHEMA', message }));
+    });
+  }
+
+  it('clipText never splits a surrogate pair and marks the cut', () => {
+    assert.equal(clipText('abc', 3), 'abc');
+    assert.equal(clipText('abcdef', 4), 'abc…');
+    const clipped = clipText('a\ud83c\udfb5b', 3);
+    assert.equal(clipped, 'a…');
   });
 });
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
   path: string;
+  authorization: string | undefined;
   contentType: string;
   body: Buffer;
 }
@@ -60,6 +61,16 @@ const behaviours: Record<string, (req: IncomingMessage, res: ServerResponse) => 
   '/reset': (req) => {
     req.socket.destroy();
   },
+  '/redirect': (_req, res) => {
+    // Bounces the session's audio and prompt to another place: must be refused.
+    res.statusCode = 307;
+    res.setHeader('location', '/ok');
+    res.end();
+  },
+  '/auth': (req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ caption: `auth ${req.headers.authorization ?? 'none'}` }));
+  },
 };
 
 export async function startMisbehavingServer(): Promise<MisbehavingServer> {
@@ -69,7 +80,7 @@ export async function startMisbehavingServer(): Promise<MisbehavingServer> {
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0]!;
-      received.push({ path, contentType: req.headers['content-type'] ?? '', body: Buffer.concat(parts) });
+      received.push({ path, authorization: req.headers.authorization, contentType: req.headers['content-type'] ?? '', body: Buffer.concat(parts) });
       const behave = behaviours[path];
       if (behave) behave(req, res);
       else {

@@ -45,28 +45,43 @@ const failures: [string, string][] = [
   ['/missing', 'http_status'],
 ];
 for (const [path, reason] of failures) {
-  test(`${path}: fails with reason ${reason}, in time`, async () => {
-    const t0 = performance.now();
+  // The hook's own timeout ends a hung request; the test's timeout only catches a hook that does not.
+  test(`${path}: fails with reason ${reason}, not hanging`, { timeout: 10_000 }, async () => {
     const r = await ask(path);
-    const ms = performance.now() - t0;
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.reason, reason, !r.ok ? r.detail : '');
-    assert.ok(ms < TIMEOUT + 250, `answered in ${ms.toFixed(0)} ms`);
   });
 }
+
+test('a redirect is refused: the audio and prompt never reach the place it points to', { timeout: 10_000 }, async () => {
+  const before = server.received.filter((x) => x.path === '/ok').length;
+  const r = await ask('/redirect');
+  assert.equal(!r.ok && r.reason, 'http_status');
+  assert.match(!r.ok ? r.detail : '', /redirect/);
+  assert.equal(server.received.filter((x) => x.path === '/ok').length, before, 'nothing was sent to the redirect target');
+});
+
+test('credentials in the hook URL travel as Basic auth and never appear in what is reported', { timeout: 10_000 }, async () => {
+  const url = server.url('/auth').replace('http://', 'http://user:s3cret@');
+  const r = await new SceneHook({ url, timeoutMs: TIMEOUT }).request({ wav, prompt: '', music: null });
+  assert.equal(r.ok && r.caption, `auth Basic ${Buffer.from('user:s3cret').toString('base64')}`);
+  const down = await new SceneHook({ url: 'http://user:s3cret@127.0.0.1:1/caption', timeoutMs: TIMEOUT }).request({ wav, prompt: '', music: null });
+  assert.equal(!down.ok && down.reason, 'network');
+  assert.doesNotMatch(JSON.stringify(down), /s3cret/);
+  assert.throws(() => new SceneHook({ url: 'ftp://user:s3cret@example.test/', timeoutMs: 100 }), (e: Error) => !e.message.includes('s3cret'));
+});
 
 test('nobody listening: network failure', async () => {
   const r = await new SceneHook({ url: 'http://127.0.0.1:1/caption', timeoutMs: TIMEOUT }).request({ wav, prompt: '', music: null });
   assert.equal(!r.ok && r.reason, 'network');
 });
 
-test('cancelling (the session ended) ends a request at once', async () => {
+test('cancelling (the session ended) ends a request at once', { timeout: 10_000 }, async () => {
   const cancel = new AbortController();
   const pending = new SceneHook({ url: server.url('/slow'), timeoutMs: 5000 }).request({ wav, prompt: '', music: null }, cancel.signal);
   setTimeout(() => cancel.abort(), 20);
   const r = await pending;
-  assert.equal(!r.ok && r.reason, 'cancelled');
-  assert.ok(r.ms < 1000);
+  assert.equal(!r.ok && r.reason, 'cancelled', 'ended by the cancel, not by its 5 s timeout');
 });
 
 test('options and captions are validated', () => {

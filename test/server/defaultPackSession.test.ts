@@ -30,7 +30,7 @@ test('a session that names no pack plays expotion-small: gap-free, audible, foll
     assert.ok(rms(audio) > 0.01, `RMS ${rms(audio)}`);
     const music = r.controls.at(-1)!.music;
     assert.equal(music.style, 'house', 'the synthesiser preset follows the prompt');
-    assert.ok(music.tempoBpm >= 110 && music.tempoBpm <= 135, `tempo ${music.tempoBpm}`);
+    assert.ok(music.tempoBpm !== null && music.tempoBpm >= 110 && music.tempoBpm <= 135, `tempo ${music.tempoBpm}`);
   } finally {
     await server.close();
   }

@@ -69,6 +69,6 @@ export class ControlMeters {
       row.value.textContent = spec.format ? spec.format(v) : v.toFixed(2);
     }
     const m = msg.music;
-    this.music.textContent = `${m.style} · ${m.key} ${m.mode} · ${Math.round(m.tempoBpm)} BPM`;
+    this.music.textContent = `${m.style} · ${m.key} ${m.mode} · ${m.tempoBpm === null ? 'no tempo' : `${Math.round(m.tempoBpm)} BPM`}`;
   }
 }

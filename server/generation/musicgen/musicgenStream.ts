@@ -98,10 +98,9 @@ export class MusicgenStream implements GenerationStream {
   private musicState(state: GeneratorState): MusicState {
     return {
       style: this.loop.pack.manifest.name,
-      tempoBpm: 0,
+      tempoBpm: null, // audio tokens carry no tempo of their own
       key: '-',
       mode: 'major',
-      prompt: this.prompt,
       step: state.history.newest,
       windowStart: state.windowStart,
       guidanceScale: this.loop.settings.guidanceScale,

@@ -167,7 +167,7 @@ export class SymbolicStream implements GenerationStream {
     const last = this.last;
     return {
       style: this.source.style,
-      tempoBpm: Math.round((this.clock?.bpm ?? 0) * 10) / 10,
+      tempoBpm: this.clock ? Math.round(this.clock.bpm * 10) / 10 : null,
       key: PITCH_CLASS_NAMES[this.source.key]!,
       mode: this.source.mode,
       bar: last?.bar ?? 0,
