@@ -2,8 +2,11 @@
  * The adaptive lead: how long before a chunk's first sample is heard its generation starts.
  * Every millisecond of lead is a millisecond of control latency, so it is the smallest that
  * keeps playback fed: the listener's output latency (audio is handed to the device that much
- * before it is heard) + recent generation time (p95, worker queueing included) + a fixed margin
- * for transport and the client's scheduling, + a boost after reported underruns that decays.
+ * before it is heard) + recent generation time (p95, from when the chunk was due, so worker
+ * queueing and a late timer on a busy machine count) + a fixed margin for transport and the
+ * client's scheduling, + a boost after underruns that decays. Underruns count twice over: the
+ * client's reports, and at once when the server sees the listener's playhead pass the next
+ * chunk (a stall it does not need a report to know about).
  */
 import type { Milliseconds } from '../protocol/units.js';
 import { RecentValues } from './latencyStats.js';
@@ -19,7 +22,7 @@ export interface LeadOptions {
   boostDecayPerSecond: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 15, boostDecayPerSecond: 5 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5 };
 
 export class LeadController {
   private readonly options: LeadOptions;
@@ -31,7 +34,7 @@ export class LeadController {
     this.options = { ...LEAD_DEFAULTS, ...options };
   }
 
-  /** Time from deciding to generate a chunk to having it ready to send (ms). */
+  /** Time from when a chunk was due to start generating to having it ready to send (ms). */
   recordGeneration(ms: Milliseconds): void {
     this.generation.push(ms);
   }

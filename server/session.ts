@@ -445,7 +445,9 @@ export class Session {
     const leadMs = this.lead.leadMs(listener.outputLatencyMs, now);
     if (listener.heardAt(this.nextSample) < now) {
       // The listener's playhead passed us (a stall or a starved client): it will restart playback
-      // on arrival, so assume that rather than rushing out audio that is already late.
+      // on arrival, so assume that rather than rushing out audio that is already late, and lead
+      // more from now on, as after a reported underrun.
+      if (this.chunksSent > 0) this.lead.recordUnderruns(1, now);
       listener.update(this.nextSample, now + leadMs, listener.outputLatencyMs);
     }
     const dueMs = listener.heardAt(this.nextSample) - leadMs;
@@ -453,10 +455,11 @@ export class Session {
       this.pumpTimer = this.after(Math.min(dueMs - now, MAX_TIMER_MS), () => this.pump());
       return;
     }
-    this.renderNext(now, leadMs).catch((err: unknown) => this.crash(err));
+    this.renderNext(now, Math.min(now, dueMs), leadMs).catch((err: unknown) => this.crash(err));
   }
 
-  private async renderNext(now: Milliseconds, leadMs: Milliseconds): Promise<void> {
+  /** `dueMs`: when generation should have started (a late timer on a busy machine makes it earlier than `now`). */
+  private async renderNext(now: Milliseconds, dueMs: Milliseconds, leadMs: Milliseconds): Promise<void> {
     const { config, metrics } = this.deps;
     const listener = this.listener!;
     const stream = this.stream!;
@@ -506,7 +509,7 @@ export class Session {
     this.scene?.observe(chunk.state, chunk.pcm, controls[controls.length - 1]!, serverNow());
     const rtf = (chunk.genEndMs - chunk.genStartMs) / chunkMs;
     this.rtfs.push(rtf);
-    this.lead.recordGeneration(serverNow() - now);
+    this.lead.recordGeneration(serverNow() - dueMs);
     metrics.chunks.inc();
     metrics.rtf.observe(rtf);
     metrics.lead.observe(leadMs / 1000);
