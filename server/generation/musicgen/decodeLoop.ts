@@ -5,12 +5,19 @@
  * explicit `GeneratorState` object; the loop itself holds only the pack and settings.
  *
  * Positions are absolute (0 = the start column); the KV cache holds a window that starts at
- * `windowStart`. Past `maxPositions` the window slides: the newest `keep` positions are re-primed
- * in one full pass (window column 0 = start tokens, delayed codebooks padded as at a real start),
- * and decoding goes on. The audio is not touched by a slide, so there is no seam.
+ * `windowStart`. Past `maxPositions` the window slides: decoding goes on over the newest `keep`
+ * positions as a fresh window (window column 0 = start tokens, delayed codebooks padded as at a
+ * real start), which is how the model was trained (crops of maxPositions that start anywhere).
+ * The audio is not touched by a slide, so there is no seam.
+ *
+ * That new window's cache is either re-primed in one full pass at the slide (`keep` positions in
+ * one step: for the default pack 128, ~15x a step's time), or, with `prefillPositions` > 0, built
+ * ahead: `prefill()` (called by the stream between steps) feeds the next window's positions into
+ * a second cache a few at a time as they are decoded, so that the slide's step runs on that cache
+ * like any other step. Both give the same logits (cached and full passes agree to float rounding).
  */
 import type { EncodedPrompt } from './textConditioner.js';
-import type { KvCache } from './decoderRunner.js';
+import type { DecoderPass, KvCache } from './decoderRunner.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
 import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
 import { controlFeatureWidth } from './manifest.js';
@@ -29,11 +36,17 @@ export interface GenerationSettings {
   maxPositions: number;
   /** Fraction of maxPositions kept when the window slides, in (0, 1). */
   keepFraction: number;
+  /**
+   * Most positions one prefill() pass feeds into the next window's cache (0 = no prefill: the
+   * window is re-primed in one full pass when it slides). A pass runs once this many are waiting,
+   * so a larger value costs fewer, longer passes.
+   */
+  prefillPositions: number;
 }
 
 export function resolveSettings(pack: MusicgenPack, overrides: Partial<GenerationSettings> = {}): GenerationSettings {
   const m = pack.manifest;
-  const s: GenerationSettings = { ...m.sampling, maxPositions: m.decoder.maxPositions, keepFraction: 0.75, ...overrides };
+  const s: GenerationSettings = { ...m.sampling, maxPositions: m.decoder.maxPositions, keepFraction: 0.75, prefillPositions: 0, ...overrides };
   const minPositions = 2 * (pack.pattern.maxDelay + 2);
   if (!(s.guidanceScale >= 0 && Number.isFinite(s.guidanceScale))) throw new RangeError(`\`guidanceScale\` must be a finite number >= 0, but is ${s.guidanceScale}`);
   if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new RangeError(`\`temperature\` must be a finite number >= 0, but is ${s.temperature}`);
@@ -42,6 +55,7 @@ export function resolveSettings(pack: MusicgenPack, overrides: Partial<Generatio
     throw new RangeError(`\`maxPositions\` must be an integer in [${minPositions}, ${m.decoder.maxPositions}], but is ${s.maxPositions}`);
   }
   if (!(s.keepFraction > 0 && s.keepFraction < 1)) throw new RangeError(`\`keepFraction\` must be in (0, 1), but is ${s.keepFraction}`);
+  if (!Number.isInteger(s.prefillPositions) || s.prefillPositions < 0) throw new RangeError(`\`prefillPositions\` must be an integer >= 0, but is ${s.prefillPositions}`);
   return s;
 }
 
@@ -49,6 +63,8 @@ export function resolveSettings(pack: MusicgenPack, overrides: Partial<Generatio
 export interface GeneratorState {
   prompt: EncodedPrompt;
   cache: KvCache | null;
+  /** The next window's cache, built ahead by prefill(): positions start .. start + cache.length - 1. */
+  next: { start: number; cache: KvCache } | null;
   /** The next step runs a full pass over the window (start, prompt change). */
   reprime: boolean;
   windowStart: number;
@@ -57,8 +73,10 @@ export interface GeneratorState {
   framesTaken: number;
   random: Rng;
   sampler: Sampler;
-  /** Full passes run (start, slides, prompt changes), for logs and tests. */
+  /** Full passes run (start, prompt changes, slides without prefill, first pass of a prefill), for logs and tests. */
   primes: number;
+  /** Times the window slid. */
+  slides: number;
 }
 
 export interface StepResult {
@@ -108,6 +126,7 @@ export class DecodeLoop {
     return {
       prompt: await this.encodePrompt(prompt),
       cache: null,
+      next: null,
       reprime: true,
       windowStart: 0,
       history,
@@ -115,6 +134,7 @@ export class DecodeLoop {
       random,
       sampler: this.settings.temperature > 0 ? new MultinomialSampler(random) : new GreedySampler(),
       primes: 0,
+      slides: 0,
     };
   }
 
@@ -124,19 +144,20 @@ export class DecodeLoop {
     state.reprime = true;
   }
 
-  /** The window's input ids [T*K, s] for positions from..to (inclusive), window column 0 = `from`. */
-  windowIds(state: GeneratorState, from: number, to: number): BigInt64Array {
+  /** Input ids [T*K, s] for positions from..to (inclusive) of the window whose column 0 is `windowStart`. */
+  windowIds(state: GeneratorState, from: number, to: number, windowStart = from): BigInt64Array {
     const K = this.pattern.codebooks;
     const T = state.prompt.rows;
     const s = to - from + 1;
     const bos = this.pack.manifest.tokens.bosTokenId;
     const ids = new BigInt64Array(T * K * s);
-    for (let q = 0; q < s; q++) {
-      const col = state.history.column(from + q);
+    for (let i = 0; i < s; i++) {
+      const col = state.history.column(from + i);
+      const q = from + i - windowStart;
       for (let k = 0; k < K; k++) {
-        // Window column q holds frame (from + q) - 1 - delay[k] shifted to q - 1 - delay[k]: pad before the window's first frame.
+        // Window column q holds frame (from + i) - 1 - delay[k] shifted to q - 1 - delay[k]: pad before the window's first frame.
         const token = q === 0 ? bos : this.pattern.isValid(q, k) ? col[k]! : this.pattern.pad;
-        for (let t = 0; t < T; t++) ids[(t * K + k) * s + q] = BigInt(token);
+        for (let t = 0; t < T; t++) ids[(t * K + k) * s + i] = BigInt(token);
       }
     }
     return ids;
@@ -163,19 +184,66 @@ export class DecodeLoop {
     const P = state.history.newest;
     const decoder = this.pack.decoder;
     let pass;
-    if (state.reprime || !state.cache || state.cache.length + 1 > this.settings.maxPositions) {
-      const from = state.reprime || !state.cache ? Math.max(state.windowStart, P - this.keep + 1, 0) : P - this.keep + 1;
+    if (state.reprime || !state.cache) {
+      const from = Math.max(state.windowStart, P - this.keep + 1, 0);
       const input = { ids: this.windowIds(state, from, P), positions: P - from + 1, controls: this.windowControls(state, from, P, controls) };
       pass = await decoder.full(state.prompt, input);
       state.windowStart = from;
+      state.next = null;
       state.reprime = false;
       state.primes++;
+    } else if (state.cache.length + 1 > this.settings.maxPositions) {
+      // The window slides to the newest `keep` positions, from = nextWindowStart(state): feed P to
+      // the next window's cache together with whatever prefill() has not fed yet (everything
+      // from `from` without prefill: the one-pass re-prime).
+      pass = await this.feedNext(state, P, controls);
+      state.windowStart = state.next!.start;
+      state.next = null;
+      state.slides++;
     } else {
       const input = { ids: this.columnIds(state, P), positions: 1, controls: this.windowControls(state, P, P, controls) };
       pass = await decoder.cached(state.prompt, state.cache, input);
     }
     state.cache = pass.cache;
     return this.sample(state, pass.logits.data as Float32Array, pass.logits.dims[1]!, P + 1);
+  }
+
+  /**
+   * Background work between steps, when the stream has time (e.g. an audio chunk without a
+   * step): feeds the next window's cache up to `prefillPositions` of the positions the live
+   * window has already fed (their tokens and controls are final), once that many are waiting or
+   * the next step slides. Over a window that is one position per step, spread so that no call
+   * costs much more than a step and the slide itself costs one step. Returns the positions fed
+   * (0: nothing due). Any number of calls, or none, gives the same music.
+   */
+  async prefill(state: GeneratorState): Promise<number> {
+    const chunk = this.settings.prefillPositions;
+    if (chunk === 0 || state.reprime || !state.cache) return 0;
+    const fedLive = state.windowStart + state.cache.length - 1;
+    const start = this.nextWindowStart(state);
+    const fedNext = state.next ? state.next.start + state.next.cache.length - 1 : start - 1;
+    const waiting = fedLive - fedNext;
+    const slidesNext = state.cache.length + 1 > this.settings.maxPositions;
+    if (waiting <= 0 || (waiting < chunk && !slidesNext)) return 0;
+    const to = fedNext + Math.min(waiting, chunk);
+    await this.feedNext(state, to, () => null); // no new controls: the live window fed these positions, with theirs
+    return to - fedNext;
+  }
+
+  /** Where the window will start after the next slide: the newest `keep` positions at the step that overflows it. */
+  private nextWindowStart(state: GeneratorState): number {
+    return state.windowStart + this.settings.maxPositions - this.keep + 1;
+  }
+
+  /** Feeds the next window's cache every position it lacks up to `to` (a full pass when it has none yet). */
+  private async feedNext(state: GeneratorState, to: number, controls: ControlSource): Promise<DecoderPass> {
+    const start = this.nextWindowStart(state);
+    const from = state.next ? state.next.start + state.next.cache.length : start;
+    const input = { ids: this.windowIds(state, from, to, start), positions: to - from + 1, controls: this.windowControls(state, from, to, controls) };
+    const pass = state.next ? await this.pack.decoder.cached(state.prompt, state.next.cache, input) : await this.pack.decoder.full(state.prompt, input);
+    if (!state.next) state.primes++;
+    state.next = { start, cache: pass.cache };
+    return pass;
   }
 
   /** input_ids [T*K, 1] of one held position, fed on top of the cache. */

@@ -39,6 +39,7 @@ export class NeuralComposer implements StepSource {
   private readonly queue: StepTokens[] = [];
   private readonly recentControls: Float32Array[] = [];
   private stepIndex = 0;
+  private prepares = 0;
   private energy = 0;
   private started = false;
   private readonly keys = new KeyFinder();
@@ -84,12 +85,18 @@ export class NeuralComposer implements StepSource {
     this.promptToEncode = reading.prompt;
   }
 
+  /** prepare() calls so far (the stream tells a chunk without a step by it). */
+  get prepared(): number {
+    return this.prepares;
+  }
+
   ready(): boolean {
     return this.queue.length > 0;
   }
 
   /** Decodes the next step with the controls in effect now. */
   async prepare(controls: ControlVector): Promise<void> {
+    this.prepares++;
     const { loop, state } = await this.generator;
     if (this.promptToEncode !== null) {
       const prompt = this.promptToEncode;
@@ -136,6 +143,17 @@ export class NeuralComposer implements StepSource {
       level: 0,
       fill: false,
     };
+  }
+
+  /**
+   * Background work for a moment without a step (the stream calls it after a chunk in which no
+   * step was decoded): the decode loop builds its next context window ahead, a few positions per
+   * call, so that the window's slide costs one ordinary step (DecodeLoop.prefill).
+   */
+  async idle(): Promise<void> {
+    if (!this.started) return;
+    const { loop, state } = await this.generator;
+    await loop.prefill(state);
   }
 
   /** Moves the beat offset to the 16th (mod 4) the drums accent, when it clearly wins. */

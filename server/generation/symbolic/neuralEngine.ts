@@ -7,7 +7,7 @@
  * Synchronous to create (the seam's createEngine is): the manifest is checked at once, the
  * ONNX sessions load in the background, and streams wait for them.
  */
-import type { Engine, PackInfo, StreamOptions } from '../engine.js';
+import type { ChunkRequest, Engine, GeneratedChunk, PackInfo, StreamOptions } from '../engine.js';
 import { DecodeLoop, resolveSettings, type GenerationSettings } from '../musicgen/decodeLoop.js';
 import { loadManifest, type PackManifest } from '../musicgen/manifest.js';
 import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../musicgen/musicgenPack.js';
@@ -24,12 +24,24 @@ export function neuralPackInfo(m: PackManifest): PackInfo {
 }
 
 export class NeuralStream extends SymbolicStream {
+  private readonly composer: NeuralComposer;
+
   constructor(generator: Promise<{ loop: DecodeLoop; pack: MusicgenPack }>, stream: StreamOptions, window: number, options: SymbolicStreamOptions = {}) {
     const seed = checkedSeed(stream.seed);
     const reading = readCheckedPrompt(stream.prompt, options.maxPromptChars);
     const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed) }));
     state.catch(() => undefined); // reported by the first render
-    super(new NeuralComposer(state, reading, window), seed ^ 0x5eed, options);
+    const composer = new NeuralComposer(state, reading, window);
+    super(composer, seed ^ 0x5eed, options);
+    this.composer = composer;
+  }
+
+  /** A chunk that decoded no step gives the composer's background work its turn (at most one prefill pass). */
+  override async render(request: ChunkRequest): Promise<GeneratedChunk> {
+    const steps = this.composer.prepared;
+    const chunk = await super.render(request);
+    if (this.composer.prepared === steps) await this.composer.idle();
+    return chunk;
   }
 }
 
@@ -47,8 +59,11 @@ export class NeuralEngine implements Engine {
     this.options = options;
     this.ready = MusicgenPack.load(dir, { ...DEFAULT_PACK_LOAD_OPTIONS, ...options }).then((pack) => {
       try {
-        // Slide by half the window: a re-prime (one full pass) every maxPositions / 2 steps, not every quarter.
-        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { keepFraction: 0.5, ...options.settings })) };
+        // Slide by half the window: the context spans maxPositions / 2 .. maxPositions steps, and the
+        // next window is prefilled 4 positions per pass between steps (one position per step on
+        // average), so that a slide costs one ordinary step rather than a 128-position pass.
+        const defaults = { keepFraction: 0.5, prefillPositions: 4 };
+        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { ...defaults, ...options.settings })) };
       } catch (err) {
         void pack.dispose();
         throw err;
