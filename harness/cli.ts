@@ -1,19 +1,24 @@
 /**
  * `npm run harness -- [options]`: replay performers against a server and report what a listener
- * would hear. See README.md "Measuring latency". Exit code 1 when a threshold is missed, 2 on
- * bad options.
+ * would hear, or fuzz it (`--mode fuzz`). See README.md "Measuring latency" and "Fuzzing".
+ * In every mode a server that exits or stops answering /healthz fails the run. Exit code 0 when
+ * all went well, 1 when a threshold is missed or the server failed, 2 on bad options.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FAULT_KINDS, type FaultKind } from './faultClients.js';
+import { fuzzCommand, replayCommand } from './fuzz/fuzzCommand.js';
+import { FUZZ_DEFAULTS } from './fuzz/fuzzRun.js';
+import { incidentLine, incidentText, LIVENESS_DEFAULTS, LivenessWatch } from './liveness.js';
 import { PERFORMER_NAMES } from './performers/catalog.js';
 import { htmlReport, terminalReport } from './report.js';
-import { startServerProcess } from './serverProcess.js';
+import { startServerProcess, type ServerProcess } from './serverProcess.js';
 import { failures, RUN_DEFAULTS, runFaults, runFixed, runRamp, runSoak, type Report, type RunOptions } from './runner.js';
 
 const USAGE = `usage: npm run harness -- [options]
-  --mode fixed|ramp|soak|faults   (fixed)
+  --mode fixed|ramp|soak|faults|fuzz   (fixed)
+  --help, -h                      this text
   --url http://host:port          test a running server; otherwise one is started from dist/
   --server-args "..."             extra flags for the started server (e.g. "--lead-ms 40 --workers 2")
   --sessions N                    concurrent sessions (2); ramp: --ramp-start 1 --ramp-step 1 --ramp-max 32
@@ -25,13 +30,27 @@ const USAGE = `usage: npm run harness -- [options]
   --warmup-ms 2000                excluded from latency and underrun figures
   --faults disconnect,stall,garbage,storm
   --max-p95-ms X --max-underruns N --max-beat-p95-ms X   thresholds (exit 1 when missed)
-  --out DIR                       report.json and report.html (out/harness/<time>)`;
+  --out DIR                       report.json and report.html (out/harness/<time>)
+  --healthz-interval-ms 250 --healthz-timeout-ms 2000   liveness probe; a server that exits, fails
+                                  or times out /healthz, or answers 5xx fails the run (exit 1)
+fuzz mode (mutated and out-of-order traffic; exit 1 on a server incident or a failed clean session):
+  --messages N                    messages to send, all connections together (${FUZZ_DEFAULTS.messages})
+  --connections K                 fuzzing connections at a time (${FUZZ_DEFAULTS.connections}); each reconnects many times
+  --seed S                        random seed: the same seed sends the same messages (${FUZZ_DEFAULTS.seed})
+  --rate R                        messages per second per connection (${FUZZ_DEFAULTS.rate}; the server allows 120)
+  --good-sessions G               well-behaved sessions streaming beside the fuzz (${FUZZ_DEFAULTS.goodSessions})
+  --clean-seconds S               the clean session afterwards, checked for gap-free audio (${FUZZ_DEFAULTS.cleanSeconds}; 0: none)
+  --pack NAME                     hellos ask for it, and a started server uses it as its default (teacher: fastest)
+  --replay FILE                   resend a case saved at an incident (out dir, fuzz-case-*.json); exit 1 if it reproduces
+  --replay-times N                resend it up to N times until it reproduces (1; timing-dependent hangs may need a few)`;
 
 class UsageError extends Error {}
+class HelpRequested extends Error {}
 
 function parseArgs(argv: string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--help' || argv[i] === '-h') throw new HelpRequested();
     const a = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(argv[i]!);
     if (!a) throw new UsageError(`unexpected argument ${JSON.stringify(argv[i])}`);
     const v = a[2] ?? argv[++i];
@@ -42,7 +61,9 @@ function parseArgs(argv: string[]): Map<string, string> {
 }
 
 const KNOWN = ['mode', 'url', 'server-args', 'sessions', 'ramp-start', 'ramp-step', 'ramp-max', 'seconds', 'window-seconds', 'performers', 'prompts', 'pack', 'format', 'fps',
-  'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out'];
+  'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out',
+  'healthz-interval-ms', 'healthz-timeout-ms', 'messages', 'connections', 'seed', 'rate', 'good-sessions', 'clean-seconds', 'replay', 'replay-times'];
+const MODES = ['fixed', 'ramp', 'soak', 'faults', 'fuzz'];
 
 function num(args: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
   const text = args.get(name);
@@ -60,14 +81,53 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   for (const k of args.keys()) if (!KNOWN.includes(k)) throw new UsageError(`unknown option --${k}`);
   const mode = args.get('mode') ?? 'fixed';
-  if (!['fixed', 'ramp', 'soak', 'faults'].includes(mode)) throw new UsageError(`--mode must be fixed, ramp, soak or faults`);
+  if (!MODES.includes(mode)) throw new UsageError(`--mode must be fixed, ramp, soak, faults or fuzz`);
+  if (args.has('replay') && mode !== 'fuzz') throw new UsageError('--replay goes with --mode fuzz');
   const format = args.get('format') ?? 'f32';
   if (format !== 'f32' && format !== 's16') throw new UsageError('--format must be f32 or s16');
   const faults = (args.get('faults') ?? FAULT_KINDS.join(',')).split(',') as FaultKind[];
   for (const f of faults) if (!FAULT_KINDS.includes(f)) throw new UsageError(`unknown fault ${f}; choose from ${FAULT_KINDS.join(', ')}`);
 
-  const server = args.get('url') ? null : await startServerProcess((args.get('server-args') ?? '').split(' ').filter(Boolean));
+  const liveness = {
+    intervalMs: num(args, 'healthz-interval-ms', LIVENESS_DEFAULTS.intervalMs, 10, 60_000),
+    timeoutMs: num(args, 'healthz-timeout-ms', LIVENESS_DEFAULTS.timeoutMs, 50, 600_000),
+  };
+  const out = resolve(args.get('out') ?? join('out', 'harness', new Date().toISOString().replace(/[:.]/g, '-')));
+  const serverArgs = (args.get('server-args') ?? '').split(' ').filter(Boolean);
+  if (mode === 'fuzz' && args.get('pack') && !serverArgs.includes('--pack')) serverArgs.push('--pack', args.get('pack')!);
+  if (mode === 'fuzz') {
+    fuzzOptions(args); // bad options fail before a server is started
+    num(args, 'replay-times', 1, 1, 1000);
+  }
+  const server = args.get('url') ? null : await startServerProcess(serverArgs);
   const url = args.get('url') ?? server!.url;
+  if (server) console.log(`started the server: pid ${server.pid} on ${url}`);
+  try {
+    if (mode === 'fuzz') {
+      if (args.has('replay')) return await replayCommand(args.get('replay')!, num(args, 'replay-times', 1, 1, 1000), url, server, liveness);
+      return await fuzzCommand({ url, server, ...fuzzOptions(args), ...(args.get('pack') ? { pack: args.get('pack')! } : {}), outDir: out, liveness, log: (line) => console.log(line) }, args.get('server-args') ?? '');
+    }
+    return await measureMain(args, mode, format, faults, url, server, liveness, out);
+  } finally {
+    await server?.stop();
+  }
+}
+
+type Liveness = { intervalMs: number; timeoutMs: number };
+
+function fuzzOptions(args: Map<string, string>) {
+  return {
+    messages: num(args, 'messages', FUZZ_DEFAULTS.messages, 1, 1e9),
+    connections: num(args, 'connections', FUZZ_DEFAULTS.connections, 1, 256),
+    seed: num(args, 'seed', FUZZ_DEFAULTS.seed, 0, 0xffffffff),
+    rate: num(args, 'rate', FUZZ_DEFAULTS.rate, 1, 100_000),
+    goodSessions: num(args, 'good-sessions', FUZZ_DEFAULTS.goodSessions, 0, 64),
+    cleanSeconds: num(args, 'clean-seconds', FUZZ_DEFAULTS.cleanSeconds, 0, 3600),
+  };
+}
+
+async function measureMain(args: Map<string, string>, mode: string, format: 'f32' | 's16', faults: FaultKind[], url: string, server: ServerProcess | null, liveness: Liveness, out: string): Promise<number> {
+  const watch = new LivenessWatch({ url, server, ...liveness, onIncident: (i) => console.log(`  SERVER INCIDENT ${incidentLine(i)}`) });
   const options: RunOptions = {
     ...RUN_DEFAULTS,
     url,
@@ -85,6 +145,7 @@ async function main(): Promise<number> {
     measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000) },
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),
+    signal: watch.signal,
   };
   const meta = {
     mode, url, started: new Date().toISOString(), machine: `${cpus()[0]?.model ?? '?'} x ${availableParallelism()}`, node: process.version,
@@ -111,15 +172,17 @@ async function main(): Promise<number> {
       missed = failures(report.underFaults, options.thresholds);
     }
   } finally {
-    await server?.stop();
+    await watch.finalCheck();
   }
-  const out = resolve(args.get('out') ?? join('out', 'harness', new Date().toISOString().replace(/[:.]/g, '-')));
+  const serverFailed = watch.failed;
+  if (serverFailed) missed.unshift(`the server died or stopped answering: ${incidentLine(watch.incidents[0]!)}${watch.incidents.length > 1 ? ` (then ${watch.incidents.length - 1} more)` : ''}`);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'report.json'), JSON.stringify({ meta, report, failures: missed }, null, 1));
+  writeFileSync(join(out, 'report.json'), JSON.stringify({ meta, report, incidents: watch.incidents, failures: missed }, null, 1));
   writeFileSync(join(out, 'report.html'), htmlReport(report, meta, options.thresholds.maxP95Ms));
   console.log(`\n${terminalReport(report)}\n\nreports: ${join(out, 'report.json')} ${join(out, 'report.html')}`);
+  if (serverFailed) console.log(`\n${incidentText(watch)}`);
   if (missed.length > 0) {
-    console.log(`THRESHOLDS MISSED:\n  ${missed.join('\n  ')}`);
+    console.log(`${serverFailed ? 'RUN FAILED' : 'THRESHOLDS MISSED'}:\n  ${missed.join('\n  ')}`);
     return 1;
   }
   return 0;
@@ -128,6 +191,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof HelpRequested) {
+      console.log(USAGE);
+      process.exit(0);
+    }
     if (err instanceof UsageError) {
       console.error(`${err.message}\n\n${USAGE}`);
       process.exit(2);

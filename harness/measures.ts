@@ -50,7 +50,10 @@ export interface SessionMeasures {
   audioSeconds: number;
   discontinuities: number;
   errors: string[];
+  /** The server answered hello with ready. */
+  ready: boolean;
   closeCode: number | null;
+  closeReason: string;
   /** Per-chunk latency samples for plots: [seconds since start, latency ms]. */
   timeline: [number, number][];
 }
@@ -178,7 +181,9 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
     audioSeconds: result.chunks.reduce((s, c) => s + c.header.frames / c.header.sampleRate, 0),
     discontinuities: result.discontinuities,
     errors: result.errors.map((e) => e.code),
+    ready: result.ready !== null,
     closeCode: result.closeCode,
+    closeReason: result.closeReason,
     timeline: withLatency
       .filter((_, i) => i % step === 0)
       .map((c) => [+((c.arrivalMs - result.startedMs) / 1000).toFixed(3), +c.latencyMs!.toFixed(2)]),

@@ -39,6 +39,8 @@ export interface RunOptions {
   listener: Partial<VirtualListenerOptions>;
   measure: Partial<MeasureOptions>;
   thresholds: Thresholds;
+  /** Aborted when the server dies or stops answering (liveness.ts): the run ends early. */
+  signal?: AbortSignal;
 }
 
 export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
@@ -100,6 +102,20 @@ function summarise(measures: SessionMeasures[], latencies: number[]): Overall {
   };
 }
 
+/** Sleeps `ms`, or less when `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 function wsUrl(url: string): string {
   return `${url.replace(/^http/, 'ws')}/ws`;
 }
@@ -132,7 +148,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
       ...(o.pack ? { pack: o.pack } : {}),
     });
   });
-  const results = await Promise.all(clients.map((c) => c.run(o.seconds * 1000)));
+  const results = await Promise.all(clients.map((c) => c.run(o.seconds * 1000, o.signal)));
   lag.disable();
   const after = await trySnapshot(o.url);
   const warm = o.measure.warmupMs ?? 2000;
@@ -159,6 +175,8 @@ export function failures(report: FixedReport, t: Thresholds): string[] {
     }
   }
   for (const s of report.sessions) {
+    if (!s.ready) out.push(`${s.name}: the server never answered hello with ready (close code ${s.closeCode ?? 'none'}${s.closeReason ? ` "${s.closeReason}"` : ''})`);
+    else if (s.closeCode !== 1000) out.push(`${s.name}: the connection ended with close code ${s.closeCode ?? 'none'}${s.closeReason ? ` "${s.closeReason}"` : ''}, not 1000`);
     if (s.errors.length > 0) out.push(`${s.name}: errors ${s.errors.join(', ')}`);
     if (s.discontinuities > 0) out.push(`${s.name}: ${s.discontinuities} gaps in the sample timeline`);
   }
@@ -182,10 +200,11 @@ export async function runRamp(options: RunOptions, start: number, step: number, 
   const steps: FixedReport[] = [];
   let capacity = 0;
   const held = (r: FixedReport): boolean => failures(r, limits).length === 0;
-  for (let n = start; n <= max; n += step) {
+  for (let n = start; n <= max && !options.signal?.aborted; n += step) {
     let r = await runFixed({ ...options, sessions: n });
     steps.push(r);
     onStep?.(r);
+    if (options.signal?.aborted) break;
     if (!held(r)) {
       r = await runFixed({ ...options, sessions: n });
       steps.push(r);
@@ -250,8 +269,8 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
   let last = await trySnapshot(o.url);
   const warmupMs = o.measure.warmupMs ?? 2000;
   let firstArrival: number | null = null;
-  while ((performance.now() - started) / 1000 < o.seconds) {
-    await new Promise((r) => setTimeout(r, Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started))));
+  while ((performance.now() - started) / 1000 < o.seconds && !o.signal?.aborted) {
+    await abortableSleep(Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started)), o.signal);
     const now = await trySnapshot(o.url);
     const chunks = bucket;
     bucket = [];
@@ -296,6 +315,7 @@ export interface FaultsReport {
 /** Well-behaved sessions alone, then again beside misbehaving clients (in a process of their own). */
 export async function runFaults(options: RunOptions, faults: FaultKind[]): Promise<FaultsReport> {
   const baseline = await runFixed(options);
+  if (options.signal?.aborted) return { mode: 'faults', faults, baseline, underFaults: baseline, faultOutcomes: {}, p95DeltaMs: null };
   const faulty = spawnFaultProcess(wsUrl(options.url), faults);
   const underFaults = await runFixed(options);
   const faultOutcomes = await faulty.stop();

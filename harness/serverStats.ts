@@ -28,8 +28,8 @@ function sum(text: string, name: string): number {
   return total;
 }
 
-export async function snapshot(baseUrl: string): Promise<MetricsSnapshot> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+export async function snapshot(baseUrl: string, timeoutMs = 5000): Promise<MetricsSnapshot> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
   return {
     atMs: performance.now(),
     cpuSeconds: sum(text, 'process_cpu_seconds_total'),

@@ -38,13 +38,20 @@ export interface SessionClientOptions {
   listener: Partial<VirtualListenerOptions>;
   /** Keep the PCM of every chunk (tests, beat alignment); off for long load runs. */
   keepAudio: boolean;
-  /** Keep every received chunk in the result; off for soak runs (use onChunk instead). */
+  /**
+   * Keep every received chunk, stats and controls message in the result; off for soak runs (use
+   * onChunk instead): then only the latest stats and controls are kept, so a long run's harness
+   * does not grow (and its GC does not steal the cores it measures).
+   */
   keepChunks: boolean;
   /** Called for every chunk as it is scheduled. */
   onChunk?: (chunk: ReceivedChunk) => void;
   /** Extra HTTP headers for the upgrade (e.g. Origin). */
   headers?: Record<string, string>;
 }
+
+/** Stats and controls messages kept when `keepChunks` is off. */
+const RECENT_MESSAGES_KEPT = 64;
 
 export const SESSION_CLIENT_DEFAULTS: Omit<SessionClientOptions, 'url' | 'feed'> = {
   prompt: '',
@@ -125,9 +132,19 @@ export class SessionClient {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
   }
 
-  /** Streams for `durationMs`, then sends stop and waits for the close. */
-  async run(durationMs: Milliseconds): Promise<SessionResult> {
-    await new Promise((resolve) => setTimeout(resolve, durationMs));
+  /** Streams for `durationMs` (less if `signal` aborts or the server closes first), then sends stop and waits for the close. */
+  async run(durationMs: Milliseconds, signal?: AbortSignal): Promise<SessionResult> {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, durationMs);
+      signal?.addEventListener('abort', done, { once: true });
+      if (signal?.aborted) done();
+      void this.closed.then(done);
+    });
     this.send({ type: 'stop' });
     return this.finish();
   }
@@ -185,7 +202,21 @@ export class SessionClient {
     );
   }
 
+  private keep<T>(list: T[], msg: T): void {
+    list.push(msg);
+    if (!this.options.keepChunks && list.length > RECENT_MESSAGES_KEPT) list.shift();
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
+    try {
+      this.handleMessage(data, isBinary);
+    } catch (err) {
+      // A server that breaks the protocol is a finding, not a reason for the harness to crash.
+      this.result.errors.push({ type: 'error', code: 'INVALID_SERVER_MESSAGE', message: (err as Error).message.slice(0, 500) });
+    }
+  }
+
+  private handleMessage(data: Buffer, isBinary: boolean): void {
     const now = this.now();
     if (isBinary) {
       const { header, pcm } = decodeAudioChunk(data);
@@ -214,10 +245,10 @@ export class SessionClient {
         this.result.errors.push(msg);
         return;
       case 'stats':
-        this.result.stats.push(msg);
+        this.keep(this.result.stats, msg);
         return;
       case 'controls':
-        this.result.controls.push(msg);
+        this.keep(this.result.controls, msg);
         return;
       case 'pong':
         return;
