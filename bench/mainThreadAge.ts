@@ -3,7 +3,7 @@
  * compressed simulated time (an hour of 4 sessions in a few minutes):
  *
  * --mode pieces (default): drives the per-session pieces that run on the server's main thread
- * (server/session.ts) directly for `--minutes` of session life, and prints per `--window`
+ * (server/session/session.ts) directly for `--minutes` of session life, and prints per `--window`
  * simulated minutes how much real time each piece took per simulated second (summed over the
  * sessions), next to the same for "young" sessions (the same performers, started at the window's
  * start, interleaved second by second with the aged ones, so machine load cancels in the ratio):
@@ -23,7 +23,7 @@
  * `--fps`, captured on a client clock (small numbers, as performance.now() in a browser) and
  * arriving 20-40 ms later on the server clock (performance.timeOrigin + now: ~1.7e12).
  *
- * --mode session: the real Session class (server/session.ts) with a simulated client (frames,
+ * --mode session: the real Session class (server/session/session.ts) with a simulated client (frames,
  * pongs, playback reports through harness/virtualListener) and a fake worker pool, on a virtual
  * clock (setTimeout/setInterval/performance.now replaced); prints the server's real time per
  * simulated session-second for the aged sessions and for young ones opened each window, the
@@ -45,9 +45,9 @@ import { feedFor } from '../harness/performers/catalog.js';
 import type { FrameFeed } from '../harness/frameFeed.js';
 import { ClockSync } from '../server/controls/clockSync.js';
 import { ControlTracker } from '../server/controls/controlTracker.js';
-import { RecentValues } from '../server/latencyStats.js';
-import { LeadController } from '../server/leadController.js';
-import { ListenerClock } from '../server/listenerClock.js';
+import { RecentValues } from '../server/session/recentValues.js';
+import { LeadController } from '../server/session/leadController.js';
+import { ListenerClock } from '../server/session/listenerClock.js';
 import { createSessionScene } from '../server/scene/sessionScene.js';
 import type { SceneImaginer } from '../server/scene/sceneImaginer.js';
 import { EventEmitter } from 'node:events';
@@ -56,7 +56,7 @@ import type { PackInfo } from '../server/generation/engine.js';
 import type { WorkerPool } from '../server/generation/workerPool.js';
 import { resolveConfig } from '../server/config.js';
 import { ServerMetrics } from '../server/metrics.js';
-import { Session, type SessionSocket } from '../server/session.js';
+import { Session, type SessionSocket } from '../server/session/session.js';
 import { VirtualListener } from '../harness/virtualListener.js';
 import type { AudioChunkHeader } from '../protocol/audioChunk.js';
 
@@ -376,7 +376,7 @@ function main(): void {
 
 // -- --mode session: the real Session class, in virtual time -------------------------------------
 //
-// server/session.ts driven end to end with a fake socket (a simulated client: frames, pongs,
+// server/session/session.ts driven end to end with a fake socket (a simulated client: frames, pongs,
 // playback reports from harness/virtualListener) and a fake generation pool (a fresh PCM chunk
 // 5 ms after each request, as a worker would transfer one). The timers (setTimeout/setInterval)
 // and performance.now() are replaced by a virtual clock, so a session hour runs in a minute or
@@ -626,7 +626,7 @@ async function sessionMain(): Promise<void> {
   const end = start + MINUTES * 60_000;
   const simSecondsPerWindow = (windowMs / 1000) * aged.length;
   const print = (line: string): void => void process.stdout.write(line + '\n');
-  print(`Session (server/session.ts) in virtual time: ${aged.length} sessions (${PERFORMERS.join(', ')}), ${FPS} fps, ${config.chunkFrames}-frame chunks, ${MINUTES} simulated minutes`);
+  print(`Session (server/session/session.ts) in virtual time: ${aged.length} sessions (${PERFORMERS.join(', ')}), ${FPS} fps, ${config.chunkFrames}-frame chunks, ${MINUTES} simulated minutes`);
   print('server: real ms per simulated session-second of every server callback of the aged sessions and its promise continuations');
   print("young: the same for sessions opened at the window's start, run in the same event queue (same machine load); old/young: their ratio");
   print(['window', 'server', 'young', 'old/young', 'events', 'chunks', 'heapMB', 'rssMB', 'realS', 'internals (first aged session)'].join('\t'));
@@ -650,7 +650,8 @@ async function sessionMain(): Promise<void> {
       const from = (windowStart - start) / 60_000;
       const s0 = aged[0]!.session as unknown as Record<string, unknown>;
       const tr = s0['tracker'] as Record<string, unknown>;
-      const internals = `pending ${(s0['pendingLatency'] as unknown[]).length} pings ${(s0['outstandingPings'] as Map<unknown, unknown>).size} timers ${(s0['timers'] as Set<unknown>).size} hist ${(tr['history'] as { size: number }).size} vtimers ${vc.size}`;
+      const scheduler = s0['scheduler'] as Record<string, unknown> | null;
+      const internals = `pending ${((scheduler?.['pendingLatency'] as unknown[] | undefined) ?? []).length} pings ${(s0['outstandingPings'] as Map<unknown, unknown>).size} timers ${((s0['timers'] as Record<string, unknown>)['timers'] as Set<unknown>).size} hist ${(tr['history'] as { size: number }).size} vtimers ${vc.size}`;
       const old = aged.reduce((a, c) => a + c.client.spent, 0);
       const yng = young.reduce((a, c) => a + c.client.spent, 0);
       print(

@@ -19,7 +19,7 @@ import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { clientAddress, CONTENT_SECURITY_POLICY, defaultAllowedHosts, hostAllowed, isLoopback, originAllowed, requestPath, SECURITY_HEADERS } from './httpGuards.js';
 import { CLIENT_DIR, MODELS_DIR, REPO_ROOT } from './paths.js';
-import { Session } from './session.js';
+import { Session } from './session/session.js';
 
 /** tasks-vision's wasm files (the loader script and the SIMD and no-SIMD binaries). */
 const MEDIAPIPE_WASM_DIR = join(REPO_ROOT, 'node_modules', '@mediapipe', 'tasks-vision', 'wasm');

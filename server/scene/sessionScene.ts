@@ -1,5 +1,5 @@
 /**
- * The seam between a session (server/session.ts) and the scene imaginer: builds a session's
+ * The seam between a session (server/session/session.ts) and the scene imaginer: builds a session's
  * SceneImaginer from the server config, with the process-wide bank and model, the hook when one
  * is configured, and its reports going to the session's log and the metrics.
  */

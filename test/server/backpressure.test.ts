@@ -13,7 +13,7 @@ import { resolveConfig } from '../../server/config.js';
 import { listPacks } from '../../server/generation/packs.js';
 import { WorkerPool } from '../../server/generation/workerPool.js';
 import { ServerMetrics } from '../../server/metrics.js';
-import { Session, type SessionSocket } from '../../server/session.js';
+import { Session, type SessionSocket } from '../../server/session/session.js';
 
 class StuckableSocket extends EventEmitter implements SessionSocket {
   bufferedAmount = 0;

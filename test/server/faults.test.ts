@@ -13,7 +13,7 @@ import { resolveConfig } from '../../server/config.js';
 import type { PackInfo } from '../../server/generation/engine.js';
 import { WorkerPool, type RemoteStream } from '../../server/generation/workerPool.js';
 import { ServerMetrics } from '../../server/metrics.js';
-import { Session, type SessionSocket } from '../../server/session.js';
+import { Session, type SessionSocket } from '../../server/session/session.js';
 
 /** A socket a session can own, recording what it sends. */
 class CapturedSocket extends EventEmitter implements SessionSocket {

@@ -11,7 +11,7 @@ import { performerFeed } from '../../harness/frameFeed.js';
 import { SessionClient } from '../../harness/sessionClient.js';
 import { decodeWav, WAV_HEADER_BYTES } from '../../server/audio/wav.js';
 import { resolveConfig } from '../../server/config.js';
-import { SessionRecorder, type SessionRecorderOptions } from '../../server/sessionRecorder.js';
+import { SessionRecorder, type SessionRecorderOptions } from '../../server/session/recorder.js';
 import { RawClient } from './rawClient.js';
 import { startTestServer } from './testServer.js';
 

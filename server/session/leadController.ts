@@ -8,8 +8,8 @@
  * client's reports, and at once when the server sees the listener's playhead pass the next
  * chunk (a stall it does not need a report to know about).
  */
-import type { Milliseconds } from '../protocol/units.js';
-import { RecentValues } from './latencyStats.js';
+import type { Milliseconds } from '../../protocol/units.js';
+import { RecentValues } from './recentValues.js';
 
 export interface LeadOptions {
   /** Fixed margin on top of the measured parts (ms). */

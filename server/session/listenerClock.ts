@@ -3,7 +3,7 @@
  * server-clock time at which the listener hears it, and back. Until the client's first playback
  * report (and a clock offset) arrive it is an estimate anchored when streaming started.
  */
-import type { Hz, Milliseconds, Samples } from '../protocol/units.js';
+import type { Hz, Milliseconds, Samples } from '../../protocol/units.js';
 
 export class ListenerClock {
   /** Server time at which sample `refSample` is heard. */

@@ -16,9 +16,9 @@
 import { mkdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { open, statfs, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTROL_NAMES, type ControlVector } from '../protocol/controlVector.js';
-import type { Hz, Milliseconds, Samples } from '../protocol/units.js';
-import { floatToPcm16, wavHeader, WAV_HEADER_BYTES } from './audio/wav.js';
+import { CONTROL_NAMES, type ControlVector } from '../../protocol/controlVector.js';
+import type { Hz, Milliseconds, Samples } from '../../protocol/units.js';
+import { floatToPcm16, wavHeader, WAV_HEADER_BYTES } from '../audio/wav.js';
 
 export interface RecordingMeta {
   sessionId: string;
