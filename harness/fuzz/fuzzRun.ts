@@ -5,6 +5,7 @@
  * lane's recent messages are saved as a replayable case. Afterwards a clean session must still
  * get gap-free audio.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { incidentLine, LivenessWatch, type Incident, type IncidentKind } from '../liveness.js';
@@ -108,6 +109,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       save(i);
     },
   });
+  // Every lane waits on the watch's signal (pacing sleeps, reconnects): not a listener leak.
+  setMaxListeners(0, watch.signal);
   const rssBefore = o.server?.rssMB() ?? null;
   const escapedBefore = await escapedErrors(o.url);
 
