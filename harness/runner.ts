@@ -11,6 +11,7 @@ import type { AudioFormat } from '../protocol/audioChunk.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
 import type { FrameFeed } from './frameFeed.js';
 import { measureSession, percentiles, type MeasureOptions, type Percentiles, type SessionMeasures } from './measures.js';
+import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { SessionClient, type ReceivedChunk } from './sessionClient.js';
@@ -100,20 +101,6 @@ function summarise(measures: SessionMeasures[], latencies: number[]): Overall {
     errors: measures.reduce((n, m) => n + m.errors.length, 0),
     histogram: { binMs, counts },
   };
-}
-
-/** Sleeps `ms`, or less when `signal` aborts. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function wsUrl(url: string): string {

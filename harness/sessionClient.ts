@@ -18,6 +18,7 @@ import {
 } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Milliseconds } from '../protocol/units.js';
+import { abortableSleep } from './abortableSleep.js';
 import type { FrameFeed } from './frameFeed.js';
 import { VirtualListener, type ScheduledChunk, type VirtualListenerOptions } from './virtualListener.js';
 
@@ -134,17 +135,9 @@ export class SessionClient {
 
   /** Streams for `durationMs` (less if `signal` aborts or the server closes first), then sends stop and waits for the close. */
   async run(durationMs: Milliseconds, signal?: AbortSignal): Promise<SessionResult> {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const t = setTimeout(done, durationMs);
-      signal?.addEventListener('abort', done, { once: true });
-      if (signal?.aborted) done();
-      void this.closed.then(done);
-    });
+    const serverClosed = new AbortController();
+    void this.closed.then(() => serverClosed.abort());
+    await abortableSleep(durationMs, signal ? AbortSignal.any([signal, serverClosed.signal]) : serverClosed.signal);
     this.send({ type: 'stop' });
     return this.finish();
   }

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { incidentLine, incidentText, LivenessWatch } from '../liveness.js';
-import { abortableSleep } from '../runner.js';
+import { abortableSleep } from '../abortableSleep.js';
 import type { ServerProcess } from '../serverProcess.js';
 import { loadCase } from './fuzzCase.js';
 import { fuzzText } from './fuzzReport.js';
