@@ -8,6 +8,7 @@ import { encodeAudioChunk, type AudioFormat } from '../../protocol/audioChunk.js
 import type { ControlVector } from '../../protocol/controlVector.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { MusicState, PlaybackMessage, StatsMessage } from '../../protocol/messages.js';
+import { RecentValues } from '../../protocol/statistics.js';
 import type { Milliseconds, Samples } from '../../protocol/units.js';
 import { serverNow } from '../clock.js';
 import type { ServerConfig } from '../config.js';
@@ -18,7 +19,6 @@ import type { ServerMetrics } from '../metrics.js';
 import { MAX_CLOCK_JUMP_MS } from './clientClock.js';
 import { LeadController } from './leadController.js';
 import { ListenerClock } from './listenerClock.js';
-import { RecentValues } from './recentValues.js';
 import type { SessionTimers } from './sessionTimers.js';
 
 /** A chunk just sent, for what else the session does with it (scene, recording, UI). */
