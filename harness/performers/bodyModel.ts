@@ -16,6 +16,7 @@
  * yaw > 0 turns the nose toward image right, pitch > 0 looks up, roll > 0 tilts the head
  * clockwise in the image.
  */
+import { clamp, clamp01 } from '../../protocol/numbers.js';
 
 /** Everything that shapes one frame. */
 export interface PerformerState {
@@ -168,13 +169,9 @@ const BASE: Float64Array = (() => {
   return base;
 })();
 
-function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : x > hi ? hi : x;
-}
-
 /** Eye aspect ratio (lid gap / eye width) for an eyeOpenness value. */
 function eyeRatio(openness: number): number {
-  const e = clamp(openness, 0, 1);
+  const e = clamp01(openness);
   if (e <= 0.5) return MODEL.eyeRatioClosed + (e / 0.5) * (MODEL.eyeRatioRelaxed - MODEL.eyeRatioClosed);
   return MODEL.eyeRatioRelaxed + ((e - 0.5) / 0.5) * (MODEL.eyeRatioWide - MODEL.eyeRatioRelaxed);
 }

@@ -17,6 +17,7 @@
  * orthogonal to right (forehead above chin), forward = right x up (toward the camera).
  * Expression distances are taken along `up`, so they hold under head rotation.
  */
+import { clamp } from '../../protocol/numbers.js';
 import { BS, FACE, POSE } from './landmarkIndices.js';
 
 /** Calibration of the geometric face features, in inter-ocular units (iod). */
@@ -116,10 +117,6 @@ export function createPoseFeatures(): PoseFeatures {
     leftWristValid: false, rightWristValid: false, handHeightValid: false, handHeight: 0,
     armOpennessValid: false, armOpenness: 0,
   };
-}
-
-export function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : x > hi ? hi : x;
 }
 
 // Scratch vectors (module-level: these functions are synchronous and not re-entrant).

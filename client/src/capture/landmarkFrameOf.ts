@@ -1,5 +1,6 @@
 /** MediaPipe results as a protocol landmark frame. */
 import type { LandmarkFrame } from '../../../protocol/landmarkTypes.js';
+import { clamp, clamp01 } from '../../../protocol/numbers.js';
 import type { Milliseconds } from '../../../protocol/units.js';
 import type { TrackResult } from './landmarkTracker.js';
 
@@ -7,7 +8,7 @@ import type { TrackResult } from './landmarkTracker.js';
 const COORD_LIMIT = 3.999;
 
 function clampCoord(v: number): number {
-  return v > COORD_LIMIT ? COORD_LIMIT : v < -COORD_LIMIT ? -COORD_LIMIT : v;
+  return clamp(v, -COORD_LIMIT, COORD_LIMIT);
 }
 
 /** A part with a non-finite value is left out (the protocol rejects NaN). */
@@ -29,11 +30,11 @@ export function toLandmarkFrame(result: TrackResult, seq: number, captureTimeMs:
       pose![4 * i] = clampCoord(p.x);
       pose![4 * i + 1] = clampCoord(p.y);
       pose![4 * i + 2] = clampCoord(p.z);
-      pose![4 * i + 3] = Math.min(1, Math.max(0, p.visibility ?? 0));
+      pose![4 * i + 3] = clamp01(p.visibility ?? 0);
     });
     if (!pose.every(Number.isFinite)) pose = null;
   }
   let blendshapes: Float32Array | null = null;
-  if (face && result.blendshapes && result.blendshapes.every(Number.isFinite)) blendshapes = result.blendshapes.map((s) => Math.min(1, Math.max(0, s)));
+  if (face && result.blendshapes && result.blendshapes.every(Number.isFinite)) blendshapes = result.blendshapes.map(clamp01);
   return { seq, captureTimeMs, face, blendshapes, pose };
 }
