@@ -5,7 +5,7 @@
  * controls to NEUTRAL (presenceGlide.ts).
  */
 import { C, CONTROL_NAMES } from '../../protocol/controlVector.js';
-import { FACE, FACE_USED_INDICES, POSE, POSE_ELBOW_INDICES, POSE_HEAD_TORSO_INDICES, POSE_WRIST_INDICES } from './landmarkIndices.js';
+import { FACE, FACE_USED_INDICES, POSE, POSE_ELBOW_INDICES, POSE_HEAD_TORSO_INDICES, POSE_WRIST_INDICES } from '../../protocol/landmarkLayout.js';
 
 export const G_FACE = 0;
 export const G_BODY = 1;

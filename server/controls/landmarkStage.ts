@@ -7,7 +7,8 @@
  * allocated per frame.
  */
 import { C, CONTROL_RANGES } from '../../protocol/controlVector.js';
-import { FACE_LANDMARK_COUNT, POSE_LANDMARK_COUNT } from '../../protocol/landmarkTypes.js';
+import { FACE_VALUES, POSE_VALUES } from '../../protocol/landmarkFrame.js';
+import { FACE_USED_INDICES, POSE, POSE_ELBOW_INDICES, POSE_HEAD_TORSO_INDICES, POSE_WRIST_INDICES } from '../../protocol/landmarkLayout.js';
 import { clamp } from '../../protocol/numbers.js';
 import type { Milliseconds } from '../../protocol/units.js';
 import { FACE_FEATURES, FEATURE_CONTROLS, K_LEFT_EYE_OUTER, K_RIGHT_EYE_OUTER, POSE_POINTS, WRISTS } from './controlGroups.js';
@@ -20,13 +21,10 @@ import {
   faceFeatures,
   poseFeatures,
 } from './features.js';
-import { FACE_USED_INDICES, POSE, POSE_ELBOW_INDICES, POSE_HEAD_TORSO_INDICES, POSE_WRIST_INDICES } from './landmarkIndices.js';
 import type { OneEuroFilter } from './oneEuroFilter.js';
 import type { PipelineState } from './pipelineState.js';
 import type { ControlTrackerOptions } from './trackerOptions.js';
 
-const FACE_VALUES = FACE_LANDMARK_COUNT * 3;
-const POSE_VALUES = POSE_LANDMARK_COUNT * 4;
 const LO: readonly number[] = CONTROL_RANGES.map((r) => r[0]);
 const HI: readonly number[] = CONTROL_RANGES.map((r) => r[1]);
 

@@ -6,10 +6,10 @@
  * tracker listens to. Head motion comes from the face mesh, or the pose nose without a face.
  */
 import { C } from '../../protocol/controlVector.js';
+import { BODY_GEOMETRY } from '../../protocol/featureGeometry.js';
+import { FACE, POSE } from '../../protocol/landmarkLayout.js';
 import type { Milliseconds } from '../../protocol/units.js';
 import { ENERGY_WEIGHTS, POSE_POINTS } from './controlGroups.js';
-import { BODY_GEOMETRY } from './features.js';
-import { FACE, POSE } from './landmarkIndices.js';
 import type { LandmarkStage } from './landmarkStage.js';
 import { staleAfterMs, type PipelineState } from './pipelineState.js';
 import type { ControlTrackerOptions } from './trackerOptions.js';

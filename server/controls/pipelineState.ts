@@ -5,11 +5,11 @@
  * are generated from the one field list below, and a new field is one entry there.
  */
 import { CONTROL_NAMES, CONTROL_SIZE, NEUTRAL } from '../../protocol/controlVector.js';
+import { BODY_GEOMETRY } from '../../protocol/featureGeometry.js';
+import { FACE_USED_INDICES, POSE_ELBOW_INDICES, POSE_HEAD_TORSO_INDICES, POSE_WRIST_INDICES } from '../../protocol/landmarkLayout.js';
 import type { Milliseconds } from '../../protocol/units.js';
 import { BeatTracker } from './beatTracker.js';
 import { FEATURE_CONTROLS, GROUPS, POSE_POINTS } from './controlGroups.js';
-import { BODY_GEOMETRY } from './features.js';
-import { FACE_USED_INDICES, POSE_ELBOW_INDICES, POSE_HEAD_TORSO_INDICES, POSE_WRIST_INDICES } from './landmarkIndices.js';
 import { OneEuroFilter } from './oneEuroFilter.js';
 import { PresenceGlide } from './presenceGlide.js';
 import type { ControlTrackerOptions } from './trackerOptions.js';

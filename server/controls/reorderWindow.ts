@@ -5,13 +5,12 @@
  * the result is exactly what in-order delivery would have given. It also remembers the last 64
  * sequence numbers (duplicates) and the newest frame accepted.
  */
-import { BLENDSHAPE_COUNT, FACE_LANDMARK_COUNT, POSE_LANDMARK_COUNT, type LandmarkFrame } from '../../protocol/landmarkTypes.js';
+import { BLENDSHAPE_VALUES, FACE_VALUES, POSE_VALUES } from '../../protocol/landmarkFrame.js';
+import type { LandmarkFrame } from '../../protocol/landmarkTypes.js';
 import type { FrameSeq, Milliseconds } from '../../protocol/units.js';
 import { copyPipelineState, type PipelineState } from './pipelineState.js';
 
 const RECENT_SEQS = 64;
-const FACE_VALUES = FACE_LANDMARK_COUNT * 3;
-const POSE_VALUES = POSE_LANDMARK_COUNT * 4;
 
 /** Runs one frame through the pipeline, in order (null: that part is missing). */
 export type ProcessFrame = (face: Float32Array | null, blendshapes: Float32Array | null, pose: Float32Array | null, t: Milliseconds) => void;
@@ -21,7 +20,7 @@ class FrameSlot {
   seq = 0;
   timeMs = 0;
   readonly face = new Float32Array(FACE_VALUES);
-  readonly blendshapes = new Float32Array(BLENDSHAPE_COUNT);
+  readonly blendshapes = new Float32Array(BLENDSHAPE_VALUES);
   readonly pose = new Float32Array(POSE_VALUES);
   hasFace = false;
   hasBlendshapes = false;
@@ -32,7 +31,7 @@ class FrameSlot {
     this.timeMs = frame.captureTimeMs;
     this.hasFace = frame.face !== null && frame.face.length === FACE_VALUES;
     if (this.hasFace) this.face.set(frame.face as Float32Array);
-    this.hasBlendshapes = frame.blendshapes !== null && frame.blendshapes.length === BLENDSHAPE_COUNT;
+    this.hasBlendshapes = frame.blendshapes !== null && frame.blendshapes.length === BLENDSHAPE_VALUES;
     if (this.hasBlendshapes) this.blendshapes.set(frame.blendshapes as Float32Array);
     this.hasPose = frame.pose !== null && frame.pose.length === POSE_VALUES;
     if (this.hasPose) this.pose.set(frame.pose as Float32Array);

@@ -1,4 +1,6 @@
 /** MediaPipe results as a protocol landmark frame. */
+import { FACE_VALUES, POSE_VALUES } from '../../../protocol/landmarkFrame.js';
+import { FACE_LANDMARK_COUNT, POSE_LANDMARK_COUNT } from '../../../protocol/landmarkLayout.js';
 import type { LandmarkFrame } from '../../../protocol/landmarkTypes.js';
 import { clamp, clamp01 } from '../../../protocol/numbers.js';
 import type { Milliseconds } from '../../../protocol/units.js';
@@ -14,8 +16,8 @@ function clampCoord(v: number): number {
 /** A part with a non-finite value is left out (the protocol rejects NaN). */
 export function toLandmarkFrame(result: TrackResult, seq: number, captureTimeMs: Milliseconds): LandmarkFrame {
   let face: Float32Array | null = null;
-  if (result.face && result.face.length === 478) {
-    face = new Float32Array(478 * 3);
+  if (result.face && result.face.length === FACE_LANDMARK_COUNT) {
+    face = new Float32Array(FACE_VALUES);
     result.face.forEach((p, i) => {
       face![3 * i] = clampCoord(p.x);
       face![3 * i + 1] = clampCoord(p.y);
@@ -24,8 +26,8 @@ export function toLandmarkFrame(result: TrackResult, seq: number, captureTimeMs:
     if (!face.every(Number.isFinite)) face = null;
   }
   let pose: Float32Array | null = null;
-  if (result.pose && result.pose.length === 33) {
-    pose = new Float32Array(33 * 4);
+  if (result.pose && result.pose.length === POSE_LANDMARK_COUNT) {
+    pose = new Float32Array(POSE_VALUES);
     result.pose.forEach((p, i) => {
       pose![4 * i] = clampCoord(p.x);
       pose![4 * i + 1] = clampCoord(p.y);
