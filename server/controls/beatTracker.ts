@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one algorithm (autocorrelation tempo, fundamental phase, phase-locked anchor) over one state, headed by its 35-line explanation.
 /**
  * A causal motion-beat tracker: tempo, phase and periodicity strength of vertical motion.
  *
