@@ -41,7 +41,7 @@ export class ControlResampler {
     return this.evalY[c];
   }
 
-  /** Control vectors for the `count` steps starting at client time `tau`, `stepMs` apart (see the file comment). */
+  /** Control vectors for the `count` steps starting at client time `tauNow`, `stepMs` apart (see the file comment). */
   resample(
     s: PipelineState,
     tauNow: Milliseconds,

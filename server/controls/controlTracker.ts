@@ -32,7 +32,7 @@ import { C, CONTROL_SIZE, type ControlVector } from '../../protocol/controlVecto
 import type { LandmarkFrame } from '../../protocol/landmarkTypes.js';
 import type { FrameSeq, Milliseconds } from '../../protocol/units.js';
 import { ArrivalClock } from './arrivalClock.js';
-import { beatGridOf, type ChunkControls, type ChunkControlsRequest, type PredictedBeat } from './chunkControls.js';
+import { beatGridOf, type BeatGrid, type ChunkControls, type ChunkControlsRequest, type PredictedBeat } from './chunkControls.js';
 import { G_ANY, G_BODY, G_FACE, G_HANDS, G_SPREAD } from './controlGroups.js';
 import { ControlOutput } from './controlOutput.js';
 import { ControlResampler } from './controlResampler.js';
@@ -125,13 +125,12 @@ export class ControlTracker {
   /** Everything one audio chunk needs from the tracker at server time `nowServerMs`. */
   forChunk(nowServerMs: Milliseconds, request: ChunkControlsRequest): ChunkControls {
     const controls = this.resample(nowServerMs, request.stepMs, request.count);
-    const beat = request.timeline === null ? null : this.beat(nowServerMs);
-    return {
-      controls,
-      newestSeq: this.newestSeq,
-      newestCaptureMs: this.newestCaptureMs,
-      beat: beat === null || request.timeline === null ? null : beatGridOf(beat, request.timeline),
-    };
+    let beat: BeatGrid | null = null;
+    if (request.timeline !== null) {
+      const predicted = this.beat(nowServerMs);
+      if (predicted !== null) beat = beatGridOf(predicted, request.timeline);
+    }
+    return { controls, newestSeq: this.newestSeq, newestCaptureMs: this.newestCaptureMs, beat };
   }
 
   /** The control vector as of `nowServerMs` (causal; never earlier than the newest frame). */

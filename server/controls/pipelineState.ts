@@ -37,17 +37,29 @@ function scalar(initial: number): FieldKind<number> {
 
 /** A fixed-length array that resets to `initial` (one value for every element, or one per element). */
 function array(length: number, initial: number | readonly number[]): FieldKind<Float64Array> {
-  const reset = (a: Float64Array): Float64Array => (typeof initial === 'number' ? a.fill(initial) : (a.set(initial), a));
-  return { create: () => reset(new Float64Array(length)), reset, copy: (into, from) => (into.set(from), into) };
+  const reset = (a: Float64Array): Float64Array => {
+    if (typeof initial === 'number') a.fill(initial);
+    else a.set(initial);
+    return a;
+  };
+  const copy = (into: Float64Array, from: Float64Array): Float64Array => {
+    into.set(from);
+    return into;
+  };
+  return { create: () => reset(new Float64Array(length)), reset, copy };
 }
 
 /** An object that resets and copies itself. */
 function stateful<T extends { reset(): void; copyFrom(other: T): void }>(make: (o: ControlTrackerOptions) => T): FieldKind<T> {
-  return {
-    create: make,
-    reset: (v) => (v.reset(), v),
-    copy: (into, from) => (into.copyFrom(from), into),
+  const reset = (v: T): T => {
+    v.reset();
+    return v;
   };
+  const copy = (into: T, from: T): T => {
+    into.copyFrom(from);
+    return into;
+  };
+  return { create: make, reset, copy };
 }
 
 const NEUTRAL_VECTOR: readonly number[] = CONTROL_NAMES.map((n) => NEUTRAL[n]);
