@@ -10,7 +10,7 @@
  *
  *   decode   decodeLandmarkFrame of each binary frame (onBinary)
  *   push     ControlTracker.push (onBinary)
- *   controls resample + beat (renderNext / beatGrid, per chunk) and current + newestSeq
+ *   controls forChunk (renderNext, per chunk) and current + newestSeq
  *            (sendControls, every controlsIntervalMs)
  *   scene    SceneImaginer.observe (per chunk, with a real 1024-frame stereo PCM chunk)
  *   encode   encodeAudioChunk (per chunk) + encodeMessage of controls (every 100 ms) and
@@ -40,12 +40,12 @@ import { encodeAudioChunk } from '../protocol/audioChunk.js';
 import { controlsToRecord } from '../protocol/controlVector.js';
 import { decodeLandmarkFrame, encodeLandmarkFrame } from '../protocol/landmarkFrame.js';
 import { encodeMessage, type MusicState } from '../protocol/messages.js';
+import { RecentValues } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { feedFor } from '../harness/performers/catalog.js';
 import type { FrameFeed } from '../harness/frameFeed.js';
 import { ClockSync } from '../server/controls/clockSync.js';
 import { ControlTracker } from '../server/controls/controlTracker.js';
-import { RecentValues } from '../server/session/recentValues.js';
 import { LeadController } from '../server/session/leadController.js';
 import { ListenerClock } from '../server/session/listenerClock.js';
 import { createSessionScene } from '../server/scene/sessionScene.js';
@@ -263,17 +263,11 @@ function advance(sim: Sim, untilMs: Milliseconds): void {
 
 function chunk(sim: Sim, now: Milliseconds): void {
   const steps = Math.ceil(CHUNK / Math.round((CONTROL_STEP_MS * SAMPLE_RATE) / 1000));
-  const { controls, beat, seq, captureMs, leadMs } = timed('controls', () => {
-    const controls = sim.tracker.resample(now, CONTROL_STEP_MS, steps);
-    const beat = sim.tracker.beat(now);
-    return { controls, beat, seq: sim.tracker.newestSeq, captureMs: sim.tracker.newestCaptureMs, leadMs: 0 };
-  });
-  const lead = timed('book', () => {
-    const l = sim.lead.leadMs(sim.listener.outputLatencyMs, now);
-    if (beat) sink += sim.listener.sampleAt(beat.nextBeatServerMs);
-    return l;
-  });
-  sink += leadMs + lead;
+  const { controls, beat, newestSeq: seq, newestCaptureMs: captureMs } = timed('controls', () =>
+    sim.tracker.forChunk(now, { stepMs: CONTROL_STEP_MS, count: steps, timeline: sim.listener }),
+  );
+  const lead = timed('book', () => sim.lead.leadMs(sim.listener.outputLatencyMs, now));
+  sink += lead + (beat?.anchorSample ?? 0);
   // "generation": a fresh PCM array, as a worker would transfer one
   const pcm = new Float32Array(CHUNK * CHANNELS);
   for (let i = 0; i < CHUNK; i++) {

@@ -18,6 +18,7 @@
  */
 import { join } from 'node:path';
 import { neutralControls } from '../protocol/controlVector.js';
+import { percentile } from '../protocol/statistics.js';
 import { DecodeLoop, resolveSettings } from '../server/generation/musicgen/decodeLoop.js';
 import { loadMusicgenEngine, type MusicgenEngine } from '../server/generation/musicgen/musicgenEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
@@ -34,7 +35,7 @@ const seconds = Number(arg('seconds', '8'));
 const pasts = arg('past', '0,100,200').split(',').map(Number);
 const CHUNK = 1024;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: readonly number[]): number => percentile(xs, 50);
 
 async function stepTimes(engine: MusicgenEngine): Promise<string> {
   const { pack } = await engine.ready;

@@ -30,6 +30,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Tensor } from 'onnxruntime-node';
 import { neutralControls } from '../protocol/controlVector.js';
+import { percentile } from '../protocol/statistics.js';
 import { DecodeLoop, resolveSettings, type GeneratorState } from '../server/generation/musicgen/decodeLoop.js';
 import { MusicgenPack } from '../server/generation/musicgen/musicgenPack.js';
 import { MusicgenStream } from '../server/generation/musicgen/musicgenStream.js';
@@ -50,7 +51,7 @@ type Arg = (name: string, fallback: string) => string;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: readonly number[]): number => percentile(xs, 50);
 const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 const load = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${gb(freemem())} of ${gb(totalmem())} GB free`;
 

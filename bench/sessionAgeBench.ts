@@ -24,6 +24,7 @@
  */
 import { join } from 'node:path';
 import { C, neutralControls, type ControlVector } from '../protocol/controlVector.js';
+import { percentile } from '../protocol/statistics.js';
 import type { GenerationSettings } from '../server/generation/musicgen/decodeLoop.js';
 import { loadNeuralEngine, type NeuralEngine, type NeuralStream } from '../server/generation/symbolic/neuralEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
@@ -71,11 +72,6 @@ function controlsAt(n: number, v: ControlVector): ControlVector {
   return v;
 }
 
-const quantile = (xs: number[], q: number): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-};
 const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
 
@@ -175,10 +171,10 @@ async function main(): Promise<void> {
     const slides = run.windows.flatMap((w) => w.slides);
     const decoderMs = [...steps, ...prefills].reduce((a, b) => a + b, 0);
     console.log(
-      `\n${run.name}: first chunk ${f(run.first, 1)} ms; all chunks median ${f(quantile(all, 0.5))} / p99 ${f(quantile(all, 0.99))} / max ${f(Math.max(...all))} ms; ` +
-        `decoder step median ${f(quantile(steps, 0.5))} / p99 ${f(quantile(steps, 0.99))} / max ${f(Math.max(...steps))} ms (${steps.length} steps), ` +
-        `${slides.length} slides (step median ${f(quantile(slides, 0.5))} / max ${f(Math.max(...slides))} ms), ` +
-        `${prefills.length} prefill passes (median ${f(quantile(prefills, 0.5))} ms); decoder time in all ${f(decoderMs / seconds, 1)} ms per second of audio`,
+      `\n${run.name}: first chunk ${f(run.first, 1)} ms; all chunks median ${f(percentile(all, 50))} / p99 ${f(percentile(all, 99))} / max ${f(Math.max(...all))} ms; ` +
+        `decoder step median ${f(percentile(steps, 50))} / p99 ${f(percentile(steps, 99))} / max ${f(Math.max(...steps))} ms (${steps.length} steps), ` +
+        `${slides.length} slides (step median ${f(percentile(slides, 50))} / max ${f(Math.max(...slides))} ms), ` +
+        `${prefills.length} prefill passes (median ${f(percentile(prefills, 50))} ms); decoder time in all ${f(decoderMs / seconds, 1)} ms per second of audio`,
     );
     console.log('  age (s)   | chunk ms: median    p99    max  >5ms | step ms: median    p99    max | prefill passes, ms: median    max | max positions/call | heapUsed MB  RSS MB');
     run.windows.forEach((w, i) => {
@@ -187,9 +183,9 @@ async function main(): Promise<void> {
       const s = w.steps;
       const p = w.prefills;
       console.log(
-        `  ${age} |          ${f(quantile(c, 0.5)).padStart(6)} ${f(quantile(c, 0.99)).padStart(6)} ${f(Math.max(...c)).padStart(6)} ${String(c.filter((x) => x > 5).length).padStart(5)} |` +
-          `         ${f(quantile(s, 0.5)).padStart(6)} ${f(quantile(s, 0.99)).padStart(6)} ${f(Math.max(...s)).padStart(6)} |` +
-          ` ${String(p.length).padStart(14)}     ${f(quantile(p, 0.5)).padStart(6)} ${f(p.length ? Math.max(...p) : NaN).padStart(6)} | ${String(w.maxPositions).padStart(18)} | ${mb(w.heap).padStart(11)} ${mb(w.rss).padStart(7)}`,
+        `  ${age} |          ${f(percentile(c, 50)).padStart(6)} ${f(percentile(c, 99)).padStart(6)} ${f(Math.max(...c)).padStart(6)} ${String(c.filter((x) => x > 5).length).padStart(5)} |` +
+          `         ${f(percentile(s, 50)).padStart(6)} ${f(percentile(s, 99)).padStart(6)} ${f(Math.max(...s)).padStart(6)} |` +
+          ` ${String(p.length).padStart(14)}     ${f(percentile(p, 50)).padStart(6)} ${f(p.length ? Math.max(...p) : NaN).padStart(6)} | ${String(w.maxPositions).padStart(18)} | ${mb(w.heap).padStart(11)} ${mb(w.rss).padStart(7)}`,
       );
     });
   }

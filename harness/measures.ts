@@ -3,18 +3,11 @@
  * sample is heard, underruns, chunk arrival jitter, generation RTF (from chunk headers), time to
  * first audio, and beat alignment of the heard audio with the performer's motion beats.
  */
+import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
 import type { SessionResult } from './sessionClient.js';
-
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  count: number;
-}
 
 export interface BeatAlignment {
   /** Performer beats in the measured window. */
@@ -68,13 +61,6 @@ export interface MeasureOptions {
 }
 
 export const MEASURE_DEFAULTS: MeasureOptions = { warmupMs: 2000, beatFromMs: 4000, timelinePoints: 400 };
-
-export function percentiles(values: readonly number[]): Percentiles | null {
-  if (values.length === 0) return null;
-  const s = Float64Array.from(values).sort();
-  const at = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-  return { p50: at(50), p95: at(95), p99: at(99), max: s[s.length - 1]!, count: s.length };
-}
 
 function std(values: readonly number[]): number {
   if (values.length < 2) return 0;

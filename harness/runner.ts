@@ -8,9 +8,10 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AudioFormat } from '../protocol/audioChunk.js';
+import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
 import type { FrameFeed } from './frameFeed.js';
-import { measureSession, percentiles, type MeasureOptions, type Percentiles, type SessionMeasures } from './measures.js';
+import { measureSession, type MeasureOptions, type SessionMeasures } from './measures.js';
 import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';

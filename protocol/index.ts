@@ -3,6 +3,7 @@ export * from './units.js';
 export * from './errors.js';
 export * from './version.js';
 export * from './landmarkTypes.js';
+export * from './landmarkLayout.js';
 export * from './landmarkFrame.js';
 export * from './audioChunk.js';
 export * from './messages.js';

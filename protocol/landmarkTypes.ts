@@ -1,11 +1,7 @@
 import type { FrameSeq, Milliseconds } from './units.js';
 
-/** Number of face landmarks in MediaPipe's face landmarker (468 mesh points + 10 iris points). */
-export const FACE_LANDMARK_COUNT = 478;
-/** Number of ARKit-style blendshape scores from MediaPipe's face landmarker. */
-export const BLENDSHAPE_COUNT = 52;
-/** Number of pose landmarks from MediaPipe's pose landmarker (BlazePose topology). */
-export const POSE_LANDMARK_COUNT = 33;
+// The counts live with the rest of the layout; re-exported here, where the frame type uses them.
+export { BLENDSHAPE_COUNT, FACE_LANDMARK_COUNT, POSE_LANDMARK_COUNT } from './landmarkLayout.js';
 
 /**
  * One camera frame's tracking result, decoded. Coordinates are MediaPipe's normalised image

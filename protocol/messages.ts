@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: every wire message's limits, schema and type in one file, read top to bottom beside protocol/README.md.
 /**
  * JSON control messages (text WebSocket frames), one zod schema each. Every object schema is
  * strict (unknown keys are an error), every limit is a named constant, every number must be

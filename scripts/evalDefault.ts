@@ -21,7 +21,7 @@ import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type Symboli
 import { TeacherStream } from '../server/generation/symbolic/teacherEngine.js';
 import { StyleClassifier, TOKEN_FEATURE_NAMES, tokenStatistics } from '../server/scene/styleClassifier.js';
 import { makeClip, type SymbolicClip } from './dataset/symbolicClips.js';
-import { percentiles } from '../harness/measures.js';
+import { percentiles } from '../protocol/statistics.js';
 import { pearson } from '../server/stats.js';
 import { CliOptions } from './cliOptions.js';
 import { AdherenceSamples, SanityCounts } from './evaluation/symbolicMetrics.js';

@@ -7,6 +7,7 @@ import * as Tone from 'tone';
 import type { AudioChunk } from '../../protocol/audioChunk.js';
 import type { ControlsMessage, ErrorMessage, ReadyMessage, SceneMessage, StatsMessage } from '../../protocol/messages.js';
 import { PLAYBACK_REPORT_INTERVAL_MS } from '../../protocol/messages.js';
+import { RecentValues } from '../../protocol/statistics.js';
 import type { Milliseconds } from '../../protocol/units.js';
 import { Camera, type CameraOptions } from './capture/camera.js';
 import { CaptureLoop, type CapturedFrame, type CaptureStats } from './capture/captureLoop.js';
@@ -15,7 +16,6 @@ import { TrackerWorkerClient } from './capture/trackerWorkerClient.js';
 import { SessionLink, type LinkSettings, type LinkState } from './link/sessionLink.js';
 import { ChunkPlayer, type ChunkPlayerOptions, type ChunkPlayerStats } from './playback/chunkPlayer.js';
 import { PerformanceRecorder } from './record/performanceRecorder.js';
-import { RecentValues } from './recentValues.js';
 
 export interface InstrumentOptions {
   /** ws:// URL of the server's /ws. */

@@ -1,4 +1,5 @@
 /** The performer's settings, kept in localStorage between visits (kiosk mode reads them too). */
+import { clamp } from '../../protocol/numbers.js';
 
 export interface Settings {
   prompt: string;
@@ -36,8 +37,8 @@ export function loadSettings(): Settings {
       ...s,
       prompt: typeof s.prompt === 'string' ? s.prompt.slice(0, 500) : '',
       poseModel: s.poseModel === 'full' ? 'full' : 'lite',
-      threshold: Number.isFinite(s.threshold) ? Math.min(0.95, Math.max(0.05, s.threshold)) : 0.5,
-      volumeDb: Number.isFinite(s.volumeDb) ? Math.min(0, Math.max(-60, s.volumeDb)) : -6,
+      threshold: Number.isFinite(s.threshold) ? clamp(s.threshold, 0.05, 0.95) : 0.5,
+      volumeDb: Number.isFinite(s.volumeDb) ? clamp(s.volumeDb, -60, 0) : -6,
     };
   } catch {
     return { ...SETTINGS_DEFAULTS };

@@ -1,4 +1,5 @@
 /** A seeded random source for the fuzzer (mulberry32 underneath): the same seed, the same choices. */
+import { clamp } from '../../protocol/numbers.js';
 import { mulberry32 } from '../performers/rng.js';
 
 export class Rng {
@@ -46,7 +47,7 @@ export class Rng {
   length(max: number, edges: readonly number[] = []): number {
     const r = this.next();
     if (r < 0.15) return this.int(0, 2);
-    if (r < 0.5 && edges.length > 0) return Math.max(0, Math.min(max, this.pick(edges) + this.int(-1, 1)));
+    if (r < 0.5 && edges.length > 0) return clamp(this.pick(edges) + this.int(-1, 1), 0, max);
     return this.int(0, max);
   }
 }

@@ -11,6 +11,7 @@
  */
 import type { ControlName } from '../../protocol/controlVector.js';
 import type { LandmarkFrame } from '../../protocol/landmarkTypes.js';
+import { clamp01 } from '../../protocol/numbers.js';
 import type { Bpm, FrameSeq, Milliseconds } from '../../protocol/units.js';
 import { renderBlendshapes, renderFace, renderPose, restState, stateControls, type PerformerState } from './bodyModel.js';
 import { gaussian, hashSeed, mulberry32 } from './rng.js';
@@ -178,7 +179,7 @@ export function dancing(options: DancingOptions = {}): Performer {
   return performerFromState(
     `dancing ${bpm} BPM`,
     (t) => {
-      const amp = 0.2 + 0.8 * Math.min(1, Math.max(0, t / rampMs));
+      const amp = 0.2 + 0.8 * clamp01(t / rampMs);
       const w = onBeat(beat, t);
       const h = 0.1 + amp * 0.6 * (1 - w);
       const sway = amp * 0.25 * Math.sin((Math.PI * (t - beat.anchorMs)) / beat.periodMs);
@@ -213,7 +214,7 @@ export function smileRamp(options: SmileRampOptions = {}): Performer {
   const from = options.from ?? -1;
   const to = options.to ?? 1;
   return performerFromState('smile ramp', (t) => {
-    const u = Math.min(1, Math.max(0, (t - start) / duration));
+    const u = clamp01((t - start) / duration);
     return { ...st0, smile: from + (to - from) * u };
   });
 }
@@ -230,7 +231,7 @@ export function smileThenFrown(options: SmileThenFrownOptions = {}): Performer {
   const at = options.switchMs ?? 2000;
   const change = options.changeMs ?? 500;
   return performerFromState('smile then frown', (t) => {
-    const u = Math.min(1, Math.max(0, (t - at) / change));
+    const u = clamp01((t - at) / change);
     return { ...st0, smile: 1 - 2 * u };
   });
 }

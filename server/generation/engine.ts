@@ -8,17 +8,11 @@
  * touch the network or the event loop of the main thread.
  */
 import type { ControlVector } from '../../protocol/controlVector.js';
-import type { Hz, Samples, Unit } from '../../protocol/units.js';
+import type { Hz, Samples } from '../../protocol/units.js';
+import type { BeatGrid } from '../controls/chunkControls.js';
 
-/** The performer's motion beat mapped onto the session's audio timeline (beat prediction). */
-export interface BeatGrid {
-  /** A sample index at which a performer beat will be heard (already extrapolated by the pipeline latency). */
-  anchorSample: Samples;
-  /** Beat period in samples, from the tracked tempo. */
-  periodSamples: Samples;
-  /** Tracker confidence in [0, 1]; engines lock their grid to it only when it is high enough. */
-  strength: Unit;
-}
+/** The performer's beat on the audio timeline (defined where the tracker makes it, controls/chunkControls.ts). */
+export type { BeatGrid };
 
 export interface ChunkRequest {
   /** First sample of the chunk on the session's audio timeline (chunks are contiguous). */

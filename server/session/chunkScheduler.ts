@@ -8,18 +8,17 @@ import { encodeAudioChunk, type AudioFormat } from '../../protocol/audioChunk.js
 import type { ControlVector } from '../../protocol/controlVector.js';
 import { ProtocolError, type ErrorCode } from '../../protocol/errors.js';
 import type { MusicState, PlaybackMessage, StatsMessage } from '../../protocol/messages.js';
+import { RecentValues } from '../../protocol/statistics.js';
 import type { Milliseconds, Samples } from '../../protocol/units.js';
 import { serverNow } from '../clock.js';
 import type { ServerConfig } from '../config.js';
 import type { ClockSync } from '../controls/clockSync.js';
 import type { ControlTracker } from '../controls/controlTracker.js';
-import type { BeatGrid } from '../generation/engine.js';
 import type { RemoteStream } from '../generation/workerPool.js';
 import type { ServerMetrics } from '../metrics.js';
 import { MAX_CLOCK_JUMP_MS } from './clientClock.js';
 import { LeadController } from './leadController.js';
 import { ListenerClock } from './listenerClock.js';
-import { RecentValues } from './recentValues.js';
 import type { SessionTimers } from './sessionTimers.js';
 
 /** A chunk just sent, for what else the session does with it (scene, recording, UI). */
@@ -196,9 +195,11 @@ export class ChunkScheduler {
     const sampleRate = this.listener.sampleRate;
     const frames = config.chunkFrames;
     const controlStepSamples = Math.max(1, Math.round((config.controlStepMs * sampleRate) / 1000));
-    const controls = tracker.resample(now, config.controlStepMs, Math.ceil(frames / controlStepSamples));
-    const controlSeq = tracker.newestSeq;
-    const captureMs = tracker.newestCaptureMs;
+    const { controls, newestSeq: controlSeq, newestCaptureMs: captureMs, beat } = tracker.forChunk(now, {
+      stepMs: config.controlStepMs,
+      count: Math.ceil(frames / controlStepSamples),
+      timeline: config.beatPrediction ? this.listener : null,
+    });
     const startSample = this.nextSample;
     this.rendering = true;
     let chunk;
@@ -207,7 +208,7 @@ export class ChunkScheduler {
       const timedOut = new Promise<never>((_, reject) => {
         timeout = setTimeout(() => reject(new RenderTimeout()), config.renderTimeoutMs);
       });
-      chunk = await Promise.race([stream.render({ startSample, frames, controls, controlStepSamples, beat: this.beatGrid(now) }), timedOut]);
+      chunk = await Promise.race([stream.render({ startSample, frames, controls, controlStepSamples, beat }), timedOut]);
     } catch (err) {
       if (err instanceof RenderTimeout) this.host.crash(err, 'RENDER_TIMEOUT', `the generator delivered no audio within ${config.renderTimeoutMs} ms`);
       else this.host.crash(err, 'INTERNAL', 'generation failed; this session ended, please start again');
@@ -236,16 +237,5 @@ export class ChunkScheduler {
     if (this.pendingLatency.length > MAX_PENDING_LATENCIES) this.pendingLatency.shift();
     this.host.onChunk({ startSample, controlSeq, decidedMs: now, controls, pcm: chunk.pcm, state: chunk.state });
     this.pump();
-  }
-
-  /** The performer's beat, mapped onto the audio timeline: onsets there are heard on their beats. */
-  private beatGrid(now: Milliseconds): BeatGrid | null {
-    const beat = this.host.config.beatPrediction ? this.host.tracker.beat(now) : null;
-    if (!beat) return null;
-    return {
-      anchorSample: this.listener.sampleAt(beat.nextBeatServerMs),
-      periodSamples: (beat.periodMs / 1000) * this.listener.sampleRate,
-      strength: beat.strength,
-    };
   }
 }

@@ -9,7 +9,7 @@
  * chunk (a stall it does not need a report to know about).
  */
 import type { Milliseconds } from '../../protocol/units.js';
-import { RecentValues } from './recentValues.js';
+import { RecentValues } from '../../protocol/statistics.js';
 
 export interface LeadOptions {
   /** Fixed margin on top of the measured parts (ms). */

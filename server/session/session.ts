@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the protocol side of a session is one state machine (handshake, dispatch, limits, wiring); the scheduler, recorder and clocks are already their own files.
 /**
  * One performer's session, one per WebSocket connection, the protocol side: the hello handshake,
  * message dispatch (landmark frames into the control tracker, pongs into clock sync, playback

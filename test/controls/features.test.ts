@@ -9,7 +9,7 @@ import {
   faceFeatures,
   poseFeatures,
 } from '../../server/controls/features.js';
-import { BLENDSHAPE_NAMES, BS } from '../../server/controls/landmarkIndices.js';
+import { BLENDSHAPE_NAMES, BS } from '../../protocol/landmarkLayout.js';
 import { renderBlendshapes, renderFace, renderPose, restState, stateControls, type PerformerState } from '../../harness/performers/bodyModel.js';
 
 const ASPECT = 4 / 3;

@@ -25,6 +25,8 @@ const RATE = 48000;
 const FRAMES = 1024;
 const CHUNK_MS = (FRAMES / RATE) * 1000;
 const FRAME_MS = 1000 / 30;
+/** The audio timeline renderNext maps the beat onto (heard from the server's start). */
+const TIMELINE = { sampleRate: RATE, sampleAt: (ms: number) => ((ms - SERVER_OFFSET) / 1000) * RATE };
 /** Server clock = client clock + this (a browser's performance.now() against the server's epoch-based clock). */
 const SERVER_OFFSET = 1.7e12;
 /** The scene's window holds 235 or 236 chunks depending on rounding: a few entries either way. */
@@ -130,8 +132,7 @@ function run(
       p.tracker.push(frame(f), now);
       f++;
     } else if (t === chunkAt) {
-      const controls = p.tracker.resample(now, 20, 2);
-      p.tracker.beat(now);
+      const { controls } = p.tracker.forChunk(now, { stepMs: 20, count: 2, timeline: TIMELINE });
       p.scene.observe(state, pcm[c % pcm.length]!, controls[1]!, now);
       c++;
       afterChunk?.();

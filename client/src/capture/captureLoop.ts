@@ -5,6 +5,7 @@
  * time: frames the camera presents meanwhile are skipped, and the stats say how many.
  */
 import type { LandmarkFrame } from '../../../protocol/landmarkTypes.js';
+import { percentile } from '../../../protocol/statistics.js';
 import type { Milliseconds } from '../../../protocol/units.js';
 import type { TrackerResult, TrackerWorkerClient } from './trackerWorkerClient.js';
 
@@ -31,10 +32,9 @@ export interface CaptureStats {
   lastFrameBytes: number;
 }
 
+/** The median, 0 before any value (the stats panel shows a number). */
 function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return values.length === 0 ? 0 : percentile(values, 50);
 }
 
 export class CaptureLoop {

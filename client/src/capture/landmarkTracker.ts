@@ -4,6 +4,7 @@
  * the same frame; timestamps given to them strictly increase (detectForVideo requires it).
  */
 import { FaceLandmarker, FilesetResolver, PoseLandmarker, type NormalizedLandmark } from '@mediapipe/tasks-vision';
+import { BLENDSHAPE_COUNT } from '../../../protocol/landmarkLayout.js';
 import type { Milliseconds } from '../../../protocol/units.js';
 
 export interface LandmarkTrackerOptions {
@@ -36,7 +37,7 @@ interface BundleManifest {
 
 export interface TrackResult {
   face: NormalizedLandmark[] | null;
-  /** 52 scores in MediaPipe's order, when the face bundle has the blendshape model. */
+  /** BLENDSHAPE_COUNT scores in MediaPipe's order, when the face bundle has the blendshape model. */
   blendshapes: Float32Array | null;
   pose: NormalizedLandmark[] | null;
   faceMs: Milliseconds;
@@ -102,7 +103,7 @@ export class LandmarkTracker {
     const cats = f.faceBlendshapes?.[0]?.categories;
     return {
       face: f.faceLandmarks[0] ?? null,
-      blendshapes: cats && cats.length === 52 ? Float32Array.from(cats, (c) => c.score) : null,
+      blendshapes: cats && cats.length === BLENDSHAPE_COUNT ? Float32Array.from(cats, (c) => c.score) : null,
       pose: p.landmarks[0] ?? null,
       faceMs: t1 - t0,
       poseMs: t2 - t1,

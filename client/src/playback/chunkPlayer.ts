@@ -17,6 +17,7 @@
 import * as Tone from 'tone';
 import type { AudioChunk } from '../../../protocol/audioChunk.js';
 import type { PlaybackMessage } from '../../../protocol/messages.js';
+import { clamp } from '../../../protocol/numbers.js';
 import type { Milliseconds, Samples, Seconds } from '../../../protocol/units.js';
 
 export interface ChunkPlayerOptions {
@@ -115,7 +116,7 @@ export class ChunkPlayer {
 
   get bufferTargetMs(): Milliseconds {
     const { minBufferMs, maxBufferMs, jitterMultiple, marginMs } = this.options;
-    return Math.min(maxBufferMs, Math.max(minBufferMs, marginMs + jitterMultiple * this.jitter));
+    return clamp(marginMs + jitterMultiple * this.jitter, minBufferMs, maxBufferMs);
   }
 
   /**

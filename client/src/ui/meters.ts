@@ -1,6 +1,7 @@
 /** Live meters for the control vector (protocol/controlVector.ts), fed by `controls` snapshots. */
 import { CONTROL_NAMES, CONTROL_RANGES, type ControlName } from '../../../protocol/controlVector.js';
 import type { ControlsMessage } from '../../../protocol/messages.js';
+import { clamp01 } from '../../../protocol/numbers.js';
 
 interface MeterSpec {
   name: ControlName;
@@ -58,7 +59,7 @@ export class ControlMeters {
       const row = this.rows.get(spec.name)!;
       const v = msg.values[spec.name];
       if (v === undefined) continue;
-      const t = Math.min(1, Math.max(0, (v - row.min) / (row.max - row.min)));
+      const t = clamp01((v - row.min) / (row.max - row.min));
       if (row.bipolar) {
         row.fill.style.left = `${Math.min(t, 0.5) * 100}%`;
         row.fill.style.width = `${Math.abs(t - 0.5) * 100}%`;

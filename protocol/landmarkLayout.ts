@@ -1,5 +1,7 @@
 /**
- * The MediaPipe landmark and blendshape indices that the control features use, named.
+ * The MediaPipe landmark layout, shared by the browser client (which packs MediaPipe results),
+ * the server (whose features read named points) and the harness (which draws synthetic
+ * performers): how many points each model gives, and the indices that matter, named.
  *
  * Face: MediaPipe Face Mesh topology (468 mesh points + 10 iris points = 478), as in
  * mediapipe/modules/face_geometry/data/canonical_face_model.obj and the face-mesh
@@ -15,6 +17,18 @@
  * produced). Written from the MediaPipe model card and checked against several public lists
  * of the MediaPipe category order.
  */
+
+/** Face landmarks from MediaPipe's face landmarker: 468 mesh points, then 10 iris points. */
+export const FACE_LANDMARK_COUNT = 478;
+/** Mesh points before the iris points. */
+export const FACE_MESH_COUNT = 468;
+/** First of the five iris points (centre, then four around it) of each eye, performer's sides. */
+export const RIGHT_IRIS_FIRST = 468;
+export const LEFT_IRIS_FIRST = 473;
+/** Blendshape scores from MediaPipe's face landmarker (ARKit-style, BLENDSHAPE_NAMES order). */
+export const BLENDSHAPE_COUNT = 52;
+/** Pose landmarks from MediaPipe's pose landmarker (BlazePose topology). */
+export const POSE_LANDMARK_COUNT = 33;
 
 /** Face mesh landmark indices. */
 export const FACE = Object.freeze({
@@ -50,7 +64,7 @@ export const FACE = Object.freeze({
   leftCheek: 454,
 } as const);
 
-/** Every face index the features read, in a fixed order (the tracker filters only these). */
+/** Every face index the server's features read, in a fixed order (its tracker filters only these). */
 export const FACE_USED_INDICES: readonly number[] = Object.freeze([
   FACE.noseTip, FACE.forehead, FACE.chin,
   FACE.mouthCornerRight, FACE.mouthCornerLeft, FACE.upperLipInner, FACE.lowerLipInner,
@@ -60,20 +74,44 @@ export const FACE_USED_INDICES: readonly number[] = Object.freeze([
   FACE.rightCheek, FACE.leftCheek,
 ]);
 
-/** Pose (BlazePose) landmark indices. */
+/** Pose (BlazePose) landmark indices, all 33. */
 export const POSE = Object.freeze({
   nose: 0,
+  leftEyeInner: 1,
+  leftEye: 2,
+  leftEyeOuter: 3,
+  rightEyeInner: 4,
+  rightEye: 5,
+  rightEyeOuter: 6,
+  leftEar: 7,
+  rightEar: 8,
+  mouthLeft: 9,
+  mouthRight: 10,
   leftShoulder: 11,
   rightShoulder: 12,
   leftElbow: 13,
   rightElbow: 14,
   leftWrist: 15,
   rightWrist: 16,
+  leftPinky: 17,
+  rightPinky: 18,
+  leftIndex: 19,
+  rightIndex: 20,
+  leftThumb: 21,
+  rightThumb: 22,
   leftHip: 23,
   rightHip: 24,
+  leftKnee: 25,
+  rightKnee: 26,
+  leftAnkle: 27,
+  rightAnkle: 28,
+  leftHeel: 29,
+  rightHeel: 30,
+  leftFootIndex: 31,
+  rightFootIndex: 32,
 } as const);
 
-/** Pose points the tracker filters, grouped by filter parameters. */
+/** Pose points the server's tracker filters, grouped by filter parameters. */
 export const POSE_HEAD_TORSO_INDICES: readonly number[] = Object.freeze([
   POSE.nose, POSE.leftShoulder, POSE.rightShoulder, POSE.leftHip, POSE.rightHip,
 ]);
