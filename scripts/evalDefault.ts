@@ -16,7 +16,7 @@ import { encodeWav } from '../server/audio/wav.js';
 import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
 import type { BeatGrid } from '../server/generation/engine.js';
 import { loadNeuralEngine, type NeuralEngine } from '../server/generation/symbolic/neuralEngine.js';
-import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/style.js';
+import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/styleNames.js';
 import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type SymbolicStream } from '../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream } from '../server/generation/symbolic/teacherEngine.js';
 import { StyleClassifier, TOKEN_FEATURE_NAMES, tokenStatistics } from '../server/scene/styleClassifier.js';

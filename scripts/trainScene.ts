@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../server/paths.js';
 import { readPrompt } from '../server/generation/symbolic/prompt.js';
-import { STYLE_NAMES } from '../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../server/generation/symbolic/styleNames.js';
 import { retrievalAccuracy, trainSceneModel, TRAINER_DEFAULTS } from '../server/scene/contrastiveTrainer.js';
 import { SCENE_DIR, loadSceneBank } from '../server/scene/sceneAssets.js';
 import { buildSceneCorpus, splitBank, type ScenePair } from '../server/scene/sceneCorpus.js';

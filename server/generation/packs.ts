@@ -13,9 +13,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../paths.js';
 import type { Engine, PackInfo } from './engine.js';
-import { declaresPack, loadManifest, MANIFEST_FILE } from './musicgen/manifest.js';
+import { declaresPack, loadManifest, MANIFEST_FILE } from './pack/manifest.js';
 import { createMusicgenEngine, packInfo } from './musicgen/musicgenEngine.js';
 import { createNeuralEngine, neuralPackInfo } from './symbolic/neuralEngine.js';
+import { checkSymbolicManifest } from './symbolic/symbolicPack.js';
 import { createTeacherEngine } from './symbolic/teacherEngine.js';
 
 interface PackEntry {
@@ -41,10 +42,13 @@ function installedPacks(dir: string): PackEntry[] {
     const packDir = join(dir, name);
     if (!declaresPack(packDir)) continue; // not a model pack (e.g. MediaPipe bundles)
     try {
-      const { manifest } = loadManifest(packDir);
+      const loaded = loadManifest(packDir);
+      const manifest = loaded.manifest;
       if (manifest.name !== name) throw new Error(`${join(packDir, MANIFEST_FILE)}: name: expected the folder's name "${name}", got "${manifest.name}"`);
-      if (manifest.codec.type === 'symbolic-synth') found.push({ info: neuralPackInfo(manifest), create: () => createNeuralEngine(packDir) });
-      else found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
+      if (manifest.codec.type === 'symbolic-synth') {
+        checkSymbolicManifest(loaded);
+        found.push({ info: neuralPackInfo(manifest), create: () => createNeuralEngine(packDir) });
+      } else found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }

@@ -14,7 +14,7 @@
  */
 import { readPrompt } from '../generation/symbolic/prompt.js';
 import type { Rng } from '../generation/rng.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
+import { STYLE_NAMES, type StyleName } from '../generation/symbolic/styleNames.js';
 
 export interface CaptionTarget {
   style: StyleName;

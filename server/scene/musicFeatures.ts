@@ -7,7 +7,7 @@
  */
 import { C, type ControlVector } from '../../protocol/controlVector.js';
 import type { MusicState } from '../generation/engine.js';
-import { STYLE_NAMES } from '../generation/symbolic/style.js';
+import { STYLE_NAMES } from '../generation/symbolic/styleNames.js';
 import type { ChunkDescriptors } from './audioDescriptors.js';
 
 export const MUSIC_FEATURE_NAMES: readonly string[] = [

@@ -11,8 +11,8 @@
  */
 import { C } from '../../protocol/controlVector.js';
 import { Rng } from '../generation/rng.js';
-import { STYLE_PRESETS } from '../generation/symbolic/styles.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
+import { STYLE_PRESETS } from '../generation/symbolic/stylePresets.js';
+import { STYLE_NAMES, type StyleName } from '../generation/symbolic/styleNames.js';
 import { readPrompt } from '../generation/symbolic/prompt.js';
 import { AudioDescriptors } from './audioDescriptors.js';
 import { CaptionGrammar, type CaptionTarget } from './captionGrammar.js';

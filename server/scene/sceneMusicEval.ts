@@ -5,8 +5,8 @@
  * renders it for a performer standing still; the style classifier (token statistics, trained
  * on plain style prompts) names the style; mode share and density/tempo give mood and pace.
  */
-import { STYLE_PRESETS } from '../generation/symbolic/styles.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
+import { STYLE_PRESETS } from '../generation/symbolic/stylePresets.js';
+import { STYLE_NAMES, type StyleName } from '../generation/symbolic/styleNames.js';
 import type { EmittedStep } from '../generation/symbolic/symbolicStream.js';
 import { Rng } from '../generation/rng.js';
 import { StyleClassifier, tokenStatistics, type LabelledExample } from './styleClassifier.js';

@@ -10,7 +10,7 @@
  * ("funk", "bossa nova") with varied performers and seeds.
  */
 import { CHORD_QUALITIES, DRUM_VOICES, decodeStep } from '../generation/symbolic/tokens.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
+import { STYLE_NAMES, type StyleName } from '../generation/symbolic/styleNames.js';
 import type { EmittedStep } from '../generation/symbolic/symbolicStream.js';
 
 export const TOKEN_FEATURE_NAMES: readonly string[] = [

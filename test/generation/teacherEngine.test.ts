@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
 import { StreamRequestError, type EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream, createTeacherEngine } from '../../server/generation/symbolic/teacherEngine.js';
 import { controls, mean, openStream, renderPlan, SR } from './helpers.js';

@@ -11,7 +11,7 @@ import { loadSceneBank, loadSceneModel } from '../../server/scene/sceneAssets.js
 import { buildSceneCorpus, splitBank } from '../../server/scene/sceneCorpus.js';
 import { SceneRanker } from '../../server/scene/sceneRanker.js';
 import { SceneModel, dot } from '../../server/scene/sceneModel.js';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
 
 const model = loadSceneModel();
 const bank = loadSceneBank();

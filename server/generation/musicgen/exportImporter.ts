@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CONTROL_SIZE, CONTROL_VERSION } from '../../../protocol/controlVector.js';
-import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, PackError, parseManifest, type PackManifest } from './manifest.js';
+import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, PackError, parseManifest, type PackManifest } from '../pack/manifest.js';
 
 export interface ImportOptions {
   /** Pack name (folder under modelsDir). */

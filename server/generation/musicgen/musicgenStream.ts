@@ -8,7 +8,7 @@ import { CONTROL_SIZE, finiteControls } from '../../../protocol/controlVector.js
 import type { Samples } from '../../../protocol/units.js';
 import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState, type StreamOptions } from '../engine.js';
 import type { CodecStreamer } from './codecStreamer.js';
-import type { DecodeLoop, GeneratorState } from './decodeLoop.js';
+import type { DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
 
 /** Interleaved audio produced but not yet rendered. */
 class AudioQueue {

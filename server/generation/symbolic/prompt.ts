@@ -10,7 +10,7 @@
  *   readPrompt('a tense chase through a night market')
  *   -> style 'cinematic', valence < 0 (minor), energy > 0, tempo > 0 (fast)
  */
-import { STYLE_NAMES, type StyleName } from './style.js';
+import { STYLE_NAMES, type StyleName } from './styleNames.js';
 
 export const DEFAULT_STYLE: StyleName = 'pop';
 

@@ -16,36 +16,16 @@
 import { C, CONTROL_SIZE, NEUTRAL, type ControlVector } from '../../../protocol/controlVector.js';
 import type { Samples } from '../../../protocol/units.js';
 import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState } from '../engine.js';
-import { SYMBOLIC_AUDIO } from '../musicgen/manifest.js';
 import { readPrompt, type PromptReading } from './prompt.js';
 import { StepClock, type StepClockOptions } from './stepClock.js';
-import { SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
-import { STYLE_PRESETS } from './styles.js';
-import type { ComposedStep, ComposerControls } from './teacher.js';
+import { SYMBOLIC_AUDIO, SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
+import { STYLE_PRESETS } from './stylePresets.js';
+import type { ComposedStep, ComposerControls, StepSource } from './stepSource.js';
 import { PITCH_CLASS_NAMES, chordName, type Mode, type PitchClass } from './theory.js';
-import type { StyleName } from './style.js';
+import type { StyleName } from './styleNames.js';
 
 export const SYMBOLIC_SAMPLE_RATE = SYMBOLIC_AUDIO.sampleRate;
 export const SYMBOLIC_CHANNELS = SYMBOLIC_AUDIO.channels;
-
-/** What decides the tokens of each step. TeacherComposer is one. */
-export interface StepSource {
-  readonly style: StyleName;
-  readonly key: PitchClass;
-  readonly mode: Mode;
-  /** The prompt reading in effect (style preset, tempo words). */
-  readonly promptReading: PromptReading;
-  /** Smoothed energy with the prompt's bias, in [0, 1] (moves the free-running tempo). */
-  readonly energyLevel: number;
-  setPrompt(reading: PromptReading): void;
-  /** The next step, decided from the controls in effect at its first sample. */
-  next(controls: ComposerControls): ComposedStep;
-  /** Which step of each four is on the beat (0..3; the teacher's are 0): the clock's quarters follow it. */
-  readonly beatOffset?: number;
-  /** False while the next step still has to be prepared (asynchronous sources). */
-  ready?(): boolean;
-  prepare?(controls: ControlVector): Promise<void>;
-}
 
 export interface SymbolicStreamOptions {
   /** Largest chunk accepted, in frames. Default 10 s. */

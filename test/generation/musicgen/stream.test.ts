@@ -1,10 +1,10 @@
-import { encodecOf } from '../../../server/generation/musicgen/manifest.js';
+import { encodecOf } from '../../../server/generation/pack/manifest.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecStreamer } from '../../../server/generation/musicgen/codecStreamer.js';
-import { DecodeLoop, resolveSettings } from '../../../server/generation/musicgen/decodeLoop.js';
+import { CodecStreamer, codecStreamerFor } from '../../../server/generation/musicgen/codecStreamer.js';
+import { DecodeLoop, resolveSettings } from '../../../server/generation/lm/decodeLoop.js';
 import { loadMusicgenEngine } from '../../../server/generation/musicgen/musicgenEngine.js';
-import { controls, disposePacks, HOP, maxAbsDiff, maxJump, pack, renderStream, TINY, TINY_EXPOTION, TINY_SPLIT } from './helpers.js';
+import { controls, disposePacks, HOP, maxAbsDiff, maxJump, pack, renderStream, TINY, TINY_EXPOTION, TINY_SPLIT } from '../tinyPacks.js';
 
 after(disposePacks);
 
@@ -21,8 +21,8 @@ test('chunked codec streaming equals one-shot decoding outside the crossfade zon
   const K = p.manifest.tokens.codebooks;
   const F = codes.length / K;
   assert.equal(F, 64 - 3, 'frames complete 3 steps after codebook 0 (delay pattern)');
-  const oneShot = await p.codecStreamer().put(codes);
-  const streamer: CodecStreamer = p.codecStreamer();
+  const oneShot = await codecStreamerFor(p).put(codes);
+  const streamer: CodecStreamer = codecStreamerFor(p);
   const X = streamer.options.crossfadeSamples;
   const parts: Float32Array[] = [];
   const borders: number[] = [];
