@@ -19,7 +19,7 @@ import { loadNeuralEngine, type NeuralEngine } from '../server/generation/symbol
 import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/styleNames.js';
 import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type SymbolicStream } from '../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream } from '../server/generation/symbolic/teacherEngine.js';
-import { StyleClassifier, TOKEN_FEATURE_NAMES, tokenStatistics } from '../server/scene/styleClassifier.js';
+import { StyleClassifier, TOKEN_FEATURE_NAMES, tokenStatistics } from './evaluation/styleClassifier.js';
 import { makeClip, type SymbolicClip } from './dataset/symbolicClips.js';
 import { percentiles } from '../harness/measures.js';
 import { pearson } from '../server/stats.js';

@@ -10,7 +10,7 @@
  */
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
 import type { Rng } from '../../server/generation/rng.js';
-import { CaptionGrammar } from '../../server/scene/captionGrammar.js';
+import { CaptionGrammar } from './captionGrammar.js';
 import type { StyleName } from '../../server/generation/symbolic/styleNames.js';
 
 export type CaptionSplit = 'train' | 'test';

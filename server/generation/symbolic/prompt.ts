@@ -233,7 +233,7 @@ export const PROMPT_LEXICON: readonly LexiconEntry[] = Object.freeze([
   // Scene vocabulary (issue 7, scene imagination): times, weather, places, people, events and
   // motion that film-scene descriptions use. Motion words carry tempo as well as energy, so a
   // scene that moves fast is played fast; places and events lean towards the style a film
-  // would score them with. The caption grammar (server/scene/captionGrammar.ts) writes with them.
+  // would score them with. The caption grammar (scripts/dataset/captionGrammar.ts) writes with them.
   e('dawn', { ambient: 0.8, pop: 0.3 }, { valence: 0.2, energy: -0.2 }),
   e('dusk', { ambient: 0.5, bossa: 0.4, cinematic: 0.3 }, { valence: -0.1, energy: -0.2 }),
   e('twilight', { ambient: 0.8, cinematic: 0.3 }, { valence: -0.1, energy: -0.2 }),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importExport, IMPORT_DEFAULTS } from '../../../server/generation/musicgen/exportImporter.js';
+import { importExport, IMPORT_DEFAULTS } from '../../../scripts/musicgen/exportImporter.js';
 import { loadMusicgenEngine } from '../../../server/generation/musicgen/musicgenEngine.js';
 import { renderStream, TINY, TINY_SPLIT } from '../tinyPacks.js';
 

@@ -5,11 +5,11 @@
  * gradients, Adam (lazy on the term table: only rows a batch touched move). Deterministic for
  * a seed.
  */
-import { Rng } from '../generation/rng.js';
-import { MUSIC_FEATURE_COUNT, MUSIC_FEATURE_NAMES } from './musicFeatures.js';
-import { SceneModel, dot, normalise } from './sceneModel.js';
+import { Rng } from '../../server/generation/rng.js';
+import { MUSIC_FEATURE_COUNT, MUSIC_FEATURE_NAMES } from '../../server/scene/musicFeatures.js';
+import { SceneModel, dot, normalise } from '../../server/scene/sceneModel.js';
 import type { ScenePair } from './sceneCorpus.js';
-import { Vocabulary } from './sentenceEncoder.js';
+import { Vocabulary } from '../../server/scene/sentenceEncoder.js';
 
 export interface TrainerOptions {
   hidden: number;
