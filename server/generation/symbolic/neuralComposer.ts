@@ -16,6 +16,7 @@
  * Controls: each position carries the last `window` per-step control vectors (oldest first),
  * held at the first one before the stream had that many.
  */
+import { clamp01 } from '../../../protocol/numbers.js';
 import { CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
 import type { ControlSource, DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
 import { KeyFinder } from './keyFinder.js';
@@ -26,8 +27,6 @@ import { CLAP, KICK, SNARE, STREAM_COUNT, decodeStep, type StepTokens } from './
 import type { StyleName } from './styleNames.js';
 
 const STEPS_PER_BAR = 16;
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
-
 export class NeuralComposer implements StepSource {
   private readonly generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>;
   private readonly window: number;

@@ -10,6 +10,7 @@
  *   readPrompt('a tense chase through a night market')
  *   -> style 'cinematic', valence < 0 (minor), energy > 0, tempo > 0 (fast)
  */
+import { clamp } from '../../../protocol/numbers.js';
 import { STYLE_NAMES, type StyleName } from './styleNames.js';
 
 export const DEFAULT_STYLE: StyleName = 'pop';
@@ -445,7 +446,6 @@ function lookup(term: string): LexiconEntry | undefined {
   return undefined;
 }
 
-const clamp1 = (x: number): number => Math.max(-1, Math.min(1, x));
 
 export function readPrompt(text: string): PromptReading {
   const words = promptWords(text);
@@ -492,5 +492,5 @@ export function readPrompt(text: string): PromptReading {
       style = s;
     }
   }
-  return { prompt: text, style, styleScores, valence: clamp1(valence), energy: clamp1(energy), tempo: clamp1(tempo), bpm, instruments, matched };
+  return { prompt: text, style, styleScores, valence: clamp(valence, -1, 1), energy: clamp(energy, -1, 1), tempo: clamp(tempo, -1, 1), bpm, instruments, matched };
 }

@@ -24,6 +24,7 @@
  *
  * Deterministic: the same seed, prompt readings and control sequence give the same tokens.
  */
+import { clamp01 } from '../../../protocol/numbers.js';
 import type { PromptReading } from './prompt.js';
 import type { ComposedStep, ComposerControls, Section } from './stepSource.js';
 import { Rng } from '../rng.js';
@@ -74,8 +75,6 @@ interface Motif {
   priority: Float32Array;
   contour: Int8Array;
 }
-
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 export class TeacherComposer {
   private readonly rng: Rng;

@@ -14,6 +14,7 @@
  * brightness (cutoffs, voicing), presence -> master level (smoothed), arm openness -> voicing
  * spread of the next chord, beatStrength -> accents on quarter notes.
  */
+import { clamp01 } from '../../../../protocol/numbers.js';
 import type { Hz, Samples } from '../../../../protocol/units.js';
 import type { StyleName } from '../styleNames.js';
 import { CLAP, CLOSED_HAT, KICK, OPEN_HAT, PERC, SNARE, type SymbolicStep } from '../tokens.js';
@@ -58,8 +59,6 @@ export interface TriggerResult {
   /** Drum velocity used for this step (before per-voice levels). */
   velocity: number;
 }
-
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 export class SymbolicSynth {
   readonly sampleRate: Hz;
