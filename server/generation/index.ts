@@ -5,7 +5,7 @@
  * Offline scripts, benchmarks and tests may reach deeper.
  */
 export type { BeatGrid, MusicState, PackInfo } from './engine.js';
-export { defaultPack, listPacks, packProblems } from './packs.js';
+export { defaultPack, listPacks, packProblems, userPacks } from './packs.js';
 export { WorkerPool, type RemoteStream } from './workerPool.js';
 export { promptWords } from './symbolic/prompt.js';
 export { STYLE_NAMES, type StyleName } from './symbolic/styleNames.js';

@@ -84,6 +84,11 @@ export function listPacks(): PackInfo[] {
   return [...all.filter((p) => p.name === first), ...all.filter((p) => p.name !== first)];
 }
 
+/** The packs users see: `packs` without the test packs (which stay selectable by name). */
+export function userPacks(packs: readonly PackInfo[]): PackInfo[] {
+  return packs.filter((p) => p.test !== true);
+}
+
 export function findPack(name: string): PackInfo | undefined {
   return packs().get(name)?.info;
 }

@@ -24,6 +24,7 @@ export function packInfo(m: PackManifest): PackInfo {
     sampleRate: m.audio.sampleRate,
     channels: m.audio.channels,
     controlVersion: m.controls?.version ?? 0,
+    ...(m.test === true ? { test: true } : {}),
   };
 }
 

@@ -33,6 +33,8 @@ const manifestSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-" (at most 64)'),
     kind: z.literal('musicgen'),
     description: z.string(),
+    /** A pack for tests (the tiny-* packs): loadable by name, hidden from users' pack lists. */
+    test: z.boolean().optional(),
     licence: z.string().min(1),
     source: z.string().min(1),
     files: z.object(fileSet).strict(),

@@ -21,7 +21,7 @@ export interface NeuralEngineOptions extends PackLoadOptions, SymbolicStreamOpti
 }
 
 export function neuralPackInfo(m: PackManifest): PackInfo {
-  return { name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS, controlVersion: m.controls?.version ?? 0 };
+  return { name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS, controlVersion: m.controls?.version ?? 0, ...(m.test === true ? { test: true } : {}) };
 }
 
 export class NeuralStream extends SymbolicStream {
