@@ -3,7 +3,7 @@
  * worker threads (generationWorker.ts); the main thread only needs the descriptions.
  *
  * Built in: `teacher` (the procedural composer). Installed: every folder models/<name>/ whose
- * manifest.json has format "expotion-pack": MusicGen-contract packs (server/generation/musicgen/),
+ * manifest.json has format "expotion-pack": MusicGen-contract packs (server/generation/musicgen/ over lm/),
  * audio-codec or symbolic (codec.type "symbolic-synth", server/generation/symbolic/neuralEngine.ts),
  * read once; a folder whose manifest is invalid is left out and its error kept in packProblems().
  * The default is the shipped neural pack `expotion-small` (DEFAULT-PACK.md), or the teacher
