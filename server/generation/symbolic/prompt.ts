@@ -9,6 +9,9 @@
  *
  *   readPrompt('a tense chase through a night market')
  *   -> style 'cinematic', valence < 0 (minor), energy > 0, tempo > 0 (fast)
+ *
+ * Over 400 lines because most of it is the lexicon itself (data, one entry a line); the reader
+ * is the last ~80 lines.
  */
 import { clamp } from '../../../protocol/numbers.js';
 import { STYLE_NAMES, type StyleName } from './styleNames.js';

@@ -10,7 +10,7 @@ import { SYMBOLIC_AUDIO } from './synth/symbolicSynth.js';
 import { STREAM_NAMES, SYMBOLIC_VOCAB } from './tokens.js';
 
 /** What a symbolic pack must agree on with this server's token vocabulary and synthesiser. */
-export function symbolicPackProblem(m: PackManifest): string | null {
+function symbolicPackProblem(m: PackManifest): string | null {
   if (m.codec.type !== 'symbolic-synth') return null;
   const t = m.tokens;
   if (m.codec.vocabulary !== SYMBOLIC_VOCAB.version) return `codec.vocabulary: this server plays symbolic vocabulary version ${SYMBOLIC_VOCAB.version}, the pack has ${m.codec.vocabulary}`;

@@ -23,6 +23,9 @@
  * tokens carry root and quality, not voicing.
  *
  * Deterministic: the same seed, prompt readings and control sequence give the same tokens.
+ *
+ * Over 400 lines: one class whose parts (plan, mode, chords, drums, bass, comp, lead motif) share
+ * the composer's per-step state; split, each would need most of it passed in.
  */
 import { clamp01 } from '../../../protocol/numbers.js';
 import type { PromptReading } from './prompt.js';
