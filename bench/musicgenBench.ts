@@ -19,7 +19,7 @@
 import { join } from 'node:path';
 import { neutralControls } from '../protocol/controlVector.js';
 import { percentile } from '../protocol/statistics.js';
-import { DecodeLoop, resolveSettings } from '../server/generation/musicgen/decodeLoop.js';
+import { DecodeLoop, resolveSettings } from '../server/generation/lm/decodeLoop.js';
 import { loadMusicgenEngine, type MusicgenEngine } from '../server/generation/musicgen/musicgenEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
 import { smallShapeBenchmark } from './musicgenSmallBench.js';

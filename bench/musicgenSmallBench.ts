@@ -21,7 +21,7 @@
  * (constant values; the step time does not depend on them) around the encoder K/V of a real
  * first pass, so that no benchmark has to generate 1000 steps first.
  */
-import { encodecOf } from '../server/generation/musicgen/manifest.js';
+import { encodecOf } from '../server/generation/pack/manifest.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { freemem, loadavg, totalmem } from 'node:os';
@@ -31,9 +31,10 @@ import { runInNewContext } from 'node:vm';
 import type { Tensor } from 'onnxruntime-node';
 import { neutralControls } from '../protocol/controlVector.js';
 import { percentile } from '../protocol/statistics.js';
-import { DecodeLoop, resolveSettings, type GeneratorState } from '../server/generation/musicgen/decodeLoop.js';
-import { MusicgenPack } from '../server/generation/musicgen/musicgenPack.js';
+import { DecodeLoop, resolveSettings, type GeneratorState } from '../server/generation/lm/decodeLoop.js';
+import { MusicgenPack } from '../server/generation/lm/musicgenPack.js';
 import { MusicgenStream } from '../server/generation/musicgen/musicgenStream.js';
+import { codecStreamerFor } from '../server/generation/musicgen/codecStreamer.js';
 import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
 
 export const BENCH_DIR = join(MODELS_DIR, '.bench');
@@ -126,7 +127,7 @@ async function streamOverhead(configs: Config[], seconds: number): Promise<{ msP
   const streams = configs.map((c) => {
     const m = c.pack.manifest;
     const loop = new DecodeLoop(c.pack, resolveSettings(c.pack));
-    const stream = new MusicgenStream({ loop, state: loop.createState(PROMPT, 3), codec: c.pack.codecStreamer(), channels: 1, hop: encodecOf(m).hop }, { prompt: PROMPT, seed: 3 });
+    const stream = new MusicgenStream({ loop, state: loop.createState(PROMPT, 3), codec: codecStreamerFor(c.pack), channels: 1, hop: encodecOf(m).hop }, { prompt: PROMPT, seed: 3 });
     return { c, m, stream, wall: 0, onnx: 0 };
   });
   const render = (s: (typeof streams)[number], start: number) =>

@@ -25,7 +25,7 @@
 import { join } from 'node:path';
 import { C, neutralControls, type ControlVector } from '../protocol/controlVector.js';
 import { percentile } from '../protocol/statistics.js';
-import type { GenerationSettings } from '../server/generation/musicgen/decodeLoop.js';
+import type { GenerationSettings } from '../server/generation/lm/decodeLoop.js';
 import { loadNeuralEngine, type NeuralEngine, type NeuralStream } from '../server/generation/symbolic/neuralEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
 

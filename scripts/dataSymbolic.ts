@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { CONTROL_NAMES, CONTROL_SIZE, CONTROL_VERSION } from '../protocol/controlVector.js';
 import { PROMPT_LEXICON } from '../server/generation/symbolic/prompt.js';
-import { STYLE_NAMES } from '../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../server/generation/symbolic/styleNames.js';
 import { STREAM_COUNT, SYMBOLIC_VOCAB } from '../server/generation/symbolic/tokens.js';
 import { CliOptions } from './cliOptions.js';
 import { MusicCaptions, type CaptionSplit } from './dataset/musicCaptions.js';

@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { C, neutralControls, type ControlVector } from '../protocol/controlVector.js';
 import { encodeWav } from '../server/audio/wav.js';
 import type { BeatGrid } from '../server/generation/engine.js';
-import { STYLE_NAMES } from '../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../server/generation/symbolic/styleNames.js';
 import { createTeacherEngine } from '../server/generation/symbolic/teacherEngine.js';
 
 const SECONDS = 20;

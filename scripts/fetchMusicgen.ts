@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { importExport, IMPORT_DEFAULTS } from '../server/generation/musicgen/exportImporter.js';
+import { importExport, IMPORT_DEFAULTS } from './musicgen/exportImporter.js';
 import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
 
 const SOURCES: Record<string, string> = {

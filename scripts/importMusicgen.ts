@@ -8,8 +8,8 @@
  */
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { importExport, IMPORT_DEFAULTS } from '../server/generation/musicgen/exportImporter.js';
-import { MusicgenPack } from '../server/generation/musicgen/musicgenPack.js';
+import { importExport, IMPORT_DEFAULTS } from './musicgen/exportImporter.js';
+import { MusicgenPack } from '../server/generation/lm/musicgenPack.js';
 import { MODELS_DIR } from '../server/paths.js';
 
 async function main(): Promise<void> {

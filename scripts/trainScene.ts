@@ -1,7 +1,7 @@
 /**
  * `npm run scene:train`: builds the scene imaginer's paired data with the teacher and the
  * caption grammar, trains the contrastive model, measures it on held-out clips and bank
- * sentences, and writes models/scene/imaginer.json and server/scene/results/training.md.
+ * sentences, and writes models/scene/imaginer.json and scripts/scene/results/training.md.
  * Deterministic (seeded); a few minutes on two cores.
  *
  *   npm run scene:train -- [--clips 1600] [--test-clips 300] [--steps 2500] [--seed 1] [--out DIR]
@@ -10,10 +10,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../server/paths.js';
 import { readPrompt } from '../server/generation/symbolic/prompt.js';
-import { STYLE_NAMES } from '../server/generation/symbolic/style.js';
-import { retrievalAccuracy, trainSceneModel, TRAINER_DEFAULTS } from '../server/scene/contrastiveTrainer.js';
+import { STYLE_NAMES } from '../server/generation/symbolic/styleNames.js';
+import { retrievalAccuracy, trainSceneModel, TRAINER_DEFAULTS } from './scene/contrastiveTrainer.js';
 import { SCENE_DIR, loadSceneBank } from '../server/scene/sceneAssets.js';
-import { buildSceneCorpus, splitBank, type ScenePair } from '../server/scene/sceneCorpus.js';
+import { buildSceneCorpus, splitBank, type ScenePair } from './scene/sceneCorpus.js';
 import { SceneRanker } from '../server/scene/sceneRanker.js';
 import type { SceneModel } from '../server/scene/sceneModel.js';
 
@@ -23,7 +23,7 @@ function arg(name: string, fallback: number): number {
 }
 const outIndex = process.argv.indexOf('--out');
 const outDir = outIndex > 0 ? process.argv[outIndex + 1]! : SCENE_DIR;
-const reportPath = outIndex > 0 ? join(outDir, 'training.md') : join(REPO_ROOT, 'server/scene/results/training.md');
+const reportPath = outIndex > 0 ? join(outDir, 'training.md') : join(REPO_ROOT, 'scripts/scene/results/training.md');
 const clips = arg('clips', 1600);
 const testClips = arg('test-clips', 300);
 const steps = arg('steps', TRAINER_DEFAULTS.steps);
@@ -108,6 +108,6 @@ const report = [
     `is playing ${pct(agreement.agree)} of the time (chance from the bank's style mix: ${pct(agreement.chance)}).`,
   '',
 ];
-mkdirSync(join(REPO_ROOT, 'server/scene/results'), { recursive: true });
+mkdirSync(join(REPO_ROOT, 'scripts/scene/results'), { recursive: true });
 writeFileSync(reportPath, report.join('\n'));
 console.log(report.join('\n'));

@@ -12,8 +12,7 @@ import { WebSocketServer } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
 import { encodeMessage } from '../protocol/messages.js';
 import { resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
-import { listPacks, packProblems } from './generation/packs.js';
-import { WorkerPool } from './generation/workerPool.js';
+import { listPacks, packProblems, userPacks, WorkerPool } from './generation/index.js';
 import { serverNow } from './clock.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
@@ -93,8 +92,9 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     }
     serveMetrics(req, res).catch(next);
   });
-  app.get('/packs', (_req, res) => {
-    res.json({ default: config.pack, packs });
+  // Test packs (tiny-*) only with ?all=1: users pick from real packs.
+  app.get('/packs', (req, res) => {
+    res.json({ default: config.pack, packs: req.query.all === '1' ? packs : userPacks(packs) });
   });
   const withCsp = { setHeaders: (res: { setHeader(name: string, value: string): unknown }) => res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY) };
   // The client's MediaPipe runtime (tasks-vision wasm) and model bundles, from this server: no CDN.

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { defaultPack } from './generation/packs.js';
+import { defaultPack } from './generation/index.js';
 
 const ConfigSchema = z
   .object({

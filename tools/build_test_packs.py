@@ -616,6 +616,7 @@ def manifest(name, description, layout, adaptor, ranges, kv_outputs=None, quanti
         "name": name,
         "kind": "musicgen",
         "description": description,
+        "test": True,  # a pack for tests: hidden from users' pack lists (/packs without ?all=1, ready.packs)
         "licence": "CC0-1.0 (random weights, built by tools/build_test_packs.py)",
         "source": f"tools/build_test_packs.py seed {SEED}",
         "files": files,

@@ -10,8 +10,8 @@
  */
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
 import type { Rng } from '../../server/generation/rng.js';
-import { CaptionGrammar } from '../../server/scene/captionGrammar.js';
-import type { StyleName } from '../../server/generation/symbolic/style.js';
+import { CaptionGrammar } from './captionGrammar.js';
+import type { StyleName } from '../../server/generation/symbolic/styleNames.js';
 
 export type CaptionSplit = 'train' | 'test';
 

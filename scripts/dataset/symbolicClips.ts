@@ -6,9 +6,10 @@
 import { C, CONTROL_SIZE } from '../../protocol/controlVector.js';
 import { Rng } from '../../server/generation/rng.js';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
-import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/style.js';
-import { STYLE_PRESETS } from '../../server/generation/symbolic/styles.js';
-import { TeacherComposer, type ComposerControls } from '../../server/generation/symbolic/teacher.js';
+import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/styleNames.js';
+import { STYLE_PRESETS } from '../../server/generation/symbolic/stylePresets.js';
+import type { ComposerControls } from '../../server/generation/symbolic/stepSource.js';
+import { TeacherComposer } from '../../server/generation/symbolic/teacher.js';
 import type { Mode, PitchClass } from '../../server/generation/symbolic/theory.js';
 import { STREAM_COUNT } from '../../server/generation/symbolic/tokens.js';
 import { MusicCaptions, type CaptionSplit } from './musicCaptions.js';

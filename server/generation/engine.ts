@@ -73,6 +73,8 @@ export interface PackInfo {
   channels: number;
   /** Control vector version the generator consumes. */
   controlVersion: number;
+  /** A pack for tests: selectable by name, but hidden from the lists users see (/packs, ready.packs). */
+  test?: boolean;
 }
 
 export interface Engine {

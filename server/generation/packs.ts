@@ -3,7 +3,7 @@
  * worker threads (generationWorker.ts); the main thread only needs the descriptions.
  *
  * Built in: `teacher` (the procedural composer). Installed: every folder models/<name>/ whose
- * manifest.json has format "expotion-pack": MusicGen-contract packs (server/generation/musicgen/),
+ * manifest.json has format "expotion-pack": MusicGen-contract packs (server/generation/musicgen/ over lm/),
  * audio-codec or symbolic (codec.type "symbolic-synth", server/generation/symbolic/neuralEngine.ts),
  * read once; a folder whose manifest is invalid is left out and its error kept in packProblems().
  * The default is the shipped neural pack `expotion-small` (DEFAULT-PACK.md), or the teacher
@@ -13,9 +13,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../paths.js';
 import type { Engine, PackInfo } from './engine.js';
-import { declaresPack, loadManifest, MANIFEST_FILE } from './musicgen/manifest.js';
+import { declaresPack, loadManifest, MANIFEST_FILE } from './pack/manifest.js';
 import { createMusicgenEngine, packInfo } from './musicgen/musicgenEngine.js';
 import { createNeuralEngine, neuralPackInfo } from './symbolic/neuralEngine.js';
+import { checkSymbolicManifest } from './symbolic/symbolicPack.js';
 import { createTeacherEngine } from './symbolic/teacherEngine.js';
 
 interface PackEntry {
@@ -41,10 +42,13 @@ function installedPacks(dir: string): PackEntry[] {
     const packDir = join(dir, name);
     if (!declaresPack(packDir)) continue; // not a model pack (e.g. MediaPipe bundles)
     try {
-      const { manifest } = loadManifest(packDir);
+      const loaded = loadManifest(packDir);
+      const manifest = loaded.manifest;
       if (manifest.name !== name) throw new Error(`${join(packDir, MANIFEST_FILE)}: name: expected the folder's name "${name}", got "${manifest.name}"`);
-      if (manifest.codec.type === 'symbolic-synth') found.push({ info: neuralPackInfo(manifest), create: () => createNeuralEngine(packDir) });
-      else found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
+      if (manifest.codec.type === 'symbolic-synth') {
+        checkSymbolicManifest(loaded);
+        found.push({ info: neuralPackInfo(manifest), create: () => createNeuralEngine(packDir) });
+      } else found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
@@ -78,6 +82,11 @@ export function listPacks(): PackInfo[] {
   const all = [...packs().values()].map((e) => e.info);
   const first = defaultPack();
   return [...all.filter((p) => p.name === first), ...all.filter((p) => p.name !== first)];
+}
+
+/** The packs users see: `packs` without the test packs (which stay selectable by name). */
+export function userPacks(packs: readonly PackInfo[]): PackInfo[] {
+  return packs.filter((p) => p.test !== true);
 }
 
 export function findPack(name: string): PackInfo | undefined {

@@ -6,8 +6,7 @@
  * pass), read every few seconds.
  */
 import { C, type ControlVector } from '../../protocol/controlVector.js';
-import type { MusicState } from '../generation/engine.js';
-import { STYLE_NAMES } from '../generation/symbolic/style.js';
+import { STYLE_NAMES, type MusicState } from '../generation/index.js';
 import type { ChunkDescriptors } from './audioDescriptors.js';
 
 export const MUSIC_FEATURE_NAMES: readonly string[] = [

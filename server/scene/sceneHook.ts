@@ -11,7 +11,7 @@
  * Response: `200`, `application/json`, `{ "caption": "<1..200 characters>" }` (other fields
  * ignored), at most `maxResponseBytes`. Format documented in server/scene/README.md.
  */
-import type { MusicState } from '../generation/engine.js';
+import type { MusicState } from '../generation/index.js';
 
 export type SceneHookFailure = 'timeout' | 'http_status' | 'bad_json' | 'bad_caption' | 'too_big' | 'network';
 

@@ -15,7 +15,7 @@
 import type { ControlVector } from '../../protocol/controlVector.js';
 import type { Milliseconds } from '../../protocol/units.js';
 import { encodeWav } from '../audio/wav.js';
-import type { MusicState } from '../generation/engine.js';
+import type { MusicState } from '../generation/index.js';
 import { AudioDescriptors } from './audioDescriptors.js';
 import { AudioHistory } from './audioHistory.js';
 import { MUSIC_FEATURE_COUNT, MusicFeatureWindow } from './musicFeatures.js';

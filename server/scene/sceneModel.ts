@@ -5,7 +5,7 @@
  *   text:   sentence terms (sentenceEncoder.ts) -> mean of their rows of T (scaled by 1/sqrt(n)) -> unit vector
  *   score:  cosine of the two (the training loss divides it by a temperature)
  *
- * Trained contrastively (contrastiveTrainer.ts, InfoNCE). Stored as JSON with base64 arrays:
+ * Trained contrastively (scripts/scene/contrastiveTrainer.ts, InfoNCE). Stored as JSON with base64 arrays:
  * float32 for the music tower, int8 rows with one float32 scale per row for the term table.
  */
 import { MUSIC_FEATURE_NAMES } from './musicFeatures.js';

@@ -3,7 +3,7 @@
  * words, plurals folded), each term an index into the model's vocabulary. Words the model never
  * saw are ignored; a sentence with no known term has no embedding.
  */
-import { promptWords } from '../generation/symbolic/prompt.js';
+import { promptWords } from '../generation/index.js';
 
 /** Words that say nothing about a scene (kept out of terms and bigrams). */
 const STOPWORDS = new Set([

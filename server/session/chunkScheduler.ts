@@ -14,7 +14,7 @@ import { serverNow } from '../clock.js';
 import type { ServerConfig } from '../config.js';
 import type { ClockSync } from '../controls/clockSync.js';
 import type { ControlTracker } from '../controls/controlTracker.js';
-import type { RemoteStream } from '../generation/workerPool.js';
+import type { RemoteStream } from '../generation/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { MAX_CLOCK_JUMP_MS } from './clientClock.js';
 import { LeadController } from './leadController.js';

@@ -35,8 +35,7 @@ import { negotiateVersion } from '../../protocol/version.js';
 import { serverNow } from '../clock.js';
 import type { ServerConfig } from '../config.js';
 import { ControlTracker } from '../controls/controlTracker.js';
-import type { MusicState, PackInfo } from '../generation/engine.js';
-import type { RemoteStream, WorkerPool } from '../generation/workerPool.js';
+import { userPacks, type MusicState, type PackInfo, type RemoteStream, type WorkerPool } from '../generation/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { RateLimiter } from '../rateLimiter.js';
 import type { SceneImaginer } from '../scene/sceneImaginer.js';
@@ -282,7 +281,7 @@ export class Session {
       version,
       sessionId: this.id,
       pack: info.name,
-      packs: this.deps.packs.map((p) => p.name),
+      packs: userPacks(this.deps.packs).map((p) => p.name),
       sampleRate: info.sampleRate,
       channels: info.channels as 1 | 2,
       format: this.format,

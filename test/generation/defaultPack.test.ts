@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { C, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
-import { loadManifest, PackError } from '../../server/generation/musicgen/manifest.js';
-import { MusicgenPack } from '../../server/generation/musicgen/musicgenPack.js';
+import { loadManifest, PackError } from '../../server/generation/pack/manifest.js';
+import { MusicgenPack } from '../../server/generation/lm/musicgenPack.js';
 import { defaultPack, listPacks, packProblems } from '../../server/generation/packs.js';
 import { loadNeuralEngine, type NeuralEngine } from '../../server/generation/symbolic/neuralEngine.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { decodeStep, isValidToken } from '../../server/generation/symbolic/tokens.js';
 import { MODELS_DIR } from '../../server/paths.js';
-import { tempPack } from './musicgen/helpers.js';
+import { tempPack } from './tinyPacks.js';
 
 const PACK = join(MODELS_DIR, 'expotion-small');
 const BASE = join(MODELS_DIR, 'expotion-small-base');
@@ -207,7 +207,7 @@ test('a symbolic pack that does not match this server is refused with a message 
       const m = JSON.parse(readFileSync(path, 'utf8'));
       edit(m);
       writeFileSync(path, JSON.stringify(m));
-      await assert.rejects(MusicgenPack.load(t.dir), (err: unknown) => err instanceof PackError && pattern.test(err.message), String(pattern));
+      await assert.rejects(loadNeuralEngine(t.dir), (err: unknown) => err instanceof PackError && pattern.test(err.message), String(pattern));
     } finally {
       t.cleanup();
     }

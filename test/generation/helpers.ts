@@ -6,7 +6,7 @@ import { C, neutralControls, type ControlName, type ControlVector } from '../../
 import type { BeatGrid } from '../../server/generation/engine.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream } from '../../server/generation/symbolic/teacherEngine.js';
-import type { ComposerControls } from '../../server/generation/symbolic/teacher.js';
+import type { ComposerControls } from '../../server/generation/symbolic/stepSource.js';
 
 export const SR = 48000;
 

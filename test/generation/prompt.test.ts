@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_STYLE, PROMPT_LEXICON, readPrompt } from '../../server/generation/symbolic/prompt.js';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
 
 test('style words pick their style', () => {
   const cases: [string, string][] = [

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { C, CONTROL_RANGES, CONTROL_SIZE } from '../../protocol/controlVector.js';
 import { Rng } from '../../server/generation/rng.js';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
 import { TeacherComposer } from '../../server/generation/symbolic/teacher.js';
 import { CHORD_INTERVALS, decodeStep, isValidToken } from '../../server/generation/symbolic/tokens.js';
 import { REPO_ROOT } from '../../server/paths.js';

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
 import { controls, mean, openStream, peak, renderPlan, rmsDb, SR, type RenderPlan } from './helpers.js';
 
 /**

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
-import { StreamRequestError, type EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
+import { StreamRequestError } from '../../server/generation/chunkRequest.js';
+import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream, createTeacherEngine } from '../../server/generation/symbolic/teacherEngine.js';
 import { controls, mean, openStream, renderPlan, SR } from './helpers.js';
 
@@ -32,6 +33,8 @@ test('bad requests are refused with a message naming the bad value; the stream g
   await assert.rejects(stream.render({ ...ok, frames: 0 }), (e: unknown) => e instanceof StreamRequestError && /frames must be/.test(e.message) && e.code === 'GEN_ERR_BAD_REQUEST');
   await assert.rejects(stream.render({ ...ok, controls: [] }), /at least one control vector/);
   await assert.rejects(stream.render({ ...ok, controls: [new Float32Array(3)] }), /Float32Array of 15/);
+  await assert.rejects(stream.render({ ...ok, controls: [new Float32Array(16)] }), /controls\[0\] must be a Float32Array of 15 values, but has 16/, 'exactly CONTROL_SIZE');
+  await assert.rejects(stream.render({ ...ok, frames: 10 * 48000 + 1 }), /frames must be an integer in \[1, 480000\]/, 'chunks are capped at 10 s');
   await assert.rejects(stream.render({ ...ok, controlStepSamples: 0 }), /controlStepSamples/);
   await assert.rejects(stream.render({ ...ok, beat: { anchorSample: 0, periodSamples: -1, strength: 1 } }), /periodSamples/);
   await stream.render(ok);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
 import { Rng } from '../../server/generation/rng.js';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
-import { CaptionGrammar } from '../../server/scene/captionGrammar.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
+import { CaptionGrammar } from '../../scripts/dataset/captionGrammar.js';
 
 test('every caption reads back to the style it was written for, and is varied', () => {
   const grammar = new CaptionGrammar();

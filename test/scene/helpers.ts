@@ -2,7 +2,7 @@
 import { NEUTRAL, type ControlName } from '../../protocol/controlVector.js';
 import { TeacherStream } from '../../server/generation/symbolic/teacherEngine.js';
 import type { SceneImaginer } from '../../server/scene/sceneImaginer.js';
-import { controlVector } from '../../server/scene/teacherClips.js';
+import { controlVector } from '../../scripts/scene/teacherClips.js';
 
 export const RATE = 48000;
 export const FRAMES = 1024;

@@ -1,17 +1,17 @@
 /**
  * The committed model on pairs it never saw: clips rendered from fresh seeds, captions written
  * afresh. Ranking must beat chance by a wide margin (the training script reports the full
- * figures on 300 clips: server/scene/results/training.md).
+ * figures on 300 clips: scripts/scene/results/training.md).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
-import { retrievalAccuracy } from '../../server/scene/contrastiveTrainer.js';
+import { retrievalAccuracy } from '../../scripts/scene/contrastiveTrainer.js';
 import { loadSceneBank, loadSceneModel } from '../../server/scene/sceneAssets.js';
-import { buildSceneCorpus, splitBank } from '../../server/scene/sceneCorpus.js';
+import { buildSceneCorpus, splitBank } from '../../scripts/scene/sceneCorpus.js';
 import { SceneRanker } from '../../server/scene/sceneRanker.js';
 import { SceneModel, dot } from '../../server/scene/sceneModel.js';
-import { STYLE_NAMES } from '../../server/generation/symbolic/style.js';
+import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
 
 const model = loadSceneModel();
 const bank = loadSceneBank();

@@ -10,8 +10,7 @@ import { pino } from 'pino';
 import { CloseCode } from '../../protocol/errors.js';
 import { parseServerMessage, type ServerMessage } from '../../protocol/messages.js';
 import { resolveConfig } from '../../server/config.js';
-import type { PackInfo } from '../../server/generation/engine.js';
-import { WorkerPool, type RemoteStream } from '../../server/generation/workerPool.js';
+import { WorkerPool, type PackInfo, type RemoteStream } from '../../server/generation/index.js';
 import { ServerMetrics } from '../../server/metrics.js';
 import { Session, type SessionSocket } from '../../server/session/session.js';
 

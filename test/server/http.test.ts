@@ -23,6 +23,27 @@ test('/packs lists the installed packs and the default', async () => {
   assert.equal(teacher?.sampleRate, 48000);
 });
 
+test('the tiny test packs are hidden from users: /packs lists them only with ?all=1, ready.packs never, yet a hello may still pick one', { timeout: 20_000 }, async () => {
+  const names = async (query: string) => ((await (await fetch(`${server.url}/packs${query}`)).json()) as { packs: { name: string }[] }).packs.map((p) => p.name);
+  const shown = await names('');
+  const all = await names('?all=1');
+  assert.ok(shown.includes('teacher'));
+  assert.deepEqual(shown.filter((n) => n.startsWith('tiny-')), [], 'no test pack in the plain list');
+  assert.ok(all.includes('tiny-musicgen') && all.includes('tiny-expotion'), `?all=1 lists the test packs: ${all.join(', ')}`);
+  assert.deepEqual(all.filter((n) => !n.startsWith('tiny-')), shown, 'the real packs are the same, in the same order');
+  assert.deepEqual(await names('?all=yes'), shown, 'only all=1 asks for them');
+
+  const c = new RawClient(server.wsUrl);
+  try {
+    await c.hello({ pack: 'tiny-musicgen' });
+    const ready = c.messages.find((m) => m.type === 'ready');
+    assert.ok(ready?.type === 'ready' && ready.pack === 'tiny-musicgen', 'a test pack is still selectable by name');
+    assert.deepEqual(ready.packs, shown, 'ready.packs is the list users see');
+  } finally {
+    c.ws.close();
+  }
+});
+
 test('/metrics exposes the product metrics in Prometheus text format', async () => {
   const res = await fetch(`${server.url}/metrics`);
   assert.match(res.headers.get('content-type') ?? '', /text\/plain/);

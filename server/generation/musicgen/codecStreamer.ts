@@ -10,8 +10,10 @@
  *   emitted:      ..................... | xfade | ..................... |
  */
 import { Tensor } from 'onnxruntime-node';
-import type { FrameCodes } from './delayPattern.js';
-import type { OnnxSession } from './onnxSession.js';
+import type { FrameCodes } from '../lm/delayPattern.js';
+import type { MusicgenPack } from '../lm/musicgenPack.js';
+import { encodecOf } from '../pack/manifest.js';
+import type { OnnxSession } from '../pack/onnxSession.js';
 
 export type CrossfadeShape = 'equal-power' | 'equal-gain';
 
@@ -138,4 +140,19 @@ export class CodecStreamer {
     this.samplesEmitted += count;
     return pcm;
   }
+}
+
+/** A fresh codec streamer (per-session state) over an audio-codec pack's codec graph. */
+export function codecStreamerFor(pack: MusicgenPack): CodecStreamer {
+  const m = pack.manifest;
+  const c = encodecOf(m);
+  if (pack.codec === null) throw new Error(`pack "${m.name}" has no codec graph`);
+  return new CodecStreamer(pack.codec, {
+    codebooks: m.tokens.codebooks,
+    hop: c.hop,
+    channels: m.audio.channels,
+    contextFrames: c.contextFrames,
+    crossfadeSamples: c.crossfadeSamples,
+    crossfade: c.crossfade,
+  });
 }

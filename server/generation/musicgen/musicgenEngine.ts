@@ -6,9 +6,10 @@
  * awaits the checks (tests, importer, benchmark).
  */
 import type { Engine, GenerationStream, PackInfo, StreamOptions } from '../engine.js';
-import { DecodeLoop, resolveSettings, type GenerationSettings } from './decodeLoop.js';
-import { encodecOf, loadManifest, type PackManifest } from './manifest.js';
-import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from './musicgenPack.js';
+import { codecStreamerFor } from './codecStreamer.js';
+import { DecodeLoop, resolveSettings, type GenerationSettings } from '../lm/decodeLoop.js';
+import { encodecOf, loadManifest, type PackManifest } from '../pack/manifest.js';
+import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../lm/musicgenPack.js';
 import { MusicgenStream } from './musicgenStream.js';
 
 export interface MusicgenEngineOptions extends PackLoadOptions {
@@ -23,6 +24,7 @@ export function packInfo(m: PackManifest): PackInfo {
     sampleRate: m.audio.sampleRate,
     channels: m.audio.channels,
     controlVersion: m.controls?.version ?? 0,
+    ...(m.test === true ? { test: true } : {}),
   };
 }
 
@@ -63,7 +65,7 @@ class LazyStream implements GenerationStream {
   constructor(parts: Promise<{ pack: MusicgenPack; loop: DecodeLoop; state: Awaited<ReturnType<DecodeLoop['createState']>> }>, options: StreamOptions) {
     this.inner = parts.then(({ pack, loop, state }) => {
       const m = pack.manifest;
-      return new MusicgenStream({ loop, state: Promise.resolve(state), codec: pack.codecStreamer(), channels: m.audio.channels, hop: encodecOf(m).hop }, options);
+      return new MusicgenStream({ loop, state: Promise.resolve(state), codec: codecStreamerFor(pack), channels: m.audio.channels, hop: encodecOf(m).hop }, options);
     });
     this.inner.catch(() => undefined);
   }

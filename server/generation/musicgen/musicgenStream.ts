@@ -4,11 +4,12 @@
  * frame is 640 samples, a chunk ~1024). State: the generator state, the codec streamer and the
  * audio buffer, created here and released in dispose().
  */
-import { CONTROL_SIZE, finiteControls } from '../../../protocol/controlVector.js';
+import { finiteControls } from '../../../protocol/controlVector.js';
 import type { Samples } from '../../../protocol/units.js';
+import { checkChunkRequest, maxChunkFrames, StreamRequestError } from '../chunkRequest.js';
 import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState, type StreamOptions } from '../engine.js';
 import type { CodecStreamer } from './codecStreamer.js';
-import type { DecodeLoop, GeneratorState } from './decodeLoop.js';
+import type { DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
 
 /** Interleaved audio produced but not yet rendered. */
 class AudioQueue {
@@ -72,8 +73,8 @@ export class MusicgenStream implements GenerationStream {
   }
 
   async render(request: ChunkRequest): Promise<GeneratedChunk> {
-    if (this.disposed) throw new Error('render on a disposed stream');
-    validateRequest(request, this.nextSample, this.loop.pack.decoder.usesControls);
+    if (this.disposed) throw new StreamRequestError('the stream was disposed', 'GEN_ERR_DISPOSED');
+    checkChunkRequest(request, this.nextSample, maxChunkFrames(this.loop.pack.manifest.audio.sampleRate));
     const state = await this.statePromise;
     if (this.pendingPrompt !== null && this.pendingPrompt !== this.prompt) {
       await this.loop.changePrompt(state, this.pendingPrompt);
@@ -121,16 +122,4 @@ export class MusicgenStream implements GenerationStream {
  */
 export function controlFor(request: ChunkRequest, sample: Samples): Float32Array {
   return finiteControls(controlsAt(request, sample));
-}
-
-function validateRequest(r: ChunkRequest, expectedStart: Samples, usesControls: boolean): void {
-  if (!Number.isInteger(r.frames) || r.frames < 1) throw new RangeError(`\`frames\` must be a positive integer, but is ${r.frames}`);
-  if (r.startSample !== expectedStart) throw new RangeError(`\`startSample\` must continue the stream at ${expectedStart}, but is ${r.startSample}`);
-  if (r.controls.length === 0) throw new RangeError('`controls` must hold at least one control vector');
-  if (!(r.controlStepSamples > 0)) throw new RangeError(`\`controlStepSamples\` must be positive, but is ${r.controlStepSamples}`);
-  if (usesControls) {
-    r.controls.forEach((c, i) => {
-      if (c.length !== CONTROL_SIZE) throw new RangeError(`\`controls[${i}]\` must have ${CONTROL_SIZE} entries (control vector v1), but has ${c.length}`);
-    });
-  }
 }

@@ -1,5 +1,5 @@
 /**
- * A neural pack's step source: the MusicGen-contract decode loop (musicgen/decodeLoop.ts) writing
+ * A neural pack's step source: the MusicGen-contract decode loop (lm/decodeLoop.ts) writing
  * the four symbolic token streams, one decoder position per 16th-note step.
  *
  * Timing: the delay pattern puts the lead (stream 3) three positions behind the drums, so a
@@ -16,19 +16,17 @@
  * Controls: each position carries the last `window` per-step control vectors (oldest first),
  * held at the first one before the stream had that many.
  */
+import { clamp01 } from '../../../protocol/numbers.js';
 import { CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
-import type { ControlSource, DecodeLoop, GeneratorState } from '../musicgen/decodeLoop.js';
+import type { ControlSource, DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
 import { KeyFinder } from './keyFinder.js';
 import type { PromptReading } from './prompt.js';
-import type { StepSource } from './symbolicStream.js';
-import type { ComposedStep, ComposerControls } from './teacher.js';
+import type { ComposedStep, ComposerControls, StepSource } from './stepSource.js';
 import type { Chord, Mode, PitchClass } from './theory.js';
 import { CLAP, KICK, SNARE, STREAM_COUNT, decodeStep, type StepTokens } from './tokens.js';
-import type { StyleName } from './style.js';
+import type { StyleName } from './styleNames.js';
 
 const STEPS_PER_BAR = 16;
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
-
 export class NeuralComposer implements StepSource {
   private readonly generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>;
   private readonly window: number;

@@ -8,10 +8,11 @@
  * ONNX sessions load in the background, and streams wait for them.
  */
 import type { ChunkRequest, Engine, GeneratedChunk, PackInfo, StreamOptions } from '../engine.js';
-import { DecodeLoop, resolveSettings, type GenerationSettings } from '../musicgen/decodeLoop.js';
-import { loadManifest, type PackManifest } from '../musicgen/manifest.js';
-import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../musicgen/musicgenPack.js';
+import { DecodeLoop, resolveSettings, type GenerationSettings } from '../lm/decodeLoop.js';
+import type { PackManifest } from '../pack/manifest.js';
+import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../lm/musicgenPack.js';
 import { NeuralComposer } from './neuralComposer.js';
+import { loadSymbolicManifest } from './symbolicPack.js';
 import { SymbolicStream, SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, checkedSeed, readCheckedPrompt, type SymbolicStreamOptions } from './symbolicStream.js';
 
 
@@ -20,7 +21,7 @@ export interface NeuralEngineOptions extends PackLoadOptions, SymbolicStreamOpti
 }
 
 export function neuralPackInfo(m: PackManifest): PackInfo {
-  return { name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS, controlVersion: m.controls?.version ?? 0 };
+  return { name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS, controlVersion: m.controls?.version ?? 0, ...(m.test === true ? { test: true } : {}) };
 }
 
 export class NeuralStream extends SymbolicStream {
@@ -52,8 +53,7 @@ export class NeuralEngine implements Engine {
   private readonly window: number;
 
   constructor(dir: string, options: Partial<NeuralEngineOptions> = {}) {
-    const { manifest } = loadManifest(dir, { quantized: options.quantized ?? false });
-    if (manifest.codec.type !== 'symbolic-synth') throw new Error(`${dir}: not a symbolic pack (codec.type "${manifest.codec.type}")`);
+    const { manifest } = loadSymbolicManifest(dir, { quantized: options.quantized ?? false });
     this.info = neuralPackInfo(manifest);
     this.window = manifest.controls?.window ?? 1;
     this.options = options;

@@ -9,8 +9,12 @@
  *
  *   readPrompt('a tense chase through a night market')
  *   -> style 'cinematic', valence < 0 (minor), energy > 0, tempo > 0 (fast)
+ *
+ * Over 400 lines because most of it is the lexicon itself (data, one entry a line); the reader
+ * is the last ~80 lines.
  */
-import { STYLE_NAMES, type StyleName } from './style.js';
+import { clamp } from '../../../protocol/numbers.js';
+import { STYLE_NAMES, type StyleName } from './styleNames.js';
 
 export const DEFAULT_STYLE: StyleName = 'pop';
 
@@ -233,7 +237,7 @@ export const PROMPT_LEXICON: readonly LexiconEntry[] = Object.freeze([
   // Scene vocabulary (issue 7, scene imagination): times, weather, places, people, events and
   // motion that film-scene descriptions use. Motion words carry tempo as well as energy, so a
   // scene that moves fast is played fast; places and events lean towards the style a film
-  // would score them with. The caption grammar (server/scene/captionGrammar.ts) writes with them.
+  // would score them with. The caption grammar (scripts/dataset/captionGrammar.ts) writes with them.
   e('dawn', { ambient: 0.8, pop: 0.3 }, { valence: 0.2, energy: -0.2 }),
   e('dusk', { ambient: 0.5, bossa: 0.4, cinematic: 0.3 }, { valence: -0.1, energy: -0.2 }),
   e('twilight', { ambient: 0.8, cinematic: 0.3 }, { valence: -0.1, energy: -0.2 }),
@@ -445,7 +449,6 @@ function lookup(term: string): LexiconEntry | undefined {
   return undefined;
 }
 
-const clamp1 = (x: number): number => Math.max(-1, Math.min(1, x));
 
 export function readPrompt(text: string): PromptReading {
   const words = promptWords(text);
@@ -492,5 +495,5 @@ export function readPrompt(text: string): PromptReading {
       style = s;
     }
   }
-  return { prompt: text, style, styleScores, valence: clamp1(valence), energy: clamp1(energy), tempo: clamp1(tempo), bpm, instruments, matched };
+  return { prompt: text, style, styleScores, valence: clamp(valence, -1, 1), energy: clamp(energy, -1, 1), tempo: clamp(tempo, -1, 1), bpm, instruments, matched };
 }

@@ -13,42 +13,23 @@
  * stops at that step's first sample, `render()` awaits `source.prepare()` with the controls of
  * that sample, and carries on. The teacher is always ready (`renderSync`).
  */
-import { C, CONTROL_SIZE, NEUTRAL, type ControlVector } from '../../../protocol/controlVector.js';
+import { C, NEUTRAL, type ControlVector } from '../../../protocol/controlVector.js';
 import type { Samples } from '../../../protocol/units.js';
+import { checkChunkRequest, maxChunkFrames, StreamRequestError } from '../chunkRequest.js';
 import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState } from '../engine.js';
-import { SYMBOLIC_AUDIO } from '../musicgen/manifest.js';
 import { readPrompt, type PromptReading } from './prompt.js';
 import { StepClock, type StepClockOptions } from './stepClock.js';
-import { SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
-import { STYLE_PRESETS } from './styles.js';
-import type { ComposedStep, ComposerControls } from './teacher.js';
+import { SYMBOLIC_AUDIO, SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
+import { STYLE_PRESETS } from './stylePresets.js';
+import type { ComposedStep, ComposerControls, StepSource } from './stepSource.js';
 import { PITCH_CLASS_NAMES, chordName, type Mode, type PitchClass } from './theory.js';
-import type { StyleName } from './style.js';
+import type { StyleName } from './styleNames.js';
 
 export const SYMBOLIC_SAMPLE_RATE = SYMBOLIC_AUDIO.sampleRate;
 export const SYMBOLIC_CHANNELS = SYMBOLIC_AUDIO.channels;
 
-/** What decides the tokens of each step. TeacherComposer is one. */
-export interface StepSource {
-  readonly style: StyleName;
-  readonly key: PitchClass;
-  readonly mode: Mode;
-  /** The prompt reading in effect (style preset, tempo words). */
-  readonly promptReading: PromptReading;
-  /** Smoothed energy with the prompt's bias, in [0, 1] (moves the free-running tempo). */
-  readonly energyLevel: number;
-  setPrompt(reading: PromptReading): void;
-  /** The next step, decided from the controls in effect at its first sample. */
-  next(controls: ComposerControls): ComposedStep;
-  /** Which step of each four is on the beat (0..3; the teacher's are 0): the clock's quarters follow it. */
-  readonly beatOffset?: number;
-  /** False while the next step still has to be prepared (asynchronous sources). */
-  ready?(): boolean;
-  prepare?(controls: ControlVector): Promise<void>;
-}
-
 export interface SymbolicStreamOptions {
-  /** Largest chunk accepted, in frames. Default 10 s. */
+  /** Largest chunk accepted, in frames. Default MAX_CHUNK_SECONDS (10 s). */
   maxChunkFrames?: Samples;
   /** Longest prompt accepted, in characters. Default 2000. */
   maxPromptChars?: number;
@@ -73,17 +54,7 @@ export interface EmittedStep extends Omit<ComposedStep, 'event'> {
 
 export type StepListener = (step: EmittedStep) => void;
 
-/** A request the stream cannot render; `code` is for programs. */
-export class StreamRequestError extends RangeError {
-  readonly code: string;
-  constructor(message: string, code = 'GEN_ERR_BAD_REQUEST') {
-    super(message);
-    this.name = 'StreamRequestError';
-    this.code = code;
-  }
-}
-
-const DEFAULTS = { maxChunkFrames: 10 * SYMBOLIC_SAMPLE_RATE, maxPromptChars: 2000, idleLevelDb: -60 };
+const DEFAULTS = { maxChunkFrames: maxChunkFrames(SYMBOLIC_SAMPLE_RATE), maxPromptChars: 2000, idleLevelDb: -60 };
 
 /** Reads a prompt after checking its type and length (at most `maxChars`, default 2000). */
 export function readCheckedPrompt(prompt: string, maxChars: number = DEFAULTS.maxPromptChars): PromptReading {
@@ -100,25 +71,6 @@ export function checkedSeed(seed: number): number {
 
 function finiteOr(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isFinite(value) ? value : fallback;
-}
-
-/** Checks a chunk request; returns a message naming the bad value, or null. */
-export function checkChunkRequest(r: ChunkRequest, expectedStart: Samples | null, maxFrames: Samples): string | null {
-  if (!Number.isInteger(r.frames) || r.frames <= 0 || r.frames > maxFrames) return `frames must be an integer in [1, ${maxFrames}], but is ${r.frames}`;
-  if (!Number.isInteger(r.startSample) || r.startSample < 0) return `startSample must be a non-negative integer, but is ${r.startSample}`;
-  if (expectedStart !== null && r.startSample !== expectedStart) return `chunks must be contiguous: startSample must be ${expectedStart}, but is ${r.startSample}`;
-  if (!Array.isArray(r.controls) || r.controls.length === 0) return `controls must hold at least one control vector, but has ${Array.isArray(r.controls) ? 0 : 'none'}`;
-  for (const v of r.controls) {
-    if (!(v instanceof Float32Array) || v.length < CONTROL_SIZE) return `every control vector must be a Float32Array of ${CONTROL_SIZE} values, but one has ${(v as { length?: number })?.length}`;
-  }
-  if (!Number.isFinite(r.controlStepSamples) || r.controlStepSamples <= 0) return `controlStepSamples must be a positive number, but is ${r.controlStepSamples}`;
-  if (r.beat !== null && r.beat !== undefined) {
-    const b = r.beat;
-    if (!Number.isFinite(b.anchorSample) || !Number.isFinite(b.periodSamples) || b.periodSamples <= 0 || !Number.isFinite(b.strength)) {
-      return `beat must have a finite anchorSample, a positive periodSamples and a finite strength, but is ${JSON.stringify(b)}`;
-    }
-  }
-  return null;
 }
 
 export class SymbolicStream implements GenerationStream {
@@ -198,8 +150,7 @@ export class SymbolicStream implements GenerationStream {
 
   private begin(request: ChunkRequest): Float32Array {
     if (this.disposed) throw new StreamRequestError('the stream was disposed', 'GEN_ERR_DISPOSED');
-    const problem = checkChunkRequest(request, this.nextSample, this.options.maxChunkFrames);
-    if (problem !== null) throw new StreamRequestError(problem);
+    checkChunkRequest(request, this.nextSample, this.options.maxChunkFrames);
     if (this.clock === null) this.clock = new StepClock({ sampleRate: SYMBOLIC_SAMPLE_RATE, ...this.options.clock }, request.startSample);
     this.recent = [];
     this.pcm = new Float32Array(request.frames * SYMBOLIC_CHANNELS);

@@ -23,12 +23,16 @@
  * tokens carry root and quality, not voicing.
  *
  * Deterministic: the same seed, prompt readings and control sequence give the same tokens.
+ *
+ * Over 400 lines: one class whose parts (plan, mode, chords, drums, bass, comp, lead motif) share
+ * the composer's per-step state; split, each would need most of it passed in.
  */
-import type { StepIndex } from '../../../protocol/units.js';
+import { clamp01 } from '../../../protocol/numbers.js';
 import type { PromptReading } from './prompt.js';
+import type { ComposedStep, ComposerControls, Section } from './stepSource.js';
 import { Rng } from '../rng.js';
-import type { StyleName } from './style.js';
-import { STYLE_PRESETS, type DrumBar, type LeadStyle, type ProgChord, type StylePreset } from './styles.js';
+import type { StyleName } from './styleNames.js';
+import { STYLE_PRESETS, type DrumBar, type LeadStyle, type ProgChord, type StylePreset } from './stylePresets.js';
 import {
   SCALE_STEPS,
   chordPitchClasses,
@@ -62,35 +66,6 @@ import {
 export const STEPS_PER_BAR = 16;
 const MOTIF_STEPS = 32;
 
-/** The controls the composer reads for one step (raw values from the control vector). */
-export interface ComposerControls {
-  valence: number;
-  energy: number;
-  handHeight: number;
-  armOpenness: number;
-  presence: number;
-  beatStrength: number;
-}
-
-export type Section = 'verse' | 'chorus';
-
-export interface ComposedStep {
-  step: StepIndex;
-  bar: number;
-  stepInBar: number;
-  tokens: StepTokens;
-  event: SymbolicStep;
-  style: StyleName;
-  keyRoot: PitchClass;
-  mode: Mode;
-  section: Section;
-  /** The chord of this step in the progression (sounding or not). */
-  chord: Chord;
-  /** Density level 0..3 used for this step. */
-  level: number;
-  fill: boolean;
-}
-
 export interface TeacherOptions {
   seed: number;
   prompt: PromptReading;
@@ -103,8 +78,6 @@ interface Motif {
   priority: Float32Array;
   contour: Int8Array;
 }
-
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 export class TeacherComposer {
   private readonly rng: Rng;

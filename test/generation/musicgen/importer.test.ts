@@ -1,12 +1,12 @@
-import { encodecOf } from '../../../server/generation/musicgen/manifest.js';
+import { encodecOf } from '../../../server/generation/pack/manifest.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importExport, IMPORT_DEFAULTS } from '../../../server/generation/musicgen/exportImporter.js';
+import { importExport, IMPORT_DEFAULTS } from '../../../scripts/musicgen/exportImporter.js';
 import { loadMusicgenEngine } from '../../../server/generation/musicgen/musicgenEngine.js';
-import { renderStream, TINY, TINY_SPLIT } from './helpers.js';
+import { renderStream, TINY, TINY_SPLIT } from '../tinyPacks.js';
 
 /** A folder laid out like the public musicgen-small export, holding the tiny pack's files. */
 function fakeExport(root: string): string {

@@ -1,10 +1,11 @@
-import { encodecOf } from '../../../server/generation/musicgen/manifest.js';
+import { encodecOf } from '../../../server/generation/pack/manifest.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecStreamer } from '../../../server/generation/musicgen/codecStreamer.js';
-import { DecodeLoop, resolveSettings } from '../../../server/generation/musicgen/decodeLoop.js';
+import { StreamRequestError } from '../../../server/generation/chunkRequest.js';
+import { CodecStreamer, codecStreamerFor } from '../../../server/generation/musicgen/codecStreamer.js';
+import { DecodeLoop, resolveSettings } from '../../../server/generation/lm/decodeLoop.js';
 import { loadMusicgenEngine } from '../../../server/generation/musicgen/musicgenEngine.js';
-import { controls, disposePacks, HOP, maxAbsDiff, maxJump, pack, renderStream, TINY, TINY_EXPOTION, TINY_SPLIT } from './helpers.js';
+import { controls, disposePacks, HOP, maxAbsDiff, maxJump, pack, renderStream, TINY, TINY_EXPOTION, TINY_SPLIT } from '../tinyPacks.js';
 
 after(disposePacks);
 
@@ -21,8 +22,8 @@ test('chunked codec streaming equals one-shot decoding outside the crossfade zon
   const K = p.manifest.tokens.codebooks;
   const F = codes.length / K;
   assert.equal(F, 64 - 3, 'frames complete 3 steps after codebook 0 (delay pattern)');
-  const oneShot = await p.codecStreamer().put(codes);
-  const streamer: CodecStreamer = p.codecStreamer();
+  const oneShot = await codecStreamerFor(p).put(codes);
+  const streamer: CodecStreamer = codecStreamerFor(p);
   const X = streamer.options.crossfadeSamples;
   const parts: Float32Array[] = [];
   const borders: number[] = [];
@@ -73,9 +74,11 @@ test('the stream renders exactly the frames asked for, whatever the chunk sizes,
   assert.deepEqual(await renderStream(engine.openStream({ prompt: 'jazz piano', seed: 4 }), 12000, 333), small);
   const s = engine.openStream({ prompt: 'jazz piano', seed: 4 });
   const ok = { startSample: 0, frames: 256, controls: [controls()], controlStepSamples: HOP, beat: null };
-  await assert.rejects(s.render({ ...ok, frames: 0 }), /`frames` must be a positive integer, but is 0/);
-  await assert.rejects(s.render({ ...ok, startSample: 5 }), /`startSample` must continue the stream at 0, but is 5/);
+  await assert.rejects(s.render({ ...ok, frames: 0 }), (e: unknown) => e instanceof StreamRequestError && /frames must be an integer in \[1, \d+\], but is 0/.test(e.message) && e.code === 'GEN_ERR_BAD_REQUEST');
+  await assert.rejects(s.render({ ...ok, frames: 11 * 48000 }), /frames must be an integer in \[1, \d+\]/, 'chunks are capped at 10 s');
+  await assert.rejects(s.render({ ...ok, startSample: 5 }), /contiguous: startSample must be 0, but is 5/);
   await assert.rejects(s.render({ ...ok, controls: [] }), /at least one control vector/);
+  await assert.rejects(s.render({ ...ok, controls: [new Float32Array(3)] }), /Float32Array of 15/);
   assert.equal((await s.render(ok)).pcm.length, 256, 'the stream goes on after refused requests');
   engine.dispose();
 });

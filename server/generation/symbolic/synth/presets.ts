@@ -4,7 +4,7 @@
  * drums, long pads, a big hall; bossa: brushes, rim clicks, nylon-ish plucked comping;
  * rock: driven bass, lead and power-chord pads, heavier drums).
  */
-import type { StyleName } from '../style.js';
+import type { StyleName } from '../styleNames.js';
 import type { ClapParams, HatParams, KickParams, PercParams, SnareParams } from './drumVoices.js';
 import type { MonoParams } from './monoVoice.js';
 import type { PadParams } from './padVoice.js';

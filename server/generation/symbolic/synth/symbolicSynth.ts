@@ -14,8 +14,9 @@
  * brightness (cutoffs, voicing), presence -> master level (smoothed), arm openness -> voicing
  * spread of the next chord, beatStrength -> accents on quarter notes.
  */
+import { clamp01 } from '../../../../protocol/numbers.js';
 import type { Hz, Samples } from '../../../../protocol/units.js';
-import type { StyleName } from '../style.js';
+import type { StyleName } from '../styleNames.js';
 import { CLAP, CLOSED_HAT, KICK, OPEN_HAT, PERC, SNARE, type SymbolicStep } from '../tokens.js';
 import { ClapVoice, HatVoice, KickVoice, PercVoice, SnareVoice } from './drumVoices.js';
 import { Limiter } from './limiter.js';
@@ -26,6 +27,9 @@ import { SOUND_PRESETS, type SoundPreset } from './presets.js';
 import { Reverb } from './reverb.js';
 import { decayPerSample } from './tables.js';
 import { voiceChord } from './voicing.js';
+
+/** The synthesiser's output: every symbolic pack and the teacher render at this rate and channel count. */
+export const SYMBOLIC_AUDIO = Object.freeze({ sampleRate: 48000, channels: 2 });
 
 export const SYNTH_BLOCK = 64;
 
@@ -55,8 +59,6 @@ export interface TriggerResult {
   /** Drum velocity used for this step (before per-voice levels). */
   velocity: number;
 }
-
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 
 export class SymbolicSynth {
   readonly sampleRate: Hz;
@@ -115,7 +117,7 @@ export class SymbolicSynth {
   private voicing: number[] | null = null;
 
   constructor(options: SymbolicSynthOptions) {
-    this.sampleRate = options.sampleRate ?? 48000;
+    this.sampleRate = options.sampleRate ?? SYMBOLIC_AUDIO.sampleRate;
     const sr = this.sampleRate;
     this.preset = SOUND_PRESETS[options.style];
     this.idleGain = Math.pow(10, (options.idleLevelDb ?? -60) / 20);

@@ -12,7 +12,7 @@
  */
 import type { ChordQuality } from './tokens.js';
 import type { Mode, PitchClass } from './theory.js';
-import type { StyleName } from './style.js';
+import type { StyleName } from './styleNames.js';
 
 export type Bar16 = string;
 

@@ -5,11 +5,11 @@
  * renders it for a performer standing still; the style classifier (token statistics, trained
  * on plain style prompts) names the style; mode share and density/tempo give mood and pace.
  */
-import { STYLE_PRESETS } from '../generation/symbolic/styles.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
-import type { EmittedStep } from '../generation/symbolic/symbolicStream.js';
-import { Rng } from '../generation/rng.js';
-import { StyleClassifier, tokenStatistics, type LabelledExample } from './styleClassifier.js';
+import { STYLE_PRESETS } from '../../server/generation/symbolic/stylePresets.js';
+import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/styleNames.js';
+import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
+import { Rng } from '../../server/generation/rng.js';
+import { StyleClassifier, tokenStatistics, type LabelledExample } from '../evaluation/styleClassifier.js';
 import { renderTeacherClip, type ControlTrajectory } from './teacherClips.js';
 
 export type Mood = 'bright' | 'dark' | 'any';

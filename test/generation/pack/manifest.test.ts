@@ -2,11 +2,11 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadManifest, parseManifest, PackError } from '../../../server/generation/musicgen/manifest.js';
+import { loadManifest, parseManifest, PackError } from '../../../server/generation/pack/manifest.js';
 import { loadMusicgenEngine } from '../../../server/generation/musicgen/musicgenEngine.js';
-import { MusicgenPack } from '../../../server/generation/musicgen/musicgenPack.js';
+import { MusicgenPack } from '../../../server/generation/lm/musicgenPack.js';
 import { createEngine, defaultPack, listPacks, packProblems } from '../../../server/generation/packs.js';
-import { controls, disposePacks, tempPack, TINY, TINY_EXPOTION, TINY_SPLIT } from './helpers.js';
+import { controls, disposePacks, tempPack, TINY, TINY_EXPOTION, TINY_SPLIT } from '../tinyPacks.js';
 
 after(disposePacks);
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Tensor } from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { PackError } from './manifest.js';
-import type { OnnxSession } from './onnxSession.js';
+import { PackError } from '../pack/manifest.js';
+import type { OnnxSession } from '../pack/onnxSession.js';
 
 /** The encoder's output for one prompt, batched for the decoder: T rows (1, or 2 with guidance). */
 export interface EncodedPrompt {

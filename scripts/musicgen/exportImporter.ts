@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { CONTROL_SIZE, CONTROL_VERSION } from '../../../protocol/controlVector.js';
-import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, PackError, parseManifest, type PackManifest } from './manifest.js';
+import { CONTROL_SIZE, CONTROL_VERSION } from '../../protocol/controlVector.js';
+import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_FORMAT_VERSION, PackError, parseManifest, type PackManifest } from '../../server/generation/pack/manifest.js';
 
 export interface ImportOptions {
   /** Pack name (folder under modelsDir). */

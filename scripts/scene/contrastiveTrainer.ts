@@ -5,11 +5,11 @@
  * gradients, Adam (lazy on the term table: only rows a batch touched move). Deterministic for
  * a seed.
  */
-import { Rng } from '../generation/rng.js';
-import { MUSIC_FEATURE_COUNT, MUSIC_FEATURE_NAMES } from './musicFeatures.js';
-import { SceneModel, dot, normalise } from './sceneModel.js';
+import { Rng } from '../../server/generation/rng.js';
+import { MUSIC_FEATURE_COUNT, MUSIC_FEATURE_NAMES } from '../../server/scene/musicFeatures.js';
+import { SceneModel, dot, normalise } from '../../server/scene/sceneModel.js';
 import type { ScenePair } from './sceneCorpus.js';
-import { Vocabulary } from './sentenceEncoder.js';
+import { Vocabulary } from '../../server/scene/sentenceEncoder.js';
 
 export interface TrainerOptions {
   hidden: number;
@@ -80,13 +80,20 @@ export interface TrainingLog {
 /** Trains a model on `pairs`; `onLog` hears the mean loss every 100 steps. */
 export function trainSceneModel(pairs: readonly ScenePair[], options: Partial<TrainerOptions> = {}, onLog?: (log: TrainingLog) => void): SceneModel {
   const o = { ...TRAINER_DEFAULTS, ...options };
-  if (pairs.length < o.batch) throw new RangeError(`training needs at least one batch of ${o.batch} pairs, but got ${pairs.length}`);
+  if (!Number.isInteger(o.batch) || o.batch < 2) throw new RangeError(`batch must be an integer of at least 2, but is ${o.batch}`);
+  if (!Number.isInteger(o.steps) || o.steps < 0) throw new RangeError(`steps must be a non-negative integer, but is ${o.steps}`);
   const rng = new Rng(o.seed);
   const D = MUSIC_FEATURE_COUNT;
   const { hidden: H, dim: K, temperature: tau } = o;
 
   const vocabulary = Vocabulary.build(pairs.map((p) => p.caption), o.minTermCount);
   const ids = pairs.map((p) => vocabulary.encode(p.caption));
+  // A batch holds distinct clips whose captions have known terms; with fewer such clips than a
+  // batch, filling one would never end (a small --clips run did exactly that).
+  const usableClips = new Set(pairs.filter((_, i) => ids[i]!.length > 0).map((p) => p.clip)).size;
+  if (usableClips < o.batch) {
+    throw new RangeError(`training needs at least one batch of ${o.batch} distinct clips with known caption terms, but got ${usableClips} (from ${pairs.length} pairs); use more clips or a smaller batch`);
+  }
   const mean = new Float32Array(D);
   const std = new Float32Array(D);
   for (const p of pairs) for (let i = 0; i < D; i++) mean[i]! += p.features[i]! / pairs.length;
@@ -116,7 +123,8 @@ export function trainSceneModel(pairs: readonly ScenePair[], options: Partial<Tr
   let lossSum = 0;
 
   for (let step = 1; step <= o.steps; step++) {
-    // Batch: distinct clips (two captions of one clip in a batch would be false negatives).
+    // Batch: distinct clips (two captions of one clip in a batch would be false negatives). Ends
+    // within the rest of this epoch and one more: every usable clip comes up in a full epoch.
     const batch: number[] = [];
     const clips = new Set<number>();
     while (batch.length < B) {

@@ -12,9 +12,9 @@
  * energy from the target's) and drawn from a softmax over those scores, so phrases that say
  * nothing (no lexicon word) stay possible as neutral filler.
  */
-import { readPrompt } from '../generation/symbolic/prompt.js';
-import type { Rng } from '../generation/rng.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
+import { readPrompt } from '../../server/generation/symbolic/prompt.js';
+import type { Rng } from '../../server/generation/rng.js';
+import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/styleNames.js';
 
 export interface CaptionTarget {
   style: StyleName;

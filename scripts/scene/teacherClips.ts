@@ -6,9 +6,9 @@
  */
 import { CONTROL_NAMES, NEUTRAL, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
 import type { Seconds } from '../../protocol/units.js';
-import type { MusicState } from '../generation/engine.js';
-import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep } from '../generation/symbolic/symbolicStream.js';
-import { TeacherStream } from '../generation/symbolic/teacherEngine.js';
+import type { MusicState } from '../../server/generation/engine.js';
+import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
+import { TeacherStream } from '../../server/generation/symbolic/teacherEngine.js';
 
 /** A performer's controls as a function of clip time (seconds). */
 export type ControlTrajectory = (t: Seconds) => Partial<Record<ControlName, number>>;

@@ -9,9 +9,9 @@
  * regression on standardised features, trained on clips rendered from plain style prompts
  * ("funk", "bossa nova") with varied performers and seeds.
  */
-import { CHORD_QUALITIES, DRUM_VOICES, decodeStep } from '../generation/symbolic/tokens.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
-import type { EmittedStep } from '../generation/symbolic/symbolicStream.js';
+import { CHORD_QUALITIES, DRUM_VOICES, decodeStep } from '../../server/generation/symbolic/tokens.js';
+import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/styleNames.js';
+import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 
 export const TOKEN_FEATURE_NAMES: readonly string[] = [
   'bpm',

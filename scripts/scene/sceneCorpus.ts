@@ -10,13 +10,13 @@
  * sentence that was the prompt is paired too when the music landed in its style.
  */
 import { C } from '../../protocol/controlVector.js';
-import { Rng } from '../generation/rng.js';
-import { STYLE_PRESETS } from '../generation/symbolic/styles.js';
-import { STYLE_NAMES, type StyleName } from '../generation/symbolic/style.js';
-import { readPrompt } from '../generation/symbolic/prompt.js';
-import { AudioDescriptors } from './audioDescriptors.js';
-import { CaptionGrammar, type CaptionTarget } from './captionGrammar.js';
-import { MusicFeatureWindow } from './musicFeatures.js';
+import { Rng } from '../../server/generation/rng.js';
+import { STYLE_PRESETS } from '../../server/generation/symbolic/stylePresets.js';
+import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/styleNames.js';
+import { readPrompt } from '../../server/generation/symbolic/prompt.js';
+import { AudioDescriptors } from '../../server/scene/audioDescriptors.js';
+import { CaptionGrammar, type CaptionTarget } from '../dataset/captionGrammar.js';
+import { MusicFeatureWindow } from '../../server/scene/musicFeatures.js';
 import { CLIP_CHANNELS, CLIP_SAMPLE_RATE, renderTeacherClip } from './teacherClips.js';
 
 export interface ScenePair {

@@ -20,7 +20,7 @@ import type { EncodedPrompt } from './textConditioner.js';
 import type { DecoderPass, KvCache } from './decoderRunner.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
 import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
-import { controlFeatureWidth } from './manifest.js';
+import { controlFeatureWidth } from '../pack/manifest.js';
 import type { MusicgenPack } from './musicgenPack.js';
 import { Rng } from '../rng.js';
 import { GreedySampler, MultinomialSampler, type Sampler } from './sampler.js';

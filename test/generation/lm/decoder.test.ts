@@ -1,10 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from 'onnxruntime-node';
-import { DecodeLoop, resolveSettings } from '../../../server/generation/musicgen/decodeLoop.js';
-import { OnnxSession } from '../../../server/generation/musicgen/onnxSession.js';
-import { mergedDecoderSpec, pastName, presentName } from '../../../server/generation/musicgen/packSpec.js';
-import { controls, disposePacks, pack, TINY, TINY_EXPOTION, TINY_SPLIT } from './helpers.js';
+import { DecodeLoop, resolveSettings } from '../../../server/generation/lm/decodeLoop.js';
+import { OnnxSession } from '../../../server/generation/pack/onnxSession.js';
+import { mergedDecoderSpec, pastName, presentName } from '../../../server/generation/pack/packSpec.js';
+import { controls, disposePacks, pack, TINY, TINY_EXPOTION, TINY_SPLIT } from '../tinyPacks.js';
 
 after(disposePacks);
 

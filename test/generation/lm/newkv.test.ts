@@ -7,11 +7,11 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DecodeLoop, resolveSettings } from '../../../server/generation/musicgen/decodeLoop.js';
-import { EngineCacheDecoderRunner, kvCapacity } from '../../../server/generation/musicgen/decoderRunner.js';
-import { loadManifest, PackError } from '../../../server/generation/musicgen/manifest.js';
-import { MusicgenPack } from '../../../server/generation/musicgen/musicgenPack.js';
-import { controls, disposePacks, pack, tempPack, TINY, TINY_NEWKV, TINY_SPLIT } from './helpers.js';
+import { DecodeLoop, resolveSettings } from '../../../server/generation/lm/decodeLoop.js';
+import { EngineCacheDecoderRunner, kvCapacity } from '../../../server/generation/lm/decoderRunner.js';
+import { loadManifest, PackError } from '../../../server/generation/pack/manifest.js';
+import { MusicgenPack } from '../../../server/generation/lm/musicgenPack.js';
+import { controls, disposePacks, pack, tempPack, TINY, TINY_NEWKV, TINY_SPLIT } from '../tinyPacks.js';
 
 after(disposePacks);
 

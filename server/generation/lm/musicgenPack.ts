@@ -4,12 +4,11 @@
  */
 import { relative } from 'node:path';
 import { REPO_ROOT } from '../../paths.js';
-import { CodecStreamer } from './codecStreamer.js';
 import { DecoderRunner, EngineCacheDecoderRunner, MergedDecoderRunner, SplitDecoderRunner } from './decoderRunner.js';
 import { DelayPattern } from './delayPattern.js';
-import { encodecOf, loadManifest, type LoadedManifest, type PackManifest } from './manifest.js';
-import { OnnxSession } from './onnxSession.js';
-import { codecSpec, decoderSpec, decoderWithPastNewKvSpec, decoderWithPastSpec, mergedDecoderSpec, textEncoderSpec } from './packSpec.js';
+import { loadManifest, type LoadedManifest, type PackManifest } from '../pack/manifest.js';
+import { OnnxSession } from '../pack/onnxSession.js';
+import { codecSpec, decoderSpec, decoderWithPastNewKvSpec, decoderWithPastSpec, mergedDecoderSpec, textEncoderSpec } from '../pack/packSpec.js';
 import { loadTokenizer, TextConditioner } from './textConditioner.js';
 
 export interface PackLoadOptions {
@@ -31,8 +30,8 @@ export class MusicgenPack {
   readonly text: TextConditioner;
   readonly decoder: DecoderRunner;
   readonly pattern: DelayPattern;
-  /** The codec graph; null for a symbolic pack (its tokens go to the built-in synthesiser). */
-  private readonly codec: OnnxSession | null;
+  /** The codec graph; null for a symbolic pack (its tokens go to the built-in synthesiser). Streamed by musicgen/codecStreamer.ts. */
+  readonly codec: OnnxSession | null;
   private readonly sessions: OnnxSession[];
 
   private constructor(loaded: LoadedManifest, text: TextConditioner, decoder: DecoderRunner, codec: OnnxSession | null, sessions: OnnxSession[]) {
@@ -80,21 +79,6 @@ export class MusicgenPack {
       await Promise.all(sessions.map((s) => s.dispose()));
       throw err;
     }
-  }
-
-  /** A fresh codec streamer (per-session state) over this pack's codec. */
-  codecStreamer(): CodecStreamer {
-    const m = this.manifest;
-    const c = encodecOf(m);
-    if (this.codec === null) throw new Error(`pack "${m.name}" has no codec graph`);
-    return new CodecStreamer(this.codec, {
-      codebooks: m.tokens.codebooks,
-      hop: c.hop,
-      channels: m.audio.channels,
-      contextFrames: c.contextFrames,
-      crossfadeSamples: c.crossfadeSamples,
-      crossfade: c.crossfade,
-    });
   }
 
   /** Time spent in onnxruntime runs so far, summed over this pack's sessions. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DelayPattern } from '../../../server/generation/musicgen/delayPattern.js';
+import { DelayPattern } from '../../../server/generation/lm/delayPattern.js';
 
 test('the delay pattern lays out the worked example of its doc comment', () => {
   const p = new DelayPattern([0, 1, 2, 3], 99);

@@ -5,10 +5,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { C, neutralControls, type ControlName, type ControlVector } from '../../../protocol/controlVector.js';
-import type { GenerationStream } from '../../../server/generation/engine.js';
-import { MODELS_DIR } from '../../../server/paths.js';
-import { MusicgenPack } from '../../../server/generation/musicgen/musicgenPack.js';
+import { C, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
+import type { GenerationStream } from '../../server/generation/engine.js';
+import { MODELS_DIR } from '../../server/paths.js';
+import { MusicgenPack } from '../../server/generation/lm/musicgenPack.js';
 
 export const TINY = join(MODELS_DIR, 'tiny-musicgen');
 export const TINY_SPLIT = join(MODELS_DIR, 'tiny-musicgen-split');

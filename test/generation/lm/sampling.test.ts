@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyGuidance, LogitsProcessorList, selectKth, Temperature, TopK, ValidRangeMask } from '../../../server/generation/musicgen/logitsProcessors.js';
+import { applyGuidance, LogitsProcessorList, selectKth, Temperature, TopK, ValidRangeMask } from '../../../server/generation/lm/logitsProcessors.js';
 import { Rng } from '../../../server/generation/rng.js';
-import { GreedySampler, MultinomialSampler } from '../../../server/generation/musicgen/sampler.js';
+import { GreedySampler, MultinomialSampler } from '../../../server/generation/lm/sampler.js';
 
 test('guidance is uncond + scale * (cond - uncond)', () => {
   const cond = Float32Array.from([1, 2, -3, 0.5]);

@@ -13,10 +13,10 @@
  * blocks, bounded by the window), so no step copies the whole past out of onnxruntime.
  */
 import { Tensor } from 'onnxruntime-node';
-import type { PackManifest } from './manifest.js';
-import { PackError, controlFeatureWidth } from './manifest.js';
-import type { Feeds, Fetches, OnnxSession } from './onnxSession.js';
-import { CONTROL_INPUT, PAST_SEQUENCE_LENGTH, USE_CACHE_BRANCH, pastName, presentName, presentNewName } from './packSpec.js';
+import type { PackManifest } from '../pack/manifest.js';
+import { PackError, controlFeatureWidth } from '../pack/manifest.js';
+import type { Feeds, Fetches, OnnxSession } from '../pack/onnxSession.js';
+import { CONTROL_INPUT, PAST_SEQUENCE_LENGTH, USE_CACHE_BRANCH, pastName, presentName, presentNewName } from '../pack/packSpec.js';
 import type { EncodedPrompt } from './textConditioner.js';
 
 /** Self-attention K/V of the cached positions plus the text's cross-attention K/V. */
