@@ -4,7 +4,7 @@
  * still, talker and walk-in-out), tracks every frame with the real client tracker in headless
  * Chromium (client/src/tools/performerCorpusPage.ts), and writes one `.exporec` per clip and
  * tracking rate, the ground truth in its meta (`performer`, harness/performers/recordedTruth.ts).
- * Lower rates drop frames from the 30 fps tracking (frameRates.ts).
+ * Lower rates drop frames from the 30 fps tracking (harness/performers/frameRates.ts).
  *
  *   node dist/scripts/performers/makeCorpus.js [--out out/performers] [--rates 6,12,20,30]
  *     [--fixtures test/fixtures/performers] [--fixture-rate 30] [--seconds 8] [--clips nod,bob,...]
@@ -21,7 +21,7 @@ import { frameRecord, metaRecord, recordingMagic } from '../../protocol/recordin
 import { startServerProcess } from '../../harness/serverProcess.js';
 import { REPO_ROOT } from '../../server/paths.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../test/client/browser.js';
-import { keepAtRate } from './frameRates.js';
+import { keepAtRate } from '../../harness/performers/frameRates.js';
 import type { RecordedTruth } from '../../harness/performers/recordedTruth.js';
 
 function arg(name: string, fallback: string): string {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { LandmarkFrame } from '../../protocol/landmarkTypes.js';
 import { readRecording } from '../../protocol/recording.js';
-import { keepAtRate } from '../../scripts/performers/frameRates.js';
+import { keepAtRate } from '../../harness/performers/frameRates.js';
 import { recordedTruthOf, type RecordedTruth } from '../../harness/performers/recordedTruth.js';
 import { createFaceFeatures, faceFeatures } from '../../server/controls/features.js';
 import { FACE } from '../../server/controls/landmarkIndices.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keepAtRate } from '../../scripts/performers/frameRates.js';
+import { keepAtRate } from '../../harness/performers/frameRates.js';
 
 test('frame rates: a slower tracker keeps evenly spread frames at its own rate', { timeout: 5000 }, () => {
   const frames = Array.from({ length: 240 }, (_, i) => i); // 8 s at 30 fps
