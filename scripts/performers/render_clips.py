@@ -88,7 +88,7 @@ def motions(kind, n, rng):
     t = np.arange(n) / FPS
     zero = np.zeros(n)
     if kind in ("nod", "bob", "swaybob"):
-        bpm = {"nod": 100.0, "bob": 120.0, "swaybob": 95.0}[kind]
+        bpm = {"nod": 108.0, "bob": 120.0, "swaybob": 95.0}[kind]  # none at 100, the tempo control's value before a lock
         first = 0.25
         env = beat_envelope(t, bpm, first)
         beats = [first + k * 60.0 / bpm for k in range(int((t[-1] - first) * bpm / 60.0) + 1)]
