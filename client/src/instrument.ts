@@ -120,7 +120,7 @@ export class Instrument {
     return this.tracker?.blendshapes ?? false;
   }
 
-  /** Loads MediaPipe in the tracking worker (once; again after `reloadTracker`). */
+  /** Loads MediaPipe in the tracking workers (once; again after `reloadTracker`). */
   async loadTracker(): Promise<void> {
     if (this.tracker) return;
     this.tracker =
