@@ -2,7 +2,8 @@
  * `npm run bench:tracking`: the client's tracking rate in headless Chromium with the server
  * running and a session streaming, face and pose in two parallel workers against the old serial
  * path (`?tracking=serial`). Real MediaPipe on a fake camera (a committed clip of a public-domain
- * photo, or any .y4m/.mjpeg given with --camera). Prints, per mode: frames tracked per second,
+ * photo, half of it an empty scene, or any .y4m/.mjpeg given with --camera: `npm run
+ * performers:corpus -- --keep-clips out/performers/clips` renders clips with the person always in view). Prints, per mode: frames tracked per second,
  * face and pose ms, capture-to-send ms (client) and the rate and capture-to-arrival the server sees.
  *
  *   node dist/bench/trackingBench.js [--seconds 12] [--camera file.y4m] [--modes parallel,serial] [--delegate auto|cpu|gpu]

@@ -8,6 +8,7 @@
  *
  *   node dist/scripts/performers/makeCorpus.js [--out out/performers] [--rates 6,12,20,30]
  *     [--fixtures test/fixtures/performers] [--fixture-rate 30] [--seconds 8] [--clips nod,bob,...]
+ *     [--keep-clips DIR]   keep the rendered .y4m clips (a fake camera for bench:tracking --camera)
  *
  * Needs Debian's chromium and python3-skimage (the photo and the renderer's numpy/scipy).
  */
@@ -35,6 +36,7 @@ const fixturesDir = arg('fixtures', join(REPO_ROOT, 'test', 'fixtures', 'perform
 const fixtureRate = Number(arg('fixture-rate', '30'));
 const seconds = arg('seconds', '8');
 const clips = arg('clips', 'nod,bob,swaybob,still,talker,walk');
+const keepClips = arg('keep-clips', '');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 /** Where the corpus page is served from, beside the real server's client files (same origin). */
 const PAGE_PREFIX = '/__performer-corpus';
@@ -55,7 +57,8 @@ function recordingOf(truth: RecordedTruth, frames: { timeMs: number; bytes: Uint
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'performer-corpus-'));
   try {
-    const render = spawnSync(PYTHON, [join(REPO_ROOT, 'scripts', 'performers', 'render_clips.py'), work, '--seconds', seconds, '--clips', clips], { stdio: 'inherit' });
+    const clipDir = keepClips || work;
+    const render = spawnSync(PYTHON, [join(REPO_ROOT, 'scripts', 'performers', 'render_clips.py'), clipDir, '--seconds', seconds, '--clips', clips], { stdio: 'inherit' });
     if (render.status !== 0) throw new Error(`render_clips.py failed (${render.status ?? render.signal}); it needs python3-skimage`);
     const page = await build({ entryPoints: [join(REPO_ROOT, 'client', 'src', 'tools', 'performerCorpusPage.ts')], bundle: true, format: 'iife', platform: 'browser', write: false, logLevel: 'warning' });
     const server = await startServerProcess(['--pack', 'teacher']);
@@ -69,14 +72,14 @@ async function main(): Promise<void> {
         const path = new URL(route.request().url()).pathname.slice(PAGE_PREFIX.length + 1);
         if (path === 'index.html') return route.fulfill({ contentType: 'text/html', body: '<!doctype html><script src="page.js"></script>' });
         if (path === 'page.js') return route.fulfill({ contentType: 'text/javascript', body: page.outputFiles[0]!.text });
-        if (/^[a-z]+\.y4m$/.test(path)) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(join(work, path)) });
+        if (/^[a-z]+\.y4m$/.test(path)) return route.fulfill({ contentType: 'application/octet-stream', body: readFileSync(join(clipDir, path)) });
         return route.fulfill({ status: 404 });
       });
       await tab.goto(`${server.url}${PAGE_PREFIX}/index.html`);
       for (const clip of clips.split(',')) {
         const t0 = performance.now();
         const tracked = (await tab.evaluate((url) => (globalThis as unknown as { trackClip(u: string): Promise<TrackedClip> }).trackClip(url), `${PAGE_PREFIX}/${clip}.y4m`)) as TrackedClip;
-        const rendered = JSON.parse(readFileSync(join(work, `${clip}.json`), 'utf8')) as Omit<RecordedTruth, 'fps' | 'clockStartMs' | 'delegate'>;
+        const rendered = JSON.parse(readFileSync(join(clipDir, `${clip}.json`), 'utf8')) as Omit<RecordedTruth, 'fps' | 'clockStartMs' | 'delegate'>;
         const frames = tracked.frames.flatMap((b64, i) => (b64 === null ? [] : [{ timeMs: tracked.captureTimesMs[i]!, bytes: Buffer.from(b64, 'base64') }]));
         const failed = tracked.frames.length - frames.length;
         for (const fps of rates) {
