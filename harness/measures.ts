@@ -8,6 +8,7 @@ import type { Milliseconds } from '../protocol/units.js';
 import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
 import type { SessionResult } from './sessionClient.js';
+import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 
 export interface BeatAlignment {
   /** Performer beats in the measured window. */
@@ -39,6 +40,8 @@ export interface SessionMeasures {
   rtf: { p50: number; max: number };
   timeToFirstAudioMs: number | null;
   beat: BeatAlignment | null;
+  /** Heard and music tempo against the performer's known beat, and the time to lock (tempoFollow.ts). */
+  tempo: TempoFollow | null;
   chunks: number;
   audioSeconds: number;
   discontinuities: number;
@@ -163,6 +166,7 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
     rtf: { p50: percentiles(rtfs)?.p50 ?? 0, max: percentiles(rtfs)?.max ?? 0 },
     timeToFirstAudioMs: result.firstAudioHeardMs === null ? null : result.firstAudioHeardMs - result.startedMs,
     beat: beatAlignment(result, feed, o),
+    tempo: tempoFollow(result, feed),
     chunks: result.chunks.length,
     audioSeconds: result.chunks.reduce((s, c) => s + c.header.frames / c.header.sampleRate, 0),
     discontinuities: result.discontinuities,

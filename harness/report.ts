@@ -9,12 +9,14 @@ function row(cells: string[], widths: number[]): string {
 }
 
 export function sessionTable(sessions: SessionMeasures[]): string {
-  const head = ['session', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'underruns', 'jitter ms', 'RTF', 'first audio ms', 'beat |off| median', 'beat p95', 'tempo err', 'errors'];
+  const head = ['session', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'underruns', 'jitter ms', 'RTF', 'first audio ms', 'beat |off| median', 'beat p95', 'tempo err', 'heard err', 'music err', 'lock beats', 'errors'];
   const rows = sessions.map((s) => [
     `${s.name} / ${s.prompt}`,
     f1(s.latencyMs?.p50), f1(s.latencyMs?.p95), f1(s.latencyMs?.p99), f1(s.latencyMs?.max),
     String(s.underruns), f1(s.arrivalJitterMs), s.rtf.p50.toFixed(4), f1(s.timeToFirstAudioMs),
-    f1(s.beat?.medianAbsOffsetMs), f1(s.beat?.p95AbsOffsetMs), f1(s.beat?.tempoErrorBpm), s.errors.join(',') || '-',
+    f1(s.beat?.medianAbsOffsetMs), f1(s.beat?.p95AbsOffsetMs), f1(s.beat?.tempoErrorBpm),
+    f1(s.tempo?.heardErrorBpm), f1(s.tempo?.musicErrorBpm), s.tempo ? (s.tempo.timeToLockBeats === null ? 'never' : s.tempo.timeToLockBeats.toFixed(1)) : '-',
+    s.errors.join(',') || '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [row(head, widths), ...rows.map((r) => row(r, widths))].join('\n');

@@ -203,6 +203,15 @@ export const latencySummarySchema = z
   })
   .strict();
 
+export const trackingStatsSchema = z
+  .object({
+    /** Landmark frames the server received over the last second. */
+    fps: nonNegative(),
+    /** Median capture-to-arrival time of recent frames (client capture clock mapped to the server's); null before clock sync. */
+    captureToArrivalMs: nonNegative().nullable(),
+  })
+  .strict();
+
 export const statsSchema = z
   .object({
     type: z.literal('stats'),
@@ -216,6 +225,8 @@ export const statsSchema = z
     leadMs: nonNegative(),
     /** Audio chunks sent so far. */
     chunks: nonNegativeInt(),
+    /** The tracking rate as received (optional: servers before it leave it out). */
+    tracking: trackingStatsSchema.optional(),
   })
   .strict();
 
@@ -256,6 +267,7 @@ export type MusicState = z.infer<typeof musicSchema>;
 export type ControlsMessage = z.infer<typeof controlsSchema>;
 export type LatencySummary = z.infer<typeof latencySummarySchema>;
 export type StatsMessage = z.infer<typeof statsSchema>;
+export type TrackingStats = z.infer<typeof trackingStatsSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 export type SceneMessage = z.infer<typeof sceneSchema>;
 

@@ -12,7 +12,8 @@ import type { Milliseconds } from '../../protocol/units.js';
 import { Camera, type CameraOptions } from './capture/camera.js';
 import { CaptureLoop, type CapturedFrame, type CaptureStats } from './capture/captureLoop.js';
 import type { LandmarkTrackerOptions } from './capture/landmarkTracker.js';
-import { TrackerWorkerClient } from './capture/trackerWorkerClient.js';
+import { ParallelTracker } from './capture/parallelTracker.js';
+import { TrackerWorkerClient, type FrameTracker } from './capture/trackerWorkerClient.js';
 import { SessionLink, type LinkSettings, type LinkState } from './link/sessionLink.js';
 import { ChunkPlayer, type ChunkPlayerOptions, type ChunkPlayerStats } from './playback/chunkPlayer.js';
 import { PerformanceRecorder } from './record/performanceRecorder.js';
@@ -22,10 +23,14 @@ export interface InstrumentOptions {
   serverUrl: string;
   link: LinkSettings;
   tracker: Partial<LandmarkTrackerOptions>;
+  /** 'parallel': face and pose in two workers (the default); 'serial': both in one worker, one after the other. */
+  trackingMode: TrackingMode;
   player: Partial<ChunkPlayerOptions>;
   /** AudioContext sample rate (the server's default packs stream 48 kHz; matching avoids resampling at chunk borders). */
   sampleRate: number;
 }
+
+export type TrackingMode = 'parallel' | 'serial';
 
 export interface InstrumentEvents {
   frame(captured: CapturedFrame): void;
@@ -47,6 +52,8 @@ export interface LatencySummary {
 /** Everything the UI shows and the browser tests read (window.expotion.snapshot()). */
 export interface InstrumentSnapshot {
   capture: CaptureStats;
+  /** How frames are tracked: the mode and MediaPipe's delegate (null before the tracker loads). */
+  tracker: { mode: TrackingMode; delegate: string | null };
   link: { state: LinkState; sessions: number; sessionId: string | null; framesSent: number; framesDropped: number; bytesSent: number; rttMs: Milliseconds | null };
   playback: ChunkPlayerStats & { audioState: string; sampleRate: number };
   /** Control-to-audio latency measured on the client clock: heard time of a chunk's first sample minus the capture time of the frame it used. */
@@ -66,7 +73,7 @@ export class Instrument {
   readonly player: ChunkPlayer;
   readonly link: SessionLink;
   readonly recorder = new PerformanceRecorder();
-  private tracker: TrackerWorkerClient | null = null;
+  private tracker: FrameTracker | null = null;
   private capture: CaptureLoop | null = null;
   private reportTimer: ReturnType<typeof setInterval> | null = null;
   /** Capture time by frame seq (recent frames only), for the client-side latency. */
@@ -113,10 +120,13 @@ export class Instrument {
     return this.tracker?.blendshapes ?? false;
   }
 
-  /** Loads MediaPipe in the tracking worker (once; again after `reloadTracker`). */
+  /** Loads MediaPipe in the tracking workers (once; again after `reloadTracker`). */
   async loadTracker(): Promise<void> {
     if (this.tracker) return;
-    this.tracker = await TrackerWorkerClient.create(this.options.tracker);
+    this.tracker =
+      this.options.trackingMode === 'serial'
+        ? await TrackerWorkerClient.create({ ...this.options.tracker, parts: 'both' })
+        : await ParallelTracker.create(this.options.tracker);
   }
 
   /** Replaces the tracker (pose model or thresholds changed). */
@@ -196,8 +206,9 @@ export class Instrument {
     const l = this.link;
     return {
       capture: this.capture?.stats() ?? {
-        framesDelivered: 0, framesProcessed: 0, framesWithFace: 0, framesWithPose: 0, processedFps: 0, detectMsP50: 0, faceMsP50: 0, poseMsP50: 0, lastFrameBytes: 0,
+        framesDelivered: 0, framesProcessed: 0, framesWithFace: 0, framesWithPose: 0, processedFps: 0, detectMsP50: 0, faceMsP50: 0, poseMsP50: 0, captureToSendMsP50: 0, lastFrameBytes: 0,
       },
+      tracker: { mode: this.options.trackingMode, delegate: this.tracker?.delegate ?? null },
       link: { state: l.state, sessions: l.sessions, sessionId: l.sessionId, framesSent: l.framesSent, framesDropped: l.framesDropped, bytesSent: l.bytesSent, rttMs: l.rttMs },
       playback: { ...this.player.stats(), audioState: this.context.state, sampleRate: this.context.sampleRate },
       clientLatency: this.latencies.count > 0 ? { p50: this.latencies.percentile(50), p95: this.latencies.percentile(95), count: this.latencies.count } : null,

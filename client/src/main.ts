@@ -1,8 +1,11 @@
 /**
  * Entry point of the browser client. `/` is the performer UI; `/?kiosk=1` is kiosk mode
  * (kiosk timings can be tuned with `arriveMs`, `leaveMs`, `fadeMs` query parameters).
+ * `?delegate=cpu|gpu` forces MediaPipe's delegate (default: GPU on a real GPU, else CPU);
+ * `?tracking=serial` runs face and pose in one worker instead of two.
  * `window.expotion` exposes read-only state for diagnostics and the browser tests.
  */
+import { parseDelegateRequest } from './capture/chooseDelegate.js';
 import { Instrument, type InstrumentSnapshot } from './instrument.js';
 import { KioskController, type KioskOptions, type KioskState } from './kiosk/kioskController.js';
 import { loadSettings } from './settings.js';
@@ -42,7 +45,9 @@ async function main(): Promise<void> {
         minFacePresenceConfidence: settings.threshold,
         minPoseDetectionConfidence: settings.threshold,
         minPosePresenceConfidence: settings.threshold,
+        delegate: parseDelegateRequest(params.get('delegate')),
       },
+      trackingMode: params.get('tracking') === 'serial' ? 'serial' : 'parallel',
       player: { volumeDb: settings.volumeDb },
       sampleRate: 48000,
     },

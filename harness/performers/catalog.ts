@@ -1,4 +1,4 @@
-/** Performers by name, for the command line: `nodding:120`, `dancing`, `recording:FILE`, ... */
+/** Performers by name, for the command line: `nodding:120`, `dancing`, `recording:FILE` (or `recorded:FILE`), ... */
 import type { FrameFeed } from '../frameFeed.js';
 import { performerFeed } from '../frameFeed.js';
 import { loadRecordedFeed } from './recorded.js';
@@ -25,11 +25,12 @@ const SYNTHETIC: Record<string, (bpm: number | undefined) => Performer> = {
   dropping: () => droppingFrames(dancing(), { fraction: 0.3 }),
 };
 
-export const PERFORMER_NAMES = [...Object.keys(SYNTHETIC), 'recording:PATH'];
+export const PERFORMER_NAMES = [...Object.keys(SYNTHETIC), 'recording:PATH', 'recorded:PATH'];
 
 /** A frame feed for a performer spec; throws with the list of names on an unknown one. */
 export function feedFor(spec: string, fps = 30): FrameFeed {
-  if (spec.startsWith('recording:')) return loadRecordedFeed(spec.slice('recording:'.length));
+  // `recorded:` is the corpus's name for the same thing (a corpus file replays with its ground truth either way).
+  for (const prefix of ['recording:', 'recorded:']) if (spec.startsWith(prefix)) return loadRecordedFeed(spec.slice(prefix.length), fps);
   const [name, arg] = spec.split(':');
   const make = SYNTHETIC[name!];
   if (!make) throw new Error(`unknown performer ${JSON.stringify(spec)}; choose from ${PERFORMER_NAMES.join(', ')}`);

@@ -42,6 +42,7 @@ import type { SceneImaginer } from '../scene/sceneImaginer.js';
 import { createSessionScene } from '../scene/sessionScene.js';
 import { ChunkScheduler, type SentChunk } from './chunkScheduler.js';
 import { ClientClock } from './clientClock.js';
+import { FrameArrivals } from './frameArrivals.js';
 import { SessionRecorder } from './recorder.js';
 import { SessionTimers } from './sessionTimers.js';
 
@@ -82,6 +83,7 @@ export class Session {
   private readonly limiter: RateLimiter;
   private readonly errorReplies: RateLimiter;
   private readonly clientClock = new ClientClock();
+  private readonly frameArrivals = new FrameArrivals(this.clientClock.sync);
   private readonly tracker: ControlTracker;
   private readonly timers = new SessionTimers((fn) => this.guard(fn));
   private stream: RemoteStream | null = null;
@@ -189,6 +191,7 @@ export class Session {
     if (this.state === 'awaiting-hello') throw new ProtocolError('HELLO_REQUIRED', 'send hello before landmark frames');
     const frame = decodeLandmarkFrame(data);
     this.clientClock.checkFrame(frame.captureTimeMs, now);
+    this.frameArrivals.push(frame.captureTimeMs, now);
     const result = this.tracker.push(frame, now);
     this.deps.metrics.framesIn.inc({ result });
     this.recorder?.frame(data, now);
@@ -294,7 +297,10 @@ export class Session {
     this.log.info({ pack: info.name, seed, prompt: hello.prompt, client: hello.client, record: this.recorder?.dir }, 'session started');
     this.ping();
     this.timers.every(config.controlsIntervalMs, () => this.sendControls());
-    this.timers.every(config.statsIntervalMs, () => this.send({ type: 'stats', ...scheduler.stats(serverNow()) }));
+    this.timers.every(config.statsIntervalMs, () => {
+      const t = serverNow();
+      this.send({ type: 'stats', ...scheduler.stats(t), tracking: this.frameArrivals.stats(t) });
+    });
     this.scene = createSessionScene({
       config,
       metrics: this.deps.metrics,

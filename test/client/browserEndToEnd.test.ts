@@ -28,11 +28,12 @@ type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 /** The part of window.expotion.snapshot() these tests read (client/src/instrument.ts). */
 interface Snapshot {
-  capture: { framesDelivered: number; framesProcessed: number; framesWithFace: number; framesWithPose: number; processedFps: number; detectMsP50: number; faceMsP50: number; poseMsP50: number; lastFrameBytes: number };
+  capture: { framesDelivered: number; framesProcessed: number; framesWithFace: number; framesWithPose: number; processedFps: number; detectMsP50: number; faceMsP50: number; poseMsP50: number; captureToSendMsP50: number; lastFrameBytes: number };
+  tracker: { mode: string; delegate: string | null };
   link: { state: string; sessions: number; sessionId: string | null; framesSent: number; bytesSent: number };
   playback: { chunks: number; recentUnderruns: { atMs: number; lateMs: number }[]; underruns: number; underrunsAfterWarmup: number; discontinuities: number; levelDb: number | null; bufferTargetMs: number; outputLatencyMs: number; audioState: string };
   clientLatency: { p50: number; p95: number; count: number } | null;
-  serverStats: { latencyMs: { p50: number; p95: number } | null; rtf: number } | null;
+  serverStats: { latencyMs: { p50: number; p95: number } | null; rtf: number; tracking?: { fps: number; captureToArrivalMs: number | null } } | null;
   controls: { values: Record<string, number> } | null;
   scene: { caption: string; source: string } | null;
   kiosk: string | null;
@@ -93,6 +94,9 @@ describe('browser client', { skip: skip ?? false }, () => {
     report(`detected face in ${c.framesWithFace}/${c.framesProcessed} and pose in ${c.framesWithPose}/${c.framesProcessed} processed frames (the clip is 56% person); ` +
       `${c.processedFps} frames/s processed of ${c.framesDelivered} delivered; face ${c.faceMsP50.toFixed(1)} ms + pose ${c.poseMsP50.toFixed(1)} ms per frame (median)`);
     assert.equal(await page.locator('#start').isEnabled(), true, 'Start is enabled once the models are loaded');
+    // Face and pose run in two workers; headless Chromium has no GPU (software WebGL at best), so MediaPipe runs on the CPU.
+    assert.deepEqual(s.tracker, { mode: 'parallel', delegate: 'CPU' });
+    assert.ok(c.captureToSendMsP50 > 0, 'the capture-to-send time is measured');
   });
 
   test('frames reach the server and audio comes back gap-free, with few underruns even on a busy machine', async () => {
@@ -120,6 +124,8 @@ describe('browser client', { skip: skip ?? false }, () => {
     assert.ok(s.playback.underruns <= allowed, `${s.playback.underruns} underruns in ${s.playback.chunks} chunks (at most ${allowed}): ${JSON.stringify(s.playback.recentUnderruns)}`);
     assert.ok(s.playback.levelDb !== null && s.playback.levelDb > -70, `music is audible at the output (level ${s.playback.levelDb} dB)`);
     assert.ok(s.clientLatency && s.clientLatency.count > 10, 'the client measures control-to-audio latency');
+    const tracking = s.serverStats?.tracking;
+    assert.ok(tracking && tracking.fps > 0 && tracking.captureToArrivalMs !== null, `the server reports the tracking rate it receives (${JSON.stringify(tracking)})`);
   });
 
   test('the control meters move with the performer', async () => {

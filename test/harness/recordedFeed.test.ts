@@ -7,6 +7,7 @@ import { encodeLandmarkFrame } from '../../protocol/landmarkFrame.js';
 import { frameRecord, metaRecord, recordingMagic } from '../../protocol/recording.js';
 import { loadRecordedFeed } from '../../harness/performers/recorded.js';
 import { nodding } from '../../harness/performers/synthetic.js';
+import { REPO_ROOT } from '../../server/paths.js';
 
 function frames(): Uint8Array[] {
   const p = nodding({ bpm: 100 });
@@ -39,4 +40,21 @@ test('a server recording folder (frames.bin) replays too, keeping what a crash l
   let n = 0;
   while (feed.next()) n++;
   assert.equal(n, 3);
+});
+
+test('a corpus recording replays endlessly, looped on whole beats, with its beats known', { timeout: 10_000 }, () => {
+  const feed = loadRecordedFeed(join(REPO_ROOT, 'test', 'fixtures', 'performers', 'nod-30fps.exporec'));
+  const beat = feed.beatAt?.(0);
+  assert.ok(beat && beat.bpm === 108 && Math.abs(beat.periodMs - 60_000 / 108) < 1e-9, `the nod's beat: ${JSON.stringify(beat)}`);
+  const times: number[] = [];
+  for (let i = 0; i < 800; i++) times.push(feed.next()!.atMs); // past two loops of about 240 frames
+  for (let i = 1; i < times.length; i++) {
+    const dt = times[i]! - times[i - 1]!;
+    assert.ok(dt > 0 && dt <= 1000 / 30 + 1e-6, `frame ${i} comes ${dt} ms after the one before (no seam at the loop)`);
+  }
+  const slow = loadRecordedFeed(join(REPO_ROOT, 'test', 'fixtures', 'performers', 'nod-30fps.exporec'), 6);
+  const first = [slow.next()!.atMs, slow.next()!.atMs, slow.next()!.atMs];
+  assert.ok(first[1]! - first[0]! >= 150 && first[2]! - first[1]! >= 150, `at 6 fps frames are about 167 ms apart: ${first.join(', ')}`);
+  const still = loadRecordedFeed(join(REPO_ROOT, 'test', 'fixtures', 'performers', 'still-30fps.exporec'));
+  assert.equal(still.beatAt?.(0) ?? null, null, 'a hard negative has no beat');
 });

@@ -7,7 +7,7 @@
 import type { LandmarkFrame } from '../../../protocol/landmarkTypes.js';
 import { percentile } from '../../../protocol/statistics.js';
 import type { Milliseconds } from '../../../protocol/units.js';
-import type { TrackerResult, TrackerWorkerClient } from './trackerWorkerClient.js';
+import type { FrameTracker, TrackerResult } from './trackerWorkerClient.js';
 
 export interface CapturedFrame {
   frame: LandmarkFrame;
@@ -29,6 +29,8 @@ export interface CaptureStats {
   detectMsP50: Milliseconds;
   faceMsP50: Milliseconds;
   poseMsP50: Milliseconds;
+  /** Median of recent capture-to-send times: capture time to the tracked frame handed to the link. */
+  captureToSendMsP50: Milliseconds;
   lastFrameBytes: number;
 }
 
@@ -50,6 +52,7 @@ export class CaptureLoop {
   private readonly processedTimes: number[] = [];
   private readonly faceMs: number[] = [];
   private readonly poseMs: number[] = [];
+  private readonly captureToSendMs: number[] = [];
   private processed = 0;
   private withFace = 0;
   private withPose = 0;
@@ -58,7 +61,7 @@ export class CaptureLoop {
 
   constructor(
     private readonly video: HTMLVideoElement,
-    private readonly tracker: TrackerWorkerClient,
+    private readonly tracker: FrameTracker,
     private readonly onFrame: (captured: CapturedFrame) => void,
   ) {
     tracker.listen((r) => this.onResult(r));
@@ -97,6 +100,7 @@ export class CaptureLoop {
       detectMsP50: median(this.faceMs.map((f, i) => f + (this.poseMs[i] ?? 0))),
       faceMsP50: median(this.faceMs),
       poseMsP50: median(this.poseMs),
+      captureToSendMsP50: median(this.captureToSendMs),
       lastFrameBytes: this.lastBytes,
     };
   }
@@ -131,6 +135,8 @@ export class CaptureLoop {
     this.poseMs.push(r.poseMs);
     if (this.faceMs.length > 60) this.faceMs.shift();
     if (this.poseMs.length > 60) this.poseMs.shift();
+    this.captureToSendMs.push(now - r.captureTimeMs);
+    if (this.captureToSendMs.length > 60) this.captureToSendMs.shift();
     this.lastBytes = r.bytes.byteLength;
     if (!this.active || this.inFlightGeneration !== this.generation) return;
     this.onFrame({

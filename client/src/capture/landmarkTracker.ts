@@ -1,11 +1,15 @@
 /**
- * MediaPipe tasks-vision FaceLandmarker + PoseLandmarker in VIDEO mode, loaded from this
- * server (wasm under /mediapipe/wasm, bundles under /models/mediapipe: no CDN). Both tasks see
- * the same frame; timestamps given to them strictly increase (detectForVideo requires it).
+ * MediaPipe tasks-vision FaceLandmarker and/or PoseLandmarker in VIDEO mode, loaded from this
+ * server (wasm under /mediapipe/wasm, bundles under /models/mediapipe: no CDN). One tracker may
+ * run both tasks or one of them (`parts`: two trackers in two workers run face and pose in
+ * parallel). Timestamps given to the tasks strictly increase (detectForVideo requires it).
  */
 import { FaceLandmarker, FilesetResolver, PoseLandmarker, type NormalizedLandmark } from '@mediapipe/tasks-vision';
 import { BLENDSHAPE_COUNT } from '../../../protocol/landmarkLayout.js';
 import type { Milliseconds } from '../../../protocol/units.js';
+import { delegateCandidates, webgl2Renderer, type Delegate, type DelegateRequest } from './chooseDelegate.js';
+
+export type TrackedParts = 'both' | 'face' | 'pose';
 
 export interface LandmarkTrackerOptions {
   wasmBase: string;
@@ -17,6 +21,10 @@ export interface LandmarkTrackerOptions {
   minPoseDetectionConfidence: number;
   minPosePresenceConfidence: number;
   minTrackingConfidence: number;
+  /** Which tasks this tracker runs. */
+  parts: TrackedParts;
+  /** MediaPipe delegate: 'auto' picks the GPU only on a real (not software) WebGL2 GPU. */
+  delegate: DelegateRequest;
 }
 
 export const LANDMARK_TRACKER_DEFAULTS: LandmarkTrackerOptions = {
@@ -28,7 +36,12 @@ export const LANDMARK_TRACKER_DEFAULTS: LandmarkTrackerOptions = {
   minPoseDetectionConfidence: 0.5,
   minPosePresenceConfidence: 0.5,
   minTrackingConfidence: 0.5,
+  parts: 'both',
+  delegate: 'auto',
 };
+
+/** Side of the blank frame each candidate delegate must track once before it is trusted. */
+const TEST_FRAME_SIZE = 64;
 
 /** models/mediapipe/manifest.json, written by scripts/mediapipe/buildBundles.ts. */
 interface BundleManifest {
@@ -49,11 +62,13 @@ export class LandmarkTracker {
   private disposed = false;
 
   private constructor(
-    private readonly face: FaceLandmarker,
-    private readonly pose: PoseLandmarker,
+    private readonly face: FaceLandmarker | null,
+    private readonly pose: PoseLandmarker | null,
     /** The face bundle has blendshapes (an official bundle). */
     readonly blendshapes: boolean,
     readonly bundleSources: Readonly<Record<string, string>>,
+    /** The delegate in use. */
+    readonly delegate: Delegate,
   ) {}
 
   static async create(options: Partial<LandmarkTrackerOptions> = {}): Promise<LandmarkTracker> {
@@ -65,29 +80,50 @@ export class LandmarkTracker {
       throw new Error(`the server has no MediaPipe bundles (${o.modelBase}/manifest.json lists ${manifest.bundles.map((b) => b.file).join(', ') || 'none'}); run npm run build`);
     }
     const fileset = await FilesetResolver.forVisionTasks(o.wasmBase);
-    const [face, pose] = await Promise.all([
-      FaceLandmarker.createFromOptions(fileset, {
-        baseOptions: { modelAssetPath: `${o.modelBase}/face_landmarker.task`, delegate: 'CPU' },
-        runningMode: 'VIDEO',
-        numFaces: 1,
-        outputFaceBlendshapes: faceBundle.blendshapes,
-        outputFacialTransformationMatrixes: false,
-        minFaceDetectionConfidence: o.minFaceDetectionConfidence,
-        minFacePresenceConfidence: o.minFacePresenceConfidence,
-        minTrackingConfidence: o.minTrackingConfidence,
-      }),
-      PoseLandmarker.createFromOptions(fileset, {
-        baseOptions: { modelAssetPath: `${o.modelBase}/${poseFile}`, delegate: 'CPU' },
-        runningMode: 'VIDEO',
-        numPoses: 1,
-        outputSegmentationMasks: false,
-        minPoseDetectionConfidence: o.minPoseDetectionConfidence,
-        minPosePresenceConfidence: o.minPosePresenceConfidence,
-        minTrackingConfidence: o.minTrackingConfidence,
-      }),
-    ]);
     const sources = Object.fromEntries(manifest.bundles.map((b) => [b.file, b.source]));
-    return new LandmarkTracker(face, pose, faceBundle.blendshapes, sources);
+    const candidates = delegateCandidates(o.delegate, o.delegate === 'cpu' ? null : webgl2Renderer());
+    let lastError: unknown = null;
+    for (const delegate of candidates) {
+      let face: FaceLandmarker | null = null;
+      let pose: PoseLandmarker | null = null;
+      try {
+        [face, pose] = await Promise.all([
+          o.parts === 'pose'
+            ? null
+            : FaceLandmarker.createFromOptions(fileset, {
+                baseOptions: { modelAssetPath: `${o.modelBase}/face_landmarker.task`, delegate },
+                runningMode: 'VIDEO',
+                numFaces: 1,
+                outputFaceBlendshapes: faceBundle.blendshapes,
+                outputFacialTransformationMatrixes: false,
+                minFaceDetectionConfidence: o.minFaceDetectionConfidence,
+                minFacePresenceConfidence: o.minFacePresenceConfidence,
+                minTrackingConfidence: o.minTrackingConfidence,
+              }),
+          o.parts === 'face'
+            ? null
+            : PoseLandmarker.createFromOptions(fileset, {
+                baseOptions: { modelAssetPath: `${o.modelBase}/${poseFile}`, delegate },
+                runningMode: 'VIDEO',
+                numPoses: 1,
+                outputSegmentationMasks: false,
+                minPoseDetectionConfidence: o.minPoseDetectionConfidence,
+                minPosePresenceConfidence: o.minPosePresenceConfidence,
+                minTrackingConfidence: o.minTrackingConfidence,
+              }),
+        ]);
+        const tracker = new LandmarkTracker(face, pose, faceBundle.blendshapes, sources, delegate);
+        // A delegate that loads may still fail on its first frame (a GPU without the features it needs).
+        tracker.detect(blankFrame(), 0);
+        return tracker;
+      } catch (err) {
+        lastError = err;
+        face?.close();
+        pose?.close();
+        if (delegate !== candidates[candidates.length - 1]) console.warn(`MediaPipe's ${delegate} delegate failed; falling back`, err);
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
   }
 
   /** Tracks one frame. `timestampMs` is made strictly increasing here. */
@@ -96,24 +132,32 @@ export class LandmarkTracker {
     const ts = Math.max(Math.round(timestampMs), this.lastTimestamp + 1);
     this.lastTimestamp = ts;
     const t0 = performance.now();
-    const f = this.face.detectForVideo(frame, ts);
+    const f = this.face?.detectForVideo(frame, ts);
     const t1 = performance.now();
-    const p = this.pose.detectForVideo(frame, ts);
+    const p = this.pose?.detectForVideo(frame, ts);
     const t2 = performance.now();
-    const cats = f.faceBlendshapes?.[0]?.categories;
+    const cats = f?.faceBlendshapes?.[0]?.categories;
     return {
-      face: f.faceLandmarks[0] ?? null,
+      face: f?.faceLandmarks[0] ?? null,
       blendshapes: cats && cats.length === BLENDSHAPE_COUNT ? Float32Array.from(cats, (c) => c.score) : null,
-      pose: p.landmarks[0] ?? null,
-      faceMs: t1 - t0,
-      poseMs: t2 - t1,
+      pose: p?.landmarks[0] ?? null,
+      faceMs: this.face ? t1 - t0 : 0,
+      poseMs: this.pose ? t2 - t1 : 0,
     };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.face.close();
-    this.pose.close();
+    this.face?.close();
+    this.pose?.close();
   }
+}
+
+function blankFrame(): OffscreenCanvas {
+  const canvas = new OffscreenCanvas(TEST_FRAME_SIZE, TEST_FRAME_SIZE);
+  const ctx = canvas.getContext('2d')!;
+  ctx.fillStyle = '#808080';
+  ctx.fillRect(0, 0, TEST_FRAME_SIZE, TEST_FRAME_SIZE);
+  return canvas;
 }

@@ -1,5 +1,6 @@
 /** Messages between the page and the tracking worker (capture/trackerWorker.ts). */
 import type { Milliseconds } from '../../../protocol/units.js';
+import type { Delegate } from './chooseDelegate.js';
 import type { LandmarkTrackerOptions } from './landmarkTracker.js';
 
 export type ToTracker =
@@ -8,7 +9,7 @@ export type ToTracker =
   | { type: 'frame'; frame: VideoFrame; seq: number; captureTimeMs: Milliseconds };
 
 export type FromTracker =
-  | { type: 'ready'; blendshapes: boolean; sources: Record<string, string> }
+  | { type: 'ready'; blendshapes: boolean; sources: Record<string, string>; delegate: Delegate }
   | { type: 'error'; message: string }
   /** The encoded landmark frame and its parts (for the overlay), or `bytes: null` when tracking this frame failed. */
   | {

@@ -19,7 +19,7 @@ scope.onmessage = (ev) => {
     LandmarkTracker.create(msg.options).then(
       (t) => {
         tracker = t;
-        scope.postMessage({ type: 'ready', blendshapes: t.blendshapes, sources: { ...t.bundleSources } });
+        scope.postMessage({ type: 'ready', blendshapes: t.blendshapes, sources: { ...t.bundleSources }, delegate: t.delegate });
       },
       (err: unknown) => scope.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
     );

@@ -297,7 +297,7 @@ export class PerformerUi {
     if (s.controls) this.meters.update(s.controls);
     const c = s.capture;
     const line = this.instrument.tracking
-      ? `${c.processedFps} fps tracked · face ${Math.round(c.faceMsP50)} ms + pose ${Math.round(c.poseMsP50)} ms · ${c.framesWithFace}/${c.framesProcessed} frames with a face, ${c.framesWithPose} with a body · ${s.link.framesSent} frames sent`
+      ? `${c.processedFps} fps tracked (${s.tracker.mode}, ${s.tracker.delegate ?? '?'} delegate) · face ${Math.round(c.faceMsP50)} ms + pose ${Math.round(c.poseMsP50)} ms · capture → send ${Math.round(c.captureToSendMsP50)} ms · ${c.framesWithFace}/${c.framesProcessed} frames with a face, ${c.framesWithPose} with a body · ${s.link.framesSent} frames sent`
       : this.el.captureLine.textContent;
     if (line !== null && this.el.captureLine.textContent !== line) this.el.captureLine.textContent = line;
     if (this.instrument.tracking) this.setTrackingState('tracking', c.processedFps > 0 ? `tracking ${c.processedFps} fps` : 'tracking');

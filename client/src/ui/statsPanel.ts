@@ -17,6 +17,8 @@ export class StatsPanel {
       ['output', 'Output latency'],
       ['rtt', 'Network round trip'],
       ['capture', 'Tracking fps / ms'],
+      ['send', 'Capture → send'],
+      ['received', 'Tracking received (fps / capture → arrival)'],
       ['frame', 'Landmark frame'],
     ] as const) {
       const dt = document.createElement('dt');
@@ -43,6 +45,9 @@ export class StatsPanel {
     set('output', ms(s.playback.outputLatencyMs));
     set('rtt', ms(s.link.rttMs));
     set('capture', s.capture.framesProcessed > 0 ? `${s.capture.processedFps} / ${Math.round(s.capture.detectMsP50)} ms` : '–');
+    set('send', s.capture.framesProcessed > 0 ? ms(s.capture.captureToSendMsP50) : '–');
+    const t = s.serverStats?.tracking;
+    set('received', t ? `${Math.round(t.fps)} / ${ms(t.captureToArrivalMs)}` : '–');
     set('frame', s.capture.lastFrameBytes > 0 ? `${s.capture.lastFrameBytes} B` : '–');
   }
 
