@@ -5,6 +5,7 @@ export * from './version.js';
 export * from './landmarkTypes.js';
 export * from './landmarkFrame.js';
 export * from './audioChunk.js';
+export * from './notesFrame.js';
 export * from './messages.js';
 export * from './controlVector.js';
 export * from './recording.js';
