@@ -65,7 +65,7 @@ class TickMap {
 }
 
 /** A Standard MIDI File of the notes (sounding notes as far as they got), tempo map from the grid. */
-export function notesToMidi(notes: readonly MidiNote[], grid: readonly GridBeat[], sampleRate: Hz): Uint8Array {
+export function notesToMidi(notes: readonly MidiNote[], grid: readonly GridBeat[], sampleRate: Hz): Uint8Array<ArrayBuffer> {
   const midi = new Midi();
   const map = new TickMap(grid, sampleRate, midi.header.ppq);
   midi.header.tempos = map.tempos;
@@ -80,7 +80,7 @@ export function notesToMidi(notes: readonly MidiNote[], grid: readonly GridBeat[
     const ticks = map.ticks(n.startSample);
     tracks[n.stream]?.addNote({ midi: n.pitch, ticks, durationTicks: Math.max(1, map.ticks(n.startSample + n.durationSamples) - ticks), velocity: n.velocity / 127 });
   }
-  return midi.toArray();
+  return new Uint8Array(midi.toArray());
 }
 
 /** The notes of a file written by notesToMidi, back on the sample timeline (to the tick's precision). */

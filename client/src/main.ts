@@ -1,9 +1,12 @@
 /**
  * Entry point of the browser client. `/` is the performer UI; `/?kiosk=1` is kiosk mode
  * (kiosk timings can be tuned with `arriveMs`, `leaveMs`, `fadeMs` query parameters).
- * `window.expotion` exposes read-only state for diagnostics and the browser tests.
+ * `window.expotion` exposes read-only state for diagnostics and the browser tests, and lets them
+ * plug in a MIDI output (a fake one in the tests).
  */
-import { Instrument, type InstrumentSnapshot } from './instrument.js';
+import type { GeneratedNote } from '../../protocol/notesFrame.js';
+import { Instrument, type InstrumentSnapshot, type ScheduledChunk } from './instrument.js';
+import type { MidiOutputLike } from './notes/midiOut.js';
 import { KioskController, type KioskOptions, type KioskState } from './kiosk/kioskController.js';
 import { loadSettings } from './settings.js';
 import { PerformerUi } from './ui/performerUi.js';
@@ -13,6 +16,9 @@ declare global {
   interface Window {
     expotion?: {
       snapshot(): InstrumentSnapshot & { kiosk: KioskState | null };
+      /** The session's notes, the recent audio schedule and how many notes the piano roll drew last. */
+      notes(): { notes: GeneratedNote[]; schedule: ScheduledChunk[]; drawn: number };
+      useMidiOutput(output: MidiOutputLike | null): void;
       dispose(): void;
     };
   }
@@ -65,6 +71,8 @@ async function main(): Promise<void> {
   ui.init();
   window.expotion = {
     snapshot: () => ({ ...instrument.snapshot(), kiosk: kiosk?.state ?? null }),
+    notes: () => ({ notes: instrument.notes.allNotes(), schedule: [...instrument.schedule], drawn: ui?.pianoRoll.notesDrawn ?? 0 }),
+    useMidiOutput: (output) => instrument.setMidiOutput(output),
     dispose: () => {
       scene.dispose();
       kiosk?.dispose();

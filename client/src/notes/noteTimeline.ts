@@ -1,0 +1,69 @@
+/**
+ * The notes a session has generated, on its sample timeline: frames merged by note id (a note
+ * still sounding comes again, longer), the generated beat grid and the performer's motion grid.
+ * The piano roll reads a window of it; the MIDI file of a recording reads all of it.
+ * Bounded: the oldest notes and beats go first beyond `maxNotes` / `maxBeats`.
+ */
+import type { ChunkNotes, GeneratedNote, GridBeat, MotionGrid } from '../../../protocol/notesFrame.js';
+import type { Samples } from '../../../protocol/units.js';
+
+export interface NoteTimelineOptions {
+  /** Notes kept at most. Default 20 000 (about 20 minutes of dense music). */
+  maxNotes: number;
+  /** Beats kept at most. Default 4096. */
+  maxBeats: number;
+}
+
+export const NOTE_TIMELINE_DEFAULTS: NoteTimelineOptions = { maxNotes: 20_000, maxBeats: 4096 };
+
+export class NoteTimeline {
+  readonly options: NoteTimelineOptions;
+  private readonly notes = new Map<number, GeneratedNote>();
+  private beats: GridBeat[] = [];
+  /** The newest motion grid the generator saw. */
+  motion: MotionGrid | null = null;
+
+  constructor(options: Partial<NoteTimelineOptions> = {}) {
+    this.options = { ...NOTE_TIMELINE_DEFAULTS, ...options };
+  }
+
+  add(frame: ChunkNotes): void {
+    for (const n of frame.notes) {
+      this.notes.delete(n.id); // re-inserted last: the map stays in order of the newest news
+      this.notes.set(n.id, n);
+    }
+    while (this.notes.size > this.options.maxNotes) this.notes.delete(this.notes.keys().next().value!);
+    this.beats.push(...frame.beats);
+    if (this.beats.length > this.options.maxBeats) this.beats = this.beats.slice(-this.options.maxBeats);
+    this.motion = frame.motion;
+  }
+
+  clear(): void {
+    this.notes.clear();
+    this.beats = [];
+    this.motion = null;
+  }
+
+  get size(): number {
+    return this.notes.size;
+  }
+
+  /** Notes sounding somewhere in [from, to). */
+  notesIn(from: Samples, to: Samples): GeneratedNote[] {
+    const out: GeneratedNote[] = [];
+    for (const n of this.notes.values()) if (n.startSample < to && n.startSample + n.durationSamples > from) out.push(n);
+    return out;
+  }
+
+  beatsIn(from: Samples, to: Samples): GridBeat[] {
+    return this.beats.filter((b) => b.sample >= from && b.sample < to);
+  }
+
+  allNotes(): GeneratedNote[] {
+    return [...this.notes.values()];
+  }
+
+  allBeats(): GridBeat[] {
+    return [...this.beats];
+  }
+}
