@@ -4,8 +4,9 @@
  *
  * A frame carries the notes the generator played in the chunk on the session's sample timeline,
  * the generated beat grid (quarter notes) and the performer's motion beat grid the generator saw.
- * A note still sounding at the chunk's end is sent again with the next chunk, longer (same id),
- * until a frame has it with `sounding` false: receivers upsert by id.
+ * A note that starts in the chunk and still sounds at its end is sent with `sounding` set and its
+ * duration so far; it comes once more, same id, whole and with `sounding` false, in the frame of
+ * the chunk where it ends: receivers upsert by id and draw a sounding note up to the newest chunk.
  *
  * Layout, little-endian:
  *   0  u8   kind = 0x4E ('N')
@@ -53,7 +54,7 @@ export interface GeneratedNote {
   velocity: number;
   startSample: Samples;
   durationSamples: Samples;
-  /** True while the note has not ended by the chunk's end (its duration is so far). */
+  /** True when the note had not ended by the chunk's end (its duration is so far; its end comes in a later frame). */
   sounding: boolean;
 }
 

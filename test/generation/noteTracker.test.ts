@@ -48,23 +48,28 @@ test('every stream plays notes at the samples where its steps sound, and the gri
   assert.ok(beats.every((b) => b.bpm >= 90 && b.bpm <= 120 && b.beatInBar >= 0 && b.beatInBar < 4));
 });
 
-test('a note still sounding at a chunk end is sent again, longer, until it ends; every chunk fits a frame', async () => {
+test('a note still sounding at its chunk end is sent once then, and once more, whole, when it ends; every chunk fits a frame', async () => {
   const { chunks } = await play('ambient', 8, 1024);
-  const seen = new Map<number, number>();
-  let resent = 0;
+  const seen = new Map<number, GeneratedNote>();
+  let spanning = 0;
   for (const c of chunks) {
     for (const n of c.notes) {
-      if (n.sounding) assert.equal(n.startSample + n.durationSamples, c.startSample + c.frames, 'a sounding note lasts to the chunk end');
       const before = seen.get(n.id);
-      if (before !== undefined) {
-        resent++;
-        assert.ok(n.durationSamples >= before);
+      if (n.sounding) {
+        assert.equal(before, undefined, 'a sounding note is sent in its first chunk only');
+        assert.ok(n.startSample >= c.startSample);
+        assert.equal(n.startSample + n.durationSamples, c.startSample + c.frames, 'a sounding note lasts to the chunk end so far');
+      } else if (before !== undefined) {
+        spanning++;
+        assert.ok(before.sounding, 'only a sounding note comes again');
+        assert.ok(n.durationSamples > before.durationSamples);
+        assert.ok(n.startSample + n.durationSamples >= c.startSample, 'it comes again with the chunk where it ends');
       }
-      seen.set(n.id, n.durationSamples);
+      seen.set(n.id, n);
     }
     assert.doesNotThrow(() => encodeNotesFrame(c));
   }
-  assert.ok(resent > 0, 'long notes span chunks');
+  assert.ok(spanning > 0, 'long notes span chunks');
 });
 
 test('the notes do not depend on how the timeline is cut into chunks', async () => {

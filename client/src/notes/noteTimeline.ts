@@ -1,6 +1,7 @@
 /**
  * The notes a session has generated, on its sample timeline: frames merged by note id (a note
- * still sounding comes again, longer), the generated beat grid and the performer's motion grid.
+ * still sounding comes again when it ends; until then it lasts to the newest chunk's end), the
+ * generated beat grid and the performer's motion grid.
  * The piano roll reads a window of it; the MIDI file of a recording reads all of it.
  * Bounded: the oldest notes and beats go first beyond `maxNotes` / `maxBeats`.
  */
@@ -20,6 +21,8 @@ export class NoteTimeline {
   readonly options: NoteTimelineOptions;
   private readonly notes = new Map<number, GeneratedNote>();
   private beats: GridBeat[] = [];
+  /** End of the newest chunk whose notes arrived: where sounding notes end for now. */
+  private newestSample: Samples = 0;
   /** The newest motion grid the generator saw. */
   motion: MotionGrid | null = null;
 
@@ -36,22 +39,27 @@ export class NoteTimeline {
     this.beats.push(...frame.beats);
     if (this.beats.length > this.options.maxBeats) this.beats = this.beats.slice(-this.options.maxBeats);
     this.motion = frame.motion;
+    this.newestSample = Math.max(this.newestSample, frame.startSample + frame.frames);
   }
 
   clear(): void {
     this.notes.clear();
     this.beats = [];
     this.motion = null;
+    this.newestSample = 0;
   }
 
   get size(): number {
     return this.notes.size;
   }
 
-  /** Notes sounding somewhere in [from, to). */
+  /** Notes sounding somewhere in [from, to), sounding ones lasting to the newest chunk's end. */
   notesIn(from: Samples, to: Samples): GeneratedNote[] {
     const out: GeneratedNote[] = [];
-    for (const n of this.notes.values()) if (n.startSample < to && n.startSample + n.durationSamples > from) out.push(n);
+    for (const n of this.notes.values()) {
+      const note = n.sounding ? { ...n, durationSamples: Math.max(n.durationSamples, this.newestSample - n.startSample) } : n;
+      if (note.startSample < to && note.startSample + note.durationSamples > from) out.push(note);
+    }
     return out;
   }
 

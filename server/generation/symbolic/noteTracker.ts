@@ -6,8 +6,10 @@
  * make the beat grid.
  *
  * `add` takes each step as it is decided (in timeline order), `take` closes a chunk: it returns
- * the notes that ended in it and, marked sounding, those still open at its end (sent again,
- * longer, with the next chunk).
+ * the notes that ended in it and, marked sounding with their duration so far, those that started
+ * in it and are still open at its end. A sounding note comes once more, whole, with the chunk
+ * where it ends (not with every chunk in between: a held chord would cost its notes 47 times a
+ * second).
  */
 import type { ChunkNotes, GeneratedNote, GridBeat } from '../../../protocol/notesFrame.js';
 import type { Samples } from '../../../protocol/units.js';
@@ -86,7 +88,7 @@ export class NoteTracker {
     const end = request.startSample + request.frames;
     const notes = this.ended;
     for (const open of this.open) {
-      for (const n of open) notes.push({ ...n, durationSamples: end - n.startSample });
+      for (const n of open) if (n.startSample >= request.startSample) notes.push({ ...n, durationSamples: end - n.startSample });
     }
     const beats = this.beats;
     this.ended = [];
