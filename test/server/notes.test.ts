@@ -70,6 +70,7 @@ let osc: Socket;
 const oscPackets: OscPacket[] = [];
 let withNotes: Received;
 let withoutNotes: Received;
+let audioTokens: Received;
 
 before(async () => {
   osc = createSocket('udp4');
@@ -83,6 +84,8 @@ before(async () => {
     playSession(server.wsUrl, { notes: true, record: true }, 2500),
     playSession(server.wsUrl, {}, 2000),
   ]);
+  // After the others: loading a MusicGen pack holds the worker for a moment.
+  audioTokens = await playSession(server.wsUrl, { notes: true, pack: 'tiny-musicgen' }, 3000);
   await server.close(); // finishes the recordings
 });
 after(() => osc.close());
@@ -100,13 +103,19 @@ test('a client that asks for notes gets each chunk\'s notes frame just before it
     assert.equal(before.notes.startSample, b.startSample);
     notes += before.notes.notes.length;
   });
-  assert.ok(notes > 10, `${notes} notes in ${audio.length} chunks`);
+  // Nobody is in front of a camera here: the teacher plays its idle pads, a chord or two.
+  assert.ok(notes >= 3, `${notes} notes in ${audio.length} chunks`);
 });
 
 test('a client that does not ask gets no notes frames', () => {
   assert.equal(withoutNotes.ready?.notes, true);
   assert.ok(withoutNotes.binary.length > 10);
   assert.ok(withoutNotes.binary.every((b) => b.kind === 'audio'));
+});
+
+test('a pack without notes (MusicGen audio tokens) says so and sends none', () => {
+  assert.equal(audioTokens.ready?.notes, false);
+  assert.ok(audioTokens.binary.every((b) => b.kind === 'audio'));
 });
 
 test('the recording holds notes.mid with the notes the client was sent', () => {
