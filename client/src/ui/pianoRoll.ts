@@ -43,8 +43,10 @@ export class PianoRoll {
 
   draw(): void {
     const { canvas, ctx } = this;
-    const w = (canvas.width = canvas.clientWidth * devicePixelRatio || 1);
-    const h = (canvas.height = canvas.clientHeight * devicePixelRatio || 1);
+    // Resizing clears and reallocates the canvas: only when the layout changed.
+    const w = Math.round(canvas.clientWidth * devicePixelRatio) || 1;
+    const h = Math.round(canvas.clientHeight * devicePixelRatio) || 1;
+    if (canvas.width !== w || canvas.height !== h) Object.assign(canvas, { width: w, height: h });
     ctx.clearRect(0, 0, w, h);
     const head = this.playhead();
     if (!head) {
