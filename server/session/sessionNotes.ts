@@ -27,6 +27,8 @@ export class SessionNotes {
   /** Recorded notes by id: a note still sounding is replaced by its longer self. */
   private readonly recorded = new Map<number, GeneratedNote>();
   private readonly beats: GridBeat[] = [];
+  /** End of the newest chunk: where notes still sounding at the end of the session stop. */
+  private newestSample = 0;
   private closing: Promise<void> | null = null;
 
   constructor(options: SessionNotesOptions) {
@@ -43,6 +45,7 @@ export class SessionNotes {
       if (this.recorded.has(n.id) || this.recorded.size < this.maxRecorded) this.recorded.set(n.id, n);
     }
     if (this.beats.length < this.maxRecorded) this.beats.push(...notes.beats);
+    this.newestSample = notes.startSample + notes.frames;
   }
 
   /** Writes notes.mid into the recording (once; never rejects: a failed write only loses the file). */
@@ -50,7 +53,8 @@ export class SessionNotes {
     this.closing ??= (async () => {
       const dir = this.options.recordDir;
       if (dir === null) return;
-      const midi = notesToMidi([...this.recorded.values()], this.beats, this.options.sampleRate);
+      const notes = [...this.recorded.values()].map((n) => (n.sounding ? { ...n, durationSamples: this.newestSample - n.startSample } : n));
+      const midi = notesToMidi(notes, this.beats, this.options.sampleRate);
       await writeFile(join(dir, 'notes.mid'), midi).catch(() => undefined);
     })();
     return this.closing;

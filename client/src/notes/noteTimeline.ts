@@ -57,10 +57,15 @@ export class NoteTimeline {
   notesIn(from: Samples, to: Samples): GeneratedNote[] {
     const out: GeneratedNote[] = [];
     for (const n of this.notes.values()) {
-      const note = n.sounding ? { ...n, durationSamples: Math.max(n.durationSamples, this.newestSample - n.startSample) } : n;
+      const note = this.soFar(n);
       if (note.startSample < to && note.startSample + note.durationSamples > from) out.push(note);
     }
     return out;
+  }
+
+  /** A sounding note lasts, for now, to the newest chunk's end. */
+  private soFar(n: GeneratedNote): GeneratedNote {
+    return n.sounding ? { ...n, durationSamples: Math.max(n.durationSamples, this.newestSample - n.startSample) } : n;
   }
 
   beatsIn(from: Samples, to: Samples): GridBeat[] {
@@ -68,7 +73,7 @@ export class NoteTimeline {
   }
 
   allNotes(): GeneratedNote[] {
-    return [...this.notes.values()];
+    return [...this.notes.values()].map((n) => this.soFar(n));
   }
 
   allBeats(): GridBeat[] {
