@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { defaultPack } from './generation/packs.js';
 
+const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+
 const ConfigSchema = z
   .object({
     /** Interface to listen on. Loopback by default: a performer's laptop or a kiosk serves itself. */
@@ -111,7 +113,12 @@ const ConfigSchema = z
     /** Seconds of the session's latest audio sent to the hook. */
     sceneHookSeconds: z.number().min(1).max(30).default(5),
     /** OSC out (UDP `host:port`, server/osc/): controls, notes, beats and scene captions of every session. null: none. */
-    oscTarget: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/, 'must be host:port').nullable().default(null),
+    oscTarget: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/, 'must be host:port')
+      .refine((t) => isPort(Number(t.slice(t.lastIndexOf(':') + 1))), { message: 'port must be 1..65535' })
+      .nullable()
+      .default(null),
     /** How often each session's controls go out over OSC (messages per control per second); 0: none. */
     oscControlsHz: z.number().min(0).max(200).default(30),
     /** pino log level. */

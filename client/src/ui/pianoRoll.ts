@@ -43,6 +43,10 @@ export class PianoRoll {
 
   draw(): void {
     const { canvas, ctx } = this;
+    if (canvas.clientWidth === 0) {
+      this.notesDrawn = 0; // hidden (kiosk mode)
+      return;
+    }
     // Resizing clears and reallocates the canvas: only when the layout changed.
     const w = Math.round(canvas.clientWidth * devicePixelRatio) || 1;
     const h = Math.round(canvas.clientHeight * devicePixelRatio) || 1;
