@@ -57,6 +57,8 @@ export const ERROR_CODES = [
   'FRAME_STALE', // a frame older than the newest one used (session check, not the codec)
   // binary audio chunks
   'CHUNK_INVALID',
+  // binary notes frames (notesFrame.ts)
+  'NOTES_INVALID',
   // JSON messages
   'JSON_SYNTAX',
   'JSON_SCHEMA',

@@ -6,6 +6,7 @@ export * from './landmarkTypes.js';
 export * from './landmarkLayout.js';
 export * from './landmarkFrame.js';
 export * from './audioChunk.js';
+export * from './notesFrame.js';
 export * from './messages.js';
 export * from './controlVector.js';
 export * from './recording.js';

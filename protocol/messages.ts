@@ -101,6 +101,8 @@ export const helloSchema = z
     seed: z.number().int().min(0).max(MAX_SEED).optional(),
     /** Ask the server to record the session (landmarks and audio). */
     record: z.boolean().optional(),
+    /** Ask for a binary `notes` frame before each audio chunk (notesFrame.ts); packs without notes send none. */
+    notes: z.boolean().optional(),
     /** Free-form client description, for logs. */
     client: z.string().max(MAX_CLIENT_CHARS).optional(),
   })
@@ -157,6 +159,8 @@ export const readySchema = z
     controlVersion: z.number().int().positive().safe(),
     /** Control names in index order. */
     controlNames: z.array(name()).max(MAX_LIST_ENTRIES),
+    /** Whether this pack generates notes (symbolic packs): a client that asked for notes gets frames only then. */
+    notes: z.boolean().optional(),
     /** Server clock when sent, ms. */
     serverTimeMs: finite(),
   })

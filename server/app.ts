@@ -18,6 +18,7 @@ import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { clientAddress, CONTENT_SECURITY_POLICY, defaultAllowedHosts, hostAllowed, isLoopback, originAllowed, requestPath, SECURITY_HEADERS } from './httpGuards.js';
 import { CLIENT_DIR, MODELS_DIR, REPO_ROOT } from './paths.js';
+import { OscOut, parseOscTarget } from './osc/oscOut.js';
 import { Session } from './session/session.js';
 
 /** tasks-vision's wasm files (the loader script and the SIMD and no-SIMD binaries). */
@@ -51,6 +52,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   const pool = new WorkerPool(config.workers, config.pack, { log: logger, onRestart: () => metrics.workerRestarts.inc() });
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();
+  const osc = config.oscTarget === null ? null : new OscOut(parseOscTarget(config.oscTarget), { onFirstError: (err) => logger.warn({ err: err.message, target: config.oscTarget }, 'OSC out failed; messages are dropped') });
   const sessions = new Set<Session>();
   /** Sessions per client address (the per-address cap). */
   const perAddress = new Map<string, number>();
@@ -173,7 +175,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
         return;
       }
       perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-      const session = new Session(ws, { config, metrics, pool, log: logger, packs, onClosed }, address);
+      const session = new Session(ws, { config, metrics, pool, log: logger, packs, osc, onClosed }, address);
       sessions.add(session);
     });
   };
@@ -225,6 +227,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
       await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     }
     await pool.close();
+    osc?.close();
     logger.info('stopped');
   }
 

@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { defaultPack } from './generation/index.js';
 
+const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+
 const ConfigSchema = z
   .object({
     /** Interface to listen on. Loopback by default: a performer's laptop or a kiosk serves itself. */
@@ -110,6 +112,15 @@ const ConfigSchema = z
     sceneHookTimeoutMs: z.number().int().min(50).max(60000).default(3000),
     /** Seconds of the session's latest audio sent to the hook. */
     sceneHookSeconds: z.number().min(1).max(30).default(5),
+    /** OSC out (UDP `host:port`, server/osc/): controls, notes, beats and scene captions of every session. null: none. */
+    oscTarget: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):\d{1,5}$/, 'must be host:port')
+      .refine((t) => isPort(Number(t.slice(t.lastIndexOf(':') + 1))), { message: 'port must be 1..65535' })
+      .nullable()
+      .default(null),
+    /** How often each session's controls go out over OSC (messages per control per second); 0: none. */
+    oscControlsHz: z.number().min(0).max(200).default(30),
     /** pino log level. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -162,6 +173,8 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'scene-hook-url', env: 'EXPOTION_SCENE_HOOK_URL', key: 'sceneHookUrl', parse: 'nullable' },
   { flag: 'scene-hook-timeout-ms', env: 'EXPOTION_SCENE_HOOK_TIMEOUT_MS', key: 'sceneHookTimeoutMs', parse: 'number' },
   { flag: 'scene-hook-seconds', env: 'EXPOTION_SCENE_HOOK_SECONDS', key: 'sceneHookSeconds', parse: 'number' },
+  { flag: 'osc-target', env: 'EXPOTION_OSC_TARGET', key: 'oscTarget', parse: 'nullable' },
+  { flag: 'osc-controls-hz', env: 'EXPOTION_OSC_CONTROLS_HZ', key: 'oscControlsHz', parse: 'number' },
   { flag: 'log-level', env: 'LOG_LEVEL', key: 'logLevel', parse: 'string' },
 ];
 

@@ -5,6 +5,8 @@
  */
 import * as Tone from 'tone';
 import type { AudioChunk } from '../../protocol/audioChunk.js';
+import type { ChunkNotes } from '../../protocol/notesFrame.js';
+import { notesToMidi } from '../../protocol/notesMidi.js';
 import type { ControlsMessage, ErrorMessage, ReadyMessage, SceneMessage, StatsMessage } from '../../protocol/messages.js';
 import { PLAYBACK_REPORT_INTERVAL_MS } from '../../protocol/messages.js';
 import { RecentValues } from '../../protocol/statistics.js';
@@ -16,6 +18,8 @@ import { ParallelTracker } from './capture/parallelTracker.js';
 import { TrackerWorkerClient, type FrameTracker } from './capture/trackerWorkerClient.js';
 import { SessionLink, type LinkSettings, type LinkState } from './link/sessionLink.js';
 import { ChunkPlayer, type ChunkPlayerOptions, type ChunkPlayerStats } from './playback/chunkPlayer.js';
+import { MidiOut, type MidiOutputLike } from './notes/midiOut.js';
+import { NoteTimeline } from './notes/noteTimeline.js';
 import { PerformanceRecorder } from './record/performanceRecorder.js';
 
 export interface InstrumentOptions {
@@ -43,6 +47,16 @@ export interface InstrumentEvents {
   cameraLost(): void;
 }
 
+/** Where a chunk's first sample is heard, on the performance.now() clock (MIDI timestamps use it). */
+export interface ScheduledChunk {
+  startSample: number;
+  frames: number;
+  heardAtMs: Milliseconds;
+}
+
+/** Recent chunks kept in `Instrument.schedule`. */
+const SCHEDULE_LENGTH = 1024;
+
 export interface LatencySummary {
   p50: Milliseconds;
   p95: Milliseconds;
@@ -64,6 +78,8 @@ export interface InstrumentSnapshot {
   scene: SceneMessage | null;
   recording: { active: boolean; bytes: number; frames: number; chunks: number };
   blendshapes: boolean;
+  /** Notes of this session: whether the pack has any, how many arrived, the MIDI output in use. */
+  notes: { packHasNotes: boolean | null; received: number; midiOutput: string | null };
 }
 
 export class Instrument {
@@ -73,6 +89,15 @@ export class Instrument {
   readonly player: ChunkPlayer;
   readonly link: SessionLink;
   readonly recorder = new PerformanceRecorder();
+  /** The generated notes of this session (piano roll). */
+  readonly notes = new NoteTimeline();
+  /** The notes of the recording in progress (its .mid). */
+  private recordedNotes: NoteTimeline | null = null;
+  readonly midi = new MidiOut();
+  /** The newest chunks' schedule, oldest first. */
+  readonly schedule: ScheduledChunk[] = [];
+  /** The notes frame of the audio chunk that comes next. */
+  private pendingNotes: ChunkNotes | null = null;
   private tracker: FrameTracker | null = null;
   private capture: CaptureLoop | null = null;
   private reportTimer: ReturnType<typeof setInterval> | null = null;
@@ -96,8 +121,14 @@ export class Instrument {
       state: (state, detail) => this.listeners.linkState?.(state, detail),
       ready: (ready) => this.onReady(ready),
       chunk: (chunk, bytes, arrivalMs) => this.onChunk(chunk, bytes, arrivalMs),
+      notes: (notes) => {
+        this.notes.add(notes);
+        this.recordedNotes?.add(notes);
+        this.pendingNotes = notes;
+      },
       controls: (msg) => {
         this.lastControls = msg;
+        this.midi.controls(msg.values, performance.now());
         this.listeners.controls?.(msg);
       },
       stats: (msg) => {
@@ -179,6 +210,7 @@ export class Instrument {
   /** Ends the session; the music fades over `fadeSeconds` and stops. */
   stopMusic(fadeSeconds = 0.3): void {
     this.link.stop();
+    this.midi.allNotesOff();
     if (this.reportTimer !== null) clearInterval(this.reportTimer);
     this.reportTimer = null;
     this.player.fadeTo(0, fadeSeconds);
@@ -196,10 +228,33 @@ export class Instrument {
   startRecording(): void {
     const s = this.link.currentSettings;
     const ready = this.link.ready;
+    this.recordedNotes = new NoteTimeline({ maxNotes: 200_000, maxBeats: 100_000 });
     this.recorder.start({
       prompt: s.prompt,
       ...(ready ? { pack: ready.pack, sampleRate: ready.sampleRate, channels: ready.channels, sessionId: ready.sessionId } : {}),
     });
+  }
+
+  /** Sends the generated notes to a Web MIDI output (null: none). */
+  setMidiOutput(output: MidiOutputLike | null): void {
+    this.midi.setOutput(output);
+  }
+
+  /** The sample being heard now and the session's rate, for the piano roll; null before audio. */
+  playhead(): { sample: number; sampleRate: number } | null {
+    const rate = this.link.ready?.sampleRate;
+    const sample = rate === undefined ? null : this.player.playheadSample(rate);
+    return rate === undefined || sample === null ? null : { sample, sampleRate: rate };
+  }
+
+  /** Stops the recording: the .exporec, and a .mid of its notes (null when the pack has none). */
+  stopRecording(): { performance: Blob; midi: Blob | null } {
+    const performance = this.recorder.stop();
+    const notes = this.recordedNotes;
+    this.recordedNotes = null;
+    const rate = this.link.ready?.sampleRate ?? this.context.sampleRate;
+    const midi = notes && notes.size > 0 ? new Blob([notesToMidi(notes.allNotes(), notes.allBeats(), rate)], { type: 'audio/midi' }) : null;
+    return { performance, midi };
   }
 
   snapshot(): InstrumentSnapshot {
@@ -217,6 +272,7 @@ export class Instrument {
       scene: this.lastScene,
       recording: { active: this.recorder.recording, bytes: this.recorder.byteLength, frames: this.recorder.frames, chunks: this.recorder.chunks },
       blendshapes: this.blendshapes,
+      notes: { packHasNotes: this.link.ready?.notes ?? null, received: this.notes.size, midiOutput: this.midi.outputName },
     };
   }
 
@@ -235,16 +291,26 @@ export class Instrument {
     this.captureTimes.clear();
     this.player.startSession();
     this.player.fadeTo(1, 0.05);
+    this.notes.clear();
+    this.pendingNotes = null;
+    this.schedule.length = 0;
+    this.midi.allNotesOff();
     this.recorder.event('session', { sessionId: ready.sessionId, pack: ready.pack, sampleRate: ready.sampleRate });
     this.listeners.ready?.(ready);
   }
 
   private onChunk(chunk: AudioChunk, bytes: Uint8Array, arrivalMs: Milliseconds): void {
     const { startTime } = this.player.receive(chunk, arrivalMs, (report) => this.link.send(report));
+    const notes = this.pendingNotes;
+    this.pendingNotes = null;
+    const heardAtMs = this.player.heardAt(startTime);
+    this.schedule.push({ startSample: chunk.header.startSample, frames: chunk.header.frames, heardAtMs });
+    if (this.schedule.length > SCHEDULE_LENGTH) this.schedule.shift();
+    if (notes && notes.startSample === chunk.header.startSample) this.midi.schedule(notes, heardAtMs, chunk.header.sampleRate);
     this.recorder.chunk(bytes, arrivalMs);
     const seq = chunk.header.controlSeq;
     const capture = seq === null ? undefined : this.captureTimes.get(seq);
-    if (capture !== undefined) this.latencies.push(this.player.heardAt(startTime) - capture);
+    if (capture !== undefined) this.latencies.push(heardAtMs - capture);
   }
 
   private sendReport(): void {
@@ -255,6 +321,7 @@ export class Instrument {
 
   dispose(): void {
     this.stopMusic(0);
+    this.midi.setOutput(null);
     this.stopTracking();
     this.tracker?.dispose();
     this.tracker = null;

@@ -3,10 +3,13 @@
  * (kiosk timings can be tuned with `arriveMs`, `leaveMs`, `fadeMs` query parameters).
  * `?delegate=cpu|gpu` forces MediaPipe's delegate (default: GPU on a real GPU, else CPU);
  * `?tracking=serial` runs face and pose in one worker instead of two.
- * `window.expotion` exposes read-only state for diagnostics and the browser tests.
+ * `window.expotion` exposes read-only state for diagnostics and the browser tests, and lets them
+ * plug in a MIDI output (a fake one in the tests).
  */
+import type { GeneratedNote } from '../../protocol/notesFrame.js';
 import { parseDelegateRequest } from './capture/chooseDelegate.js';
-import { Instrument, type InstrumentSnapshot } from './instrument.js';
+import { Instrument, type InstrumentSnapshot, type ScheduledChunk } from './instrument.js';
+import type { MidiOutputLike } from './notes/midiOut.js';
 import { KioskController, type KioskOptions, type KioskState } from './kiosk/kioskController.js';
 import { loadSettings } from './settings.js';
 import { PerformerUi } from './ui/performerUi.js';
@@ -16,6 +19,9 @@ declare global {
   interface Window {
     expotion?: {
       snapshot(): InstrumentSnapshot & { kiosk: KioskState | null };
+      /** The session's notes, the recent audio schedule and how many notes the piano roll drew last. */
+      notes(): { notes: GeneratedNote[]; schedule: ScheduledChunk[]; drawn: number };
+      useMidiOutput(output: MidiOutputLike | null): void;
       dispose(): void;
     };
   }
@@ -70,6 +76,8 @@ async function main(): Promise<void> {
   ui.init();
   window.expotion = {
     snapshot: () => ({ ...instrument.snapshot(), kiosk: kiosk?.state ?? null }),
+    notes: () => ({ notes: instrument.notes.allNotes(), schedule: [...instrument.schedule], drawn: ui?.pianoRoll.notesDrawn ?? 0 }),
+    useMidiOutput: (output) => instrument.setMidiOutput(output),
     dispose: () => {
       scene.dispose();
       kiosk?.dispose();

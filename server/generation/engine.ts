@@ -40,7 +40,8 @@ export function controlsAt(request: ChunkRequest, sample: Samples): ControlVecto
  * protocol's own type, so what an engine reports is what a `controls` message may carry.
  */
 import type { MusicState } from '../../protocol/messages.js';
-export type { MusicState };
+import type { ChunkNotes } from '../../protocol/notesFrame.js';
+export type { ChunkNotes, MusicState };
 
 export interface GeneratedChunk {
   /**
@@ -49,6 +50,8 @@ export interface GeneratedChunk {
    */
   pcm: Float32Array;
   state: MusicState;
+  /** The notes played in the chunk (symbolic packs); absent for packs without notes (MusicGen). */
+  notes?: ChunkNotes;
 }
 
 export interface StreamOptions {

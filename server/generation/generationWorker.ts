@@ -38,12 +38,12 @@ async function handle(msg: ToWorker): Promise<void> {
       const stream = streams.get(msg.streamId);
       if (!stream) throw new Error(`stream ${msg.streamId} is not open`);
       const genStartMs = serverNow();
-      const { pcm: rendered, state } = await stream.render(msg.request);
+      const { pcm: rendered, state, notes } = await stream.render(msg.request);
       const genEndMs = serverNow();
       // Transfer, don't copy; a view into a larger buffer is copied first so nothing else is detached.
       const whole = rendered.byteOffset === 0 && rendered.byteLength === rendered.buffer.byteLength;
       const pcm = whole ? rendered : rendered.slice();
-      reply({ op: 'rendered', streamId: msg.streamId, pcm, state, genStartMs, genEndMs }, [pcm.buffer as ArrayBuffer]);
+      reply({ op: 'rendered', streamId: msg.streamId, pcm, state, notes, genStartMs, genEndMs }, [pcm.buffer as ArrayBuffer]);
       return;
     }
     case 'close':

@@ -4,7 +4,7 @@
  * the folders beneath (pack/, lm/, musicgen/, symbolic/) can change without touching them.
  * Offline scripts, benchmarks and tests may reach deeper.
  */
-export type { BeatGrid, MusicState, PackInfo } from './engine.js';
+export type { BeatGrid, ChunkNotes, MusicState, PackInfo } from './engine.js';
 export { defaultPack, listPacks, packProblems, userPacks } from './packs.js';
 export { WorkerPool, type RemoteStream } from './workerPool.js';
 export { promptWords } from './symbolic/prompt.js';

@@ -5,12 +5,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ChunkRequest, MusicState, PackInfo } from './engine.js';
+import type { ChunkNotes, ChunkRequest, MusicState, PackInfo } from './engine.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
 
 export interface RenderedChunk {
   pcm: Float32Array;
   state: MusicState;
+  /** The chunk's notes (symbolic packs only). */
+  notes?: ChunkNotes;
   /** Server clock when the worker started and finished this chunk. */
   genStartMs: number;
   genEndMs: number;
@@ -90,7 +92,7 @@ export class RemoteStream {
     if (this.closed) throw new Error('stream is closed');
     const msg = await this.host.request({ op: 'render', streamId: this.id, request });
     if (msg.op !== 'rendered') throw new Error(`unexpected worker reply ${msg.op}`);
-    return { pcm: msg.pcm, state: msg.state, genStartMs: msg.genStartMs, genEndMs: msg.genEndMs };
+    return { pcm: msg.pcm, state: msg.state, notes: msg.notes, genStartMs: msg.genStartMs, genEndMs: msg.genEndMs };
   }
 
   close(): void {

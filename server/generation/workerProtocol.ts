@@ -1,5 +1,5 @@
 /** Messages between the main thread (workerPool.ts) and generation workers (generationWorker.ts). */
-import type { ChunkRequest, MusicState, PackInfo } from './engine.js';
+import type { ChunkNotes, ChunkRequest, MusicState, PackInfo } from './engine.js';
 
 export type ToWorker =
   | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number }
@@ -13,5 +13,5 @@ export type FromWorker =
   | { op: 'ready' }
   | { op: 'closed' }
   | { op: 'opened'; streamId: number; info: PackInfo }
-  | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; genStartMs: number; genEndMs: number }
+  | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; notes?: ChunkNotes; genStartMs: number; genEndMs: number }
   | { op: 'failed'; streamId: number; message: string };

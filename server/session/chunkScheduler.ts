@@ -14,7 +14,7 @@ import { serverNow } from '../clock.js';
 import type { ServerConfig } from '../config.js';
 import type { ClockSync } from '../controls/clockSync.js';
 import type { ControlTracker } from '../controls/controlTracker.js';
-import type { RemoteStream } from '../generation/index.js';
+import type { ChunkNotes, RemoteStream } from '../generation/index.js';
 import type { ServerMetrics } from '../metrics.js';
 import { MAX_CLOCK_JUMP_MS } from './clientClock.js';
 import { LeadController } from './leadController.js';
@@ -43,6 +43,8 @@ export interface ChunkSchedulerHost {
   /** Bytes queued on the socket but not yet written to the network. */
   bufferedBytes(): number;
   send(chunk: Uint8Array): void;
+  /** A chunk's notes (packs that have them), just before its audio; `heardAtMs`: server time its first sample is heard. */
+  onNotes(notes: ChunkNotes, heardAtMs: Milliseconds): void;
   onChunk(sent: SentChunk): void;
   /** Ends the session with a protocol error (a client that stopped reading). */
   fail(code: ErrorCode, message: string): void;
@@ -219,6 +221,7 @@ export class ChunkScheduler {
     }
     if (this.stopped) return;
     const chunkMs = (frames / sampleRate) * 1000;
+    if (chunk.notes) this.host.onNotes(chunk.notes, this.listener.heardAt(startSample));
     this.host.send(
       encodeAudioChunk(
         { startSample, frames, sampleRate, channels: stream.info.channels, format: this.host.format, controlSeq, genStartMs: chunk.genStartMs, genEndMs: chunk.genEndMs },

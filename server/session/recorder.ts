@@ -8,6 +8,7 @@
  *   frames.bin     every landmark frame as received: [u32 byteLength][f64 arrivalServerMs][frame bytes (protocol/README.md)]
  *   controls.csv   one line per audio chunk: startSample, controlSeq, serverMs, then control vector v1 by name
  *   audio.wav      the generated audio, 16-bit PCM; its header is rewritten on every flush
+ *   notes.mid      the generated notes (symbolic packs), written when the session ends (sessionNotes.ts)
  *
  * A recording can never hurt the music: quotas (bytes, minutes) and a free-space floor stop it,
  * and any write error stops it too; either way what is on disk stays a valid, finished

@@ -37,12 +37,15 @@ import type { ServerConfig } from '../config.js';
 import { ControlTracker } from '../controls/controlTracker.js';
 import { userPacks, type MusicState, type PackInfo, type RemoteStream, type WorkerPool } from '../generation/index.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { OscOut } from '../osc/oscOut.js';
+import { SessionOsc } from '../osc/sessionOsc.js';
 import { RateLimiter } from '../rateLimiter.js';
 import type { SceneImaginer } from '../scene/sceneImaginer.js';
 import { createSessionScene } from '../scene/sessionScene.js';
 import { ChunkScheduler, type SentChunk } from './chunkScheduler.js';
 import { ClientClock } from './clientClock.js';
 import { FrameArrivals } from './frameArrivals.js';
+import { SessionNotes } from './sessionNotes.js';
 import { SessionRecorder } from './recorder.js';
 import { SessionTimers } from './sessionTimers.js';
 
@@ -66,6 +69,8 @@ export interface SessionDeps {
   pool: WorkerPool;
   log: Logger;
   packs: readonly PackInfo[];
+  /** OSC out to the operator's target, shared by all sessions; null when none is set. */
+  osc?: OscOut | null;
   onClosed(session: Session): void;
 }
 
@@ -89,6 +94,8 @@ export class Session {
   private stream: RemoteStream | null = null;
   private scheduler: ChunkScheduler | null = null;
   private recorder: SessionRecorder | null = null;
+  private notes: SessionNotes | null = null;
+  private osc: SessionOsc | null = null;
   private format: AudioFormat = 'f32';
   private chunksSent = 0;
   private music: MusicState | null = null;
@@ -258,6 +265,10 @@ export class Session {
     const info = stream.info;
     if (hello.record) this.startRecording(hello, seed, info);
     const now = serverNow();
+    const hasNotes = info.kind === 'symbolic';
+    const out = this.deps.osc;
+    this.osc = out ? new SessionOsc({ out, sessionId: this.id, sampleRate: info.sampleRate, controlsHz: config.oscControlsHz, controls: () => controlsToRecord(this.tracker.current(serverNow())) }) : null;
+    this.notes = new SessionNotes({ sampleRate: info.sampleRate, sendFrame: hello.notes && hasNotes ? (frame) => this.send(frame) : null, osc: this.osc, recordDir: this.recorder?.dir ?? null });
     const scheduler = new ChunkScheduler(
       {
         config,
@@ -269,6 +280,7 @@ export class Session {
         timers: this.timers,
         bufferedBytes: () => this.ws.bufferedAmount,
         send: (chunk) => this.send(chunk),
+        onNotes: (notes, heardAtMs) => this.notes?.onChunk(notes, heardAtMs),
         onChunk: (sent) => this.onChunkSent(sent),
         fail: (code, message) => this.fail(code, message),
         crash: (err, code, message) => this.crash(err, code, message),
@@ -292,6 +304,7 @@ export class Session {
       leadMs: scheduler.leadMs(now),
       controlVersion: CONTROL_VERSION,
       controlNames: [...CONTROL_NAMES],
+      notes: hasNotes,
       serverTimeMs: now,
     });
     this.log.info({ pack: info.name, seed, prompt: hello.prompt, client: hello.client, record: this.recorder?.dir }, 'session started');
@@ -308,7 +321,10 @@ export class Session {
       sampleRate: info.sampleRate,
       channels: info.channels,
       prompt: hello.prompt,
-      send: (s) => this.send({ type: 'scene', version: SCENE_MESSAGE_VERSION, caption: s.caption, source: s.source, serverTimeMs: serverNow() }),
+      send: (s) => {
+        this.send({ type: 'scene', version: SCENE_MESSAGE_VERSION, caption: s.caption, source: s.source, serverTimeMs: serverNow() });
+        this.osc?.scene(s.caption);
+      },
     });
     scheduler.pump();
   }
@@ -418,12 +434,14 @@ export class Session {
     }
     if (wasStreaming) this.deps.metrics.sessions.dec();
     void this.recorder?.close();
+    void this.notes?.close();
+    this.osc?.dispose();
     this.log.info({ code, reason: clipText(reason, 120), chunks: this.chunksSent }, 'session closed');
     this.deps.onClosed(this);
   }
 
   /** Waits for the recording to be on disk (graceful shutdown); never rejects. */
   async finished(): Promise<void> {
-    await this.recorder?.close();
+    await Promise.all([this.recorder?.close(), this.notes?.close()]);
   }
 }

@@ -159,7 +159,8 @@ describe('browser client', { skip: skip ?? false }, () => {
     await page.locator('#record').click();
     const start = await snapshot(page);
     await waitFor(page, 'recorded audio and frames', (x) => x.playback.chunks > start.playback.chunks + 150 && x.link.framesSent > start.link.framesSent + 5);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#record').click()]);
+    // The .exporec (a .mid of the notes downloads beside it: test/client/browserNotes.test.ts).
+    const [download] = await Promise.all([page.waitForEvent('download', { predicate: (d) => d.suggestedFilename().endsWith('.exporec') }), page.locator('#record').click()]);
     const path = await download.path();
     const { records, truncated } = readRecording(new Uint8Array(readFileSync(path)));
     assert.equal(truncated, false);

@@ -34,4 +34,8 @@ test('bad options are refused with a message naming the option', () => {
   assert.throws(() => resolveConfig({ leadMs: 500, maxLeadMs: 100 }), /leadMs \(500\) exceeds maxLeadMs/);
   assert.throws(() => resolveConfig({ pack: 'Bad Pack!' }), /pack/);
   assert.throws(() => resolveConfig({ nonsense: 1 } as never), /nonsense/);
+  assert.throws(() => configFromArgs(['--osc-target', 'localhost'], {}), /oscTarget: must be host:port/);
+  assert.throws(() => configFromArgs([], { EXPOTION_OSC_TARGET: 'localhost:70000' }), /oscTarget: port must be 1..65535/);
+  assert.equal(configFromArgs(['--osc-target', '[::1]:9000'], {}).oscTarget, '[::1]:9000');
+  assert.equal(configFromArgs(['--osc-target', 'off'], {}).oscTarget, null);
 });

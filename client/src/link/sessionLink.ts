@@ -7,6 +7,7 @@
  * Exactly one reconnect timer and one ping timer exist at a time; `dispose()` clears both.
  */
 import { decodeAudioChunk, type AudioChunk, type AudioFormat } from '../../../protocol/audioChunk.js';
+import { NOTES_FRAME_KIND, decodeNotesFrame, type ChunkNotes } from '../../../protocol/notesFrame.js';
 import { CloseCode } from '../../../protocol/errors.js';
 import {
   encodeMessage,
@@ -58,6 +59,8 @@ export interface SessionLinkEvents {
   ready(ready: ReadyMessage): void;
   /** An audio chunk, its bytes as received, and the client time it arrived. */
   chunk(chunk: AudioChunk, bytes: Uint8Array, arrivalMs: Milliseconds): void;
+  /** The notes of the audio chunk that follows (packs that have notes). */
+  notes(notes: ChunkNotes): void;
   controls(msg: ControlsMessage): void;
   stats(msg: StatsMessage): void;
   /** The scene the music evokes (MusiScene), when it changes. */
@@ -171,6 +174,7 @@ export class SessionLink {
           prompt: s.prompt,
           audio: { format: s.format },
           client: this.options.client,
+          notes: true,
           ...(s.pack !== null ? { pack: s.pack } : {}),
           ...(s.seed !== null ? { seed: s.seed } : {}),
           ...(s.record ? { record: true } : {}),
@@ -186,6 +190,14 @@ export class SessionLink {
     const now = performance.now();
     if (typeof data !== 'string') {
       const bytes = new Uint8Array(data);
+      if (bytes[0] === NOTES_FRAME_KIND) {
+        try {
+          this.on.notes(decodeNotesFrame(bytes));
+        } catch (err) {
+          console.warn('dropped an invalid notes frame', err);
+        }
+        return;
+      }
       let chunk: AudioChunk;
       try {
         chunk = decodeAudioChunk(bytes);

@@ -165,6 +165,13 @@ export class ChunkPlayer {
     return { underrun, startTime };
   }
 
+  /** The sample of the session's timeline being heard now (output latency included); null before any audio. */
+  playheadSample(sampleRate: number): Samples | null {
+    if (!this.last) return null;
+    const latencyS = this.outputLatencyMs / 1000;
+    return this.last.startSample + (this.context.currentTime - latencyS - this.last.startTime) * sampleRate;
+  }
+
   /** Client time (performance.now() clock) at which AudioContext time `t` is heard. */
   heardAt(t: Seconds): Milliseconds {
     const raw = this.context.rawContext as unknown as AudioContext;
@@ -207,6 +214,11 @@ export class ChunkPlayer {
   fadeTo(gain: number, seconds: Seconds): void {
     this.fade.gain.cancelScheduledValues(this.context.currentTime);
     this.fade.gain.rampTo(gain, seconds);
+  }
+
+  /** Mutes the streamed audio (a player who hears only their own MIDI synths); sessions keep streaming. */
+  setMuted(muted: boolean): void {
+    this.volume.mute = muted;
   }
 
   /** Stops everything scheduled now (after a fade, or at once). */

@@ -1,6 +1,6 @@
 /**
  * The performer UI: camera preview with the tracking overlay, start/stop, prompt and presets,
- * pack selector, control meters, latency panel, recording, settings. It drives an Instrument
+ * pack selector, control meters, piano roll, MIDI out, latency panel, recording, settings. It drives an Instrument
  * and owns one refresh timer and one prompt debounce timer; `dispose()` clears both.
  */
 import { RESOLUTIONS, Camera, CameraError } from '../capture/camera.js';
@@ -10,6 +10,8 @@ import type { LinkState } from '../link/sessionLink.js';
 import { download } from '../record/performanceRecorder.js';
 import { type Settings, saveSettings } from '../settings.js';
 import { ControlMeters } from './meters.js';
+import { MidiPanel } from './midiPanel.js';
+import { PianoRoll } from './pianoRoll.js';
 import { LandmarkOverlay } from './overlay.js';
 import { StatsPanel } from './statsPanel.js';
 
@@ -32,6 +34,8 @@ export class PerformerUi {
   readonly overlay: LandmarkOverlay;
   private readonly meters: ControlMeters;
   private readonly stats: StatsPanel;
+  readonly pianoRoll: PianoRoll;
+  private readonly midiPanel: MidiPanel;
   private refreshTimer: ReturnType<typeof setInterval> | null = null;
   private promptTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly el = {
@@ -49,6 +53,7 @@ export class PerformerUi {
     pack: $<HTMLSelectElement>('pack'),
     record: $<HTMLButtonElement>('record'),
     recordState: $('record-state'),
+    rollState: $('roll-state'),
     camera: $<HTMLSelectElement>('camera'),
     resolution: $<HTMLSelectElement>('resolution'),
     mirror: $<HTMLInputElement>('mirror'),
@@ -66,6 +71,8 @@ export class PerformerUi {
     this.overlay = new LandmarkOverlay($<HTMLCanvasElement>('overlay'));
     this.meters = new ControlMeters($('meters'));
     this.stats = new StatsPanel($('stats'));
+    this.pianoRoll = new PianoRoll($<HTMLCanvasElement>('piano-roll'), instrument.notes, () => instrument.playhead());
+    this.midiPanel = new MidiPanel($('midi-out'), instrument);
     this.bind();
   }
 
@@ -256,9 +263,10 @@ export class PerformerUi {
   private toggleRecording(): void {
     const rec = this.instrument.recorder;
     if (rec.recording) {
-      const blob = rec.stop();
+      const { performance, midi } = this.instrument.stopRecording();
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-      download(blob, `expotion-performance-${stamp}.exporec`);
+      download(performance, `expotion-performance-${stamp}.exporec`);
+      if (midi) download(midi, `expotion-performance-${stamp}.mid`);
     } else {
       if (!this.instrument.musicOn) this.instrument.startMusic();
       this.instrument.startRecording();
@@ -302,6 +310,8 @@ export class PerformerUi {
     if (line !== null && this.el.captureLine.textContent !== line) this.el.captureLine.textContent = line;
     if (this.instrument.tracking) this.setTrackingState('tracking', c.processedFps > 0 ? `tracking ${c.processedFps} fps` : 'tracking');
     if (this.instrument.recorder.recording || this.el.record.dataset.on === 'true') this.syncRecordButton();
+    const rollText = s.notes.packHasNotes === false ? 'This pack has no notes (it generates audio directly).' : '';
+    if (this.el.rollState.textContent !== rollText) this.el.rollState.textContent = rollText;
   }
 
   showModelInfo(text: string): void {
@@ -310,6 +320,8 @@ export class PerformerUi {
 
   dispose(): void {
     this.abort.abort();
+    this.pianoRoll.dispose();
+    this.midiPanel.dispose();
     if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
     if (this.promptTimer !== null) clearTimeout(this.promptTimer);
     this.refreshTimer = null;

@@ -18,6 +18,7 @@ import type { Samples } from '../../../protocol/units.js';
 import { checkChunkRequest, maxChunkFrames, StreamRequestError } from '../chunkRequest.js';
 import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStream, type MusicState } from '../engine.js';
 import { readPrompt, type PromptReading } from './prompt.js';
+import { NoteTracker } from './noteTracker.js';
 import { StepClock, type StepClockOptions } from './stepClock.js';
 import { SYMBOLIC_AUDIO, SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
 import { STYLE_PRESETS } from './stylePresets.js';
@@ -77,6 +78,7 @@ export class SymbolicStream implements GenerationStream {
   protected readonly options: Required<Omit<SymbolicStreamOptions, 'clock'>> & { clock: SymbolicStreamOptions['clock'] };
   protected readonly source: StepSource;
   private readonly synth: SymbolicSynth;
+  private readonly notes = new NoteTracker();
   private clock: StepClock | null = null;
   private nextSample: Samples | null = null;
   private blockControlsSet = false;
@@ -161,7 +163,7 @@ export class SymbolicStream implements GenerationStream {
     this.nextSample = request.startSample + request.frames;
     const pcm = this.pcm;
     this.pcm = new Float32Array(0);
-    return { pcm, state: this.state };
+    return { pcm, state: this.state, notes: this.notes.take(request) };
   }
 
   /** Renders from sample `n` to the chunk's end, or to the first step whose source is not ready; returns where it stopped. */
@@ -218,6 +220,7 @@ export class SymbolicStream implements GenerationStream {
     };
     this.last = emitted;
     this.recent.push(emitted);
+    this.notes.add(emitted, this.source.beatOffset ?? 0);
     for (const listener of this.listeners) listener(emitted);
   }
 
