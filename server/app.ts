@@ -157,6 +157,10 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
       refuse(socket, '503 Service Unavailable', 'SERVER_FULL', 'Retry-After: 1\r\n');
       return;
     }
+    if (config.whenFull === '503' && (perAddress.get(address) ?? 0) >= config.maxSessionsPerAddress) {
+      refuse(socket, '503 Service Unavailable', 'TOO_MANY_SESSIONS', 'Retry-After: 1\r\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (closing) {
         ws.close(CloseCode.goingAway, 'server shutting down');

@@ -54,9 +54,10 @@ const ConfigSchema = z
      */
     trustedProxies: z.array(z.string().regex(/^[0-9a-fA-F:.]{2,64}$/, 'must be an IP address')).max(100).default([]),
     /**
-     * A full server (maxSessions): 'close' accepts the WebSocket and closes it with 1013 and a
-     * reason the browser can read; '503' refuses the upgrade with HTTP 503, so a proxy in front
-     * (nginx's proxy_next_upstream http_503) tries the next process.
+     * A full server (maxSessions, or maxSessionsPerAddress for that address): 'close' accepts the
+     * WebSocket and closes it with 1013 and a reason the browser can read; '503' refuses the
+     * upgrade with HTTP 503, so a proxy in front (nginx's proxy_next_upstream http_503) tries
+     * the next process.
      */
     whenFull: z.enum(['close', '503']).default('close'),
     /** Sessions at once from one client address (a venue's NAT may need more). */

@@ -21,13 +21,9 @@ export interface SiteOptions {
   upstreams: readonly Upstream[];
   /** nginx `server_name` ('_' answers any name). */
   serverName: string;
-  /** Passive health check: failures (refused, timeout, 503) before a process is skipped ... */
-  maxFails: number;
-  /** ... and for how long (s); then nginx tries it again, so a restarted process rejoins. */
-  failTimeoutS: number;
 }
 
-export const SITE_DEFAULTS: Omit<SiteOptions, 'listen' | 'upstreams'> = { serverName: '_', maxFails: 1, failTimeoutS: 2 };
+export const SITE_DEFAULTS: Omit<SiteOptions, 'listen' | 'upstreams'> = { serverName: '_' };
 
 /** Values go into a config file verbatim: only plain host names, addresses and ports. */
 const SAFE_VALUE = /^[A-Za-z0-9_.:[\]-]{1,253}$/;
@@ -37,22 +33,21 @@ function checked(name: string, value: string): string {
   return value;
 }
 
-function upstreamLine(u: Upstream, o: SiteOptions): string {
+/** One `server` line of the upstream block (max_fails=0: see the template). */
+function upstreamLine(u: Upstream): string {
   if (!Number.isInteger(u.port) || u.port < 1 || u.port > 65535) throw new Error(`upstream port must be 1-65535, got ${u.port}`);
   const host = checked('upstream host', u.host);
-  return `    server ${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${u.port} max_fails=${o.maxFails} fail_timeout=${o.failTimeoutS}s;`;
+  return `    server ${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${u.port} max_fails=0;`;
 }
 
 /** The site config (upstream + server blocks, for inside `http {}`). */
 export function renderSite(options: Pick<SiteOptions, 'listen' | 'upstreams'> & Partial<SiteOptions>, template = readFileSync(SITE_TEMPLATE, 'utf8')): string {
   const o: SiteOptions = { ...SITE_DEFAULTS, ...options };
   if (o.upstreams.length === 0) throw new Error('at least one upstream server is needed');
-  if (!Number.isInteger(o.maxFails) || o.maxFails < 0) throw new Error(`maxFails must be a whole number >= 0, got ${o.maxFails}`);
-  if (!(o.failTimeoutS >= 1 && o.failTimeoutS <= 3600)) throw new Error(`failTimeoutS must be 1-3600, got ${o.failTimeoutS}`);
   const fields: Record<string, string> = {
     LISTEN: checked('listen', o.listen),
     SERVER_NAME: checked('serverName', o.serverName),
-    UPSTREAM_SERVERS: o.upstreams.map((u) => upstreamLine(u, o)).join('\n'),
+    UPSTREAM_SERVERS: o.upstreams.map(upstreamLine).join('\n'),
   };
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (_m, name: string) => {
     const value = fields[name];

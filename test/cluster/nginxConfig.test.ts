@@ -21,13 +21,13 @@ describe('nginx config', { timeout: 30_000 }, () => {
     const site = renderSite({ listen: '127.0.0.1:8080', upstreams });
     assert.doesNotMatch(site, /\{\{[A-Z_]+\}\}/, 'every field is filled');
     assert.match(site, /least_conn;/);
-    assert.match(site, /server 127\.0\.0\.1:8081 max_fails=1 fail_timeout=2s;/);
-    assert.match(site, /server 10\.0\.0\.12:8080 max_fails=1 fail_timeout=2s;/);
+    assert.match(site, /server 127\.0\.0\.1:8081 max_fails=0;/);
+    assert.match(site, /server 10\.0\.0\.12:8080 max_fails=0;/);
     assert.match(site, /proxy_next_upstream error timeout http_503;/);
     assert.match(site, /proxy_set_header Upgrade \$http_upgrade;/);
     assert.match(site, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
     assert.match(site, /location = \/healthz/);
-    assert.match(renderSite({ listen: '80', upstreams: [{ host: '::1', port: 9000 }] }), /server \[::1\]:9000 /);
+    assert.match(renderSite({ listen: '80', upstreams: [{ host: '::1', port: 9000 }] }), /server \[::1\]:9000 max_fails=0;/);
   });
 
   test('values that would inject config are refused', () => {

@@ -29,6 +29,21 @@ describe('when full', { timeout: 30_000 }, () => {
     }
   });
 
+  test('--when-full 503 also refuses an address over its own cap, so nginx can try a process where it has room', async () => {
+    const server = await startTestServer({ maxSessionsPerAddress: 1, whenFull: '503', trustProxy: true });
+    try {
+      const first = new RawClient(server.wsUrl);
+      await first.hello();
+      await assert.rejects(new RawClient(server.wsUrl).opened, /HTTP 503/);
+      assert.equal(metricValue(await fetchMetrics(server), 'expotion_sessions_refused_total{reason="TOO_MANY_SESSIONS"}'), 1);
+      const other = new RawClient(server.wsUrl, { 'X-Forwarded-For': '203.0.113.7' });
+      await other.hello(); // another address has room
+      for (const c of [first, other]) c.ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   test('by default a full server accepts and closes with 1013 SERVER_FULL', async () => {
     const server = await startTestServer({ maxSessions: 1 });
     try {
