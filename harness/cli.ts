@@ -29,9 +29,8 @@ const USAGE = `usage: npm run harness -- [options]
   --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
   --faults disconnect,stall,garbage,storm
-  --reconnect on|off              a session whose connection is lost opens a new one at once, like the
-                                  browser (measuring through nginx while processes die); off (default) ends it.
-                                  fixed and ramp modes
+  --reconnect on|off              fixed, ramp: a session whose connection is lost opens a new one at once,
+                                  like the browser (through nginx while processes die); off (default) ends it
   --max-p95-ms X --max-underruns N --max-beat-p95-ms X   thresholds (exit 1 when missed)
   --out DIR                       report.json and report.html (out/harness/<time>)
   --healthz-interval-ms 250 --healthz-timeout-ms 2000   liveness probe; a server that exits, fails

@@ -1,8 +1,9 @@
 /**
  * The WebSocket link to the server (protocol/README.md): hello with version negotiation, clock
  * ping/pong, landmark frames out, audio chunks and JSON messages in, and reconnection (at once,
- * then with capped exponential backoff). A reconnect opens a new session with the same settings (prompt, pack,
- * seed, recording), so the music resumes where the performer left it in spirit, if not in samples.
+ * then with capped exponential backoff). A reconnect opens a new session with the same settings
+ * (prompt, pack, seed, recording), so the music resumes where the performer left it in spirit,
+ * if not in samples; behind nginx it lands on a healthy process (deploy/README.md).
  *
  * Exactly one reconnect timer and one ping timer exist at a time; `dispose()` clears both.
  */
