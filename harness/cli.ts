@@ -29,6 +29,8 @@ const USAGE = `usage: npm run harness -- [options]
   --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
   --faults disconnect,stall,garbage,storm
+  --reconnect on|off              fixed, ramp: a session whose connection is lost opens a new one at once,
+                                  like the browser (through nginx while processes die); off (default) ends it
   --max-p95-ms X --max-underruns N --max-beat-p95-ms X   thresholds (exit 1 when missed)
   --out DIR                       report.json and report.html (out/harness/<time>)
   --healthz-interval-ms 250 --healthz-timeout-ms 2000   liveness probe; a server that exits, fails
@@ -62,7 +64,7 @@ function parseArgs(argv: string[]): Map<string, string> {
 
 const KNOWN = ['mode', 'url', 'server-args', 'sessions', 'ramp-start', 'ramp-step', 'ramp-max', 'seconds', 'window-seconds', 'performers', 'prompts', 'pack', 'format', 'fps',
   'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out',
-  'healthz-interval-ms', 'healthz-timeout-ms', 'messages', 'connections', 'seed', 'rate', 'good-sessions', 'clean-seconds', 'replay', 'replay-times'];
+  'healthz-interval-ms', 'healthz-timeout-ms', 'reconnect', 'messages', 'connections', 'seed', 'rate', 'good-sessions', 'clean-seconds', 'replay', 'replay-times'];
 const MODES = ['fixed', 'ramp', 'soak', 'faults', 'fuzz'];
 
 function num(args: Map<string, string>, name: string, fallback: number, min: number, max: number): number {
@@ -85,6 +87,7 @@ async function main(): Promise<number> {
   if (args.has('replay') && mode !== 'fuzz') throw new UsageError('--replay goes with --mode fuzz');
   const format = args.get('format') ?? 'f32';
   if (format !== 'f32' && format !== 's16') throw new UsageError('--format must be f32 or s16');
+  if (!['on', 'off'].includes(args.get('reconnect') ?? 'off')) throw new UsageError('--reconnect must be on or off');
   const faults = (args.get('faults') ?? FAULT_KINDS.join(',')).split(',') as FaultKind[];
   for (const f of faults) if (!FAULT_KINDS.includes(f)) throw new UsageError(`unknown fault ${f}; choose from ${FAULT_KINDS.join(', ')}`);
 
@@ -127,6 +130,7 @@ function fuzzOptions(args: Map<string, string>) {
 }
 
 async function measureMain(args: Map<string, string>, mode: string, format: 'f32' | 's16', faults: FaultKind[], url: string, server: ServerProcess | null, liveness: Liveness, out: string): Promise<number> {
+  const reconnect = args.get('reconnect') ?? 'off';
   const watch = new LivenessWatch({ url, server, ...liveness, onIncident: (i) => console.log(`  SERVER INCIDENT ${incidentLine(i)}`) });
   const options: RunOptions = {
     ...RUN_DEFAULTS,
@@ -146,6 +150,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),
     signal: watch.signal,
+    reconnect: reconnect === 'on',
   };
   const meta = {
     mode, url, started: new Date().toISOString(), machine: `${cpus()[0]?.model ?? '?'} x ${availableParallelism()}`, node: process.version,

@@ -15,6 +15,7 @@ import { measureSession, type MeasureOptions, type SessionMeasures } from './mea
 import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
+import { runReconnecting } from './reconnectingSession.js';
 import { SessionClient, type ReceivedChunk } from './sessionClient.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
@@ -43,6 +44,8 @@ export interface RunOptions {
   thresholds: Thresholds;
   /** Aborted when the server dies or stops answering (liveness.ts): the run ends early. */
   signal?: AbortSignal;
+  /** A session whose connection is lost opens a new one, like the browser (behind nginx, another process takes it). */
+  reconnect?: boolean;
 }
 
 export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
@@ -126,7 +129,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
   const clients = Array.from({ length: o.sessions }, (_, i) => {
     const feed = feedFor(o.performers[i % o.performers.length]!, o.fps);
     feeds.push(feed);
-    return new SessionClient({
+    return {
       url: wsUrl(o.url),
       feed,
       prompt: o.prompts[i % o.prompts.length]!,
@@ -134,13 +137,15 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
       seed: i + 1,
       listener: o.listener,
       ...(o.pack ? { pack: o.pack } : {}),
-    });
+    };
   });
-  const results = await Promise.all(clients.map((c) => c.run(o.seconds * 1000, o.signal)));
+  const results = await Promise.all(
+    clients.map((c) => (o.reconnect ? runReconnecting(c, o.seconds * 1000, o.signal) : new SessionClient(c).run(o.seconds * 1000, o.signal))),
+  );
   lag.disable();
   const after = await trySnapshot(o.url);
   const warm = o.measure.warmupMs ?? 2000;
-  const measures = results.map((r, i) => measureSession(r, feeds[i]!, clients[i]!.options.prompt, o.measure));
+  const measures = results.map((r, i) => measureSession(r, feeds[i]!, clients[i]!.prompt, o.measure));
   const latencies = results.flatMap((r) => r.chunks.filter((c) => c.arrivalMs >= r.startedMs + warm && c.latencyMs !== null).map((c) => c.latencyMs!));
   return {
     mode: 'fixed',

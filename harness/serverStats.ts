@@ -29,7 +29,10 @@ function sum(text: string, name: string): number {
 }
 
 export async function snapshot(baseUrl: string, timeoutMs = 5000): Promise<MetricsSnapshot> {
-  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
+  const res = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+  // Behind nginx /metrics is 404 (it is per process): no figures rather than zeros.
+  if (!res.ok) throw new Error(`${baseUrl}/metrics answered ${res.status}`);
+  const text = await res.text();
   return {
     atMs: performance.now(),
     cpuSeconds: sum(text, 'process_cpu_seconds_total'),

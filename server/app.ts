@@ -88,7 +88,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   };
   app.get('/metrics', (req, res, next) => {
-    if (!isLoopback(clientAddress(req, config.trustProxy))) {
+    if (!isLoopback(clientAddress(req, config.trustProxy, config.trustedProxies))) {
       res.status(404).type('text/plain').send('not found\n');
       return;
     }
@@ -142,7 +142,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
       refuse(socket, '403 Forbidden', 'HOST_FORBIDDEN');
       return;
     }
-    const address = clientAddress(req, config.trustProxy);
+    const address = clientAddress(req, config.trustProxy, config.trustedProxies);
     let limiter = connectionLimits.get(address);
     if (!limiter) connectionLimits.set(address, (limiter = new RateLimiter(config.maxConnectionsPerSecond, config.connectionBurst, serverNow())));
     if (!limiter.take(serverNow())) {
@@ -153,6 +153,14 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
       metrics.rejected.inc({ reason: 'ORIGIN_FORBIDDEN' });
       logger.warn({ origin: String(req.headers.origin).slice(0, 100) }, 'WebSocket from a foreign origin refused');
       refuse(socket, '403 Forbidden', 'ORIGIN_FORBIDDEN');
+      return;
+    }
+    if (config.whenFull === '503' && sessions.size >= config.maxSessions) {
+      refuse(socket, '503 Service Unavailable', 'SERVER_FULL', 'Retry-After: 1\r\n');
+      return;
+    }
+    if (config.whenFull === '503' && (perAddress.get(address) ?? 0) >= config.maxSessionsPerAddress) {
+      refuse(socket, '503 Service Unavailable', 'TOO_MANY_SESSIONS', 'Retry-After: 1\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

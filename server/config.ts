@@ -50,6 +50,18 @@ const ConfigSchema = z
      * X-Forwarded-For entry, but only for connections from a loopback address.
      */
     trustProxy: z.boolean().default(false),
+    /**
+     * With trustProxy: addresses of proxies on other machines (nginx in front of several hosts)
+     * whose X-Forwarded-For is trusted as well; loopback is always trusted.
+     */
+    trustedProxies: z.array(z.string().regex(/^[0-9a-fA-F:.]{2,64}$/, 'must be an IP address')).max(100).default([]),
+    /**
+     * A full server (maxSessions, or maxSessionsPerAddress for that address): 'close' accepts the
+     * WebSocket and closes it with 1013 and a reason the browser can read; '503' refuses the
+     * upgrade with HTTP 503, so a proxy in front (nginx's proxy_next_upstream http_503) tries
+     * the next process.
+     */
+    whenFull: z.enum(['close', '503']).default('close'),
     /** Sessions at once from one client address (a venue's NAT may need more). */
     maxSessionsPerAddress: z.number().int().min(1).max(1000).default(4),
     /** A session that sends nothing (no frames, no reports) for this long is closed with 4003 (ms). */
@@ -160,6 +172,8 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'allowed-origins', env: 'EXPOTION_ALLOWED_ORIGINS', key: 'allowedOrigins', parse: 'list' },
   { flag: 'allowed-hosts', env: 'EXPOTION_ALLOWED_HOSTS', key: 'allowedHosts', parse: 'list' },
   { flag: 'trust-proxy', env: 'EXPOTION_TRUST_PROXY', key: 'trustProxy', parse: 'boolean' },
+  { flag: 'trusted-proxies', env: 'EXPOTION_TRUSTED_PROXIES', key: 'trustedProxies', parse: 'list' },
+  { flag: 'when-full', env: 'EXPOTION_WHEN_FULL', key: 'whenFull', parse: 'string' },
   { flag: 'max-sessions-per-address', env: 'EXPOTION_MAX_SESSIONS_PER_ADDRESS', key: 'maxSessionsPerAddress', parse: 'number' },
   { flag: 'idle-timeout-ms', env: 'EXPOTION_IDLE_TIMEOUT_MS', key: 'idleTimeoutMs', parse: 'number' },
   { flag: 'max-session-ms', env: 'EXPOTION_MAX_SESSION_MS', key: 'maxSessionMs', parse: 'number' },

@@ -80,14 +80,20 @@ export function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/** An IPv4-mapped IPv6 address (::ffff:10.0.0.2) as its IPv4 form, so both spellings match. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 /**
  * The client's address. Behind a reverse proxy (`trustProxy`), the last X-Forwarded-For entry,
- * the one the proxy itself added, but only when the connection comes from loopback: anyone else
- * could write that header.
+ * the one the proxy itself added, but only when the connection comes from loopback or from one
+ * of `trustedProxies`: anyone else could write that header.
  */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+export function clientAddress(req: IncomingMessage, trustProxy: boolean, trustedProxies: readonly string[] = []): string {
   const peer = req.socket.remoteAddress ?? '?';
-  if (!trustProxy || !isLoopback(peer)) return peer;
+  if (!trustProxy) return peer;
+  if (!isLoopback(peer) && !trustedProxies.some((p) => plainAddress(p) === plainAddress(peer))) return peer;
   const header = req.headers['x-forwarded-for'];
   const value = Array.isArray(header) ? header.at(-1) : header;
   const last = value?.split(',').at(-1)?.trim();

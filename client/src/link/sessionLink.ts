@@ -1,8 +1,9 @@
 /**
  * The WebSocket link to the server (protocol/README.md): hello with version negotiation, clock
- * ping/pong, landmark frames out, audio chunks and JSON messages in, and reconnection with capped
- * exponential backoff. A reconnect opens a new session with the same settings (prompt, pack,
- * seed, recording), so the music resumes where the performer left it in spirit, if not in samples.
+ * ping/pong, landmark frames out, audio chunks and JSON messages in, and reconnection (at once,
+ * then with capped exponential backoff). A reconnect opens a new session with the same settings
+ * (prompt, pack, seed, recording), so the music resumes where the performer left it in spirit,
+ * if not in samples; behind nginx it lands on a healthy process (deploy/README.md).
  *
  * Exactly one reconnect timer and one ping timer exist at a time; `dispose()` clears both.
  */
@@ -36,7 +37,7 @@ export interface LinkSettings {
 export interface SessionLinkOptions {
   /** ws:// or wss:// URL of /ws. */
   url: string;
-  /** First reconnect delay, doubled after each failed attempt up to `maxBackoffMs`. */
+  /** Delay before the second reconnect attempt (the first is immediate), doubled after each failed attempt up to `maxBackoffMs`. */
   initialBackoffMs: Milliseconds;
   maxBackoffMs: Milliseconds;
   /** Client pings (for the round-trip time shown in the UI). */
@@ -259,11 +260,13 @@ export class SessionLink {
       this.setState('failed', `the server ended the session (${code}${reason ? `: ${reason}` : ''})`);
       return;
     }
-    // Exponential backoff with jitter, capped; one timer at a time.
-    const base = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** this.attempt);
-    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    // The first retry goes at once: behind nginx another process takes the session while the
+    // performer is still moving (issue #15, failover within 2 s). Then exponential backoff with
+    // jitter, capped, so a server that is down is not hammered; one timer at a time.
+    const base = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (this.attempt - 1));
+    const delay = this.attempt === 0 ? 0 : Math.round(base * (0.75 + Math.random() * 0.5));
     this.attempt++;
-    this.setState('reconnecting', `connection closed (${code}); retrying in ${(delay / 1000).toFixed(1)} s`);
+    this.setState('reconnecting', `connection closed (${code}); retrying ${delay === 0 ? 'now' : `in ${(delay / 1000).toFixed(1)} s`}`);
     this.clearReconnect();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
