@@ -85,6 +85,14 @@ export const pongSchema = z
 // ---------------------------------------------------------------------------------------------
 // client -> server
 
+/**
+ * How a symbolic pack's notes are played: `soundfont` (sampled General MIDI instruments) or
+ * `synth` (the built-in synthesiser). Packs without notes (MusicGen audio tokens) ignore it.
+ */
+export const INSTRUMENT_KINDS = ['soundfont', 'synth'] as const;
+export type InstrumentKind = (typeof INSTRUMENT_KINDS)[number];
+export const instrumentsSchema = z.enum(INSTRUMENT_KINDS);
+
 export const helloSchema = z
   .object({
     type: z.literal('hello'),
@@ -100,6 +108,8 @@ export const helloSchema = z
     seed: z.number().int().min(0).max(MAX_SEED).optional(),
     /** Ask the server to record the session (landmarks and audio). */
     record: z.boolean().optional(),
+    /** Instruments for a symbolic pack; the server's setting, then the pack's, when absent. */
+    instruments: instrumentsSchema.optional(),
     /** Free-form client description, for logs. */
     client: z.string().max(MAX_CLIENT_CHARS).optional(),
   })

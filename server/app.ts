@@ -49,7 +49,12 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     throw new Error(`default pack ${JSON.stringify(config.pack)} is not installed; installed: ${packs.map((p) => p.name).join(', ')}`);
   }
   for (const problem of packProblems()) logger.warn({ problem }, 'a pack in models/ was left out');
-  const pool = new WorkerPool(config.workers, config.pack, { log: logger, onRestart: () => metrics.workerRestarts.inc() });
+  const pool = new WorkerPool(config.workers, config.pack, {
+    log: logger,
+    onRestart: () => metrics.workerRestarts.inc(),
+    warmInstruments: config.instruments,
+    preloadSoundfont: config.instruments === 'soundfont' || (config.instruments === undefined && packs.some((p) => p.instruments === 'soundfont')),
+  });
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();
   const sessions = new Set<Session>();

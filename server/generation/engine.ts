@@ -8,6 +8,7 @@
  * touch the network or the event loop of the main thread.
  */
 import type { ControlVector } from '../../protocol/controlVector.js';
+import type { InstrumentKind } from '../../protocol/messages.js';
 import type { Hz, Samples, Unit } from '../../protocol/units.js';
 
 /** The performer's motion beat mapped onto the session's audio timeline (beat prediction). */
@@ -61,12 +62,16 @@ export interface StreamOptions {
   prompt: string;
   /** Seeds every random choice: the same seed, prompt and controls give the same audio. */
   seed: number;
+  /** Who plays a symbolic pack's notes; the pack's own choice when absent. Audio-token packs ignore it. */
+  instruments?: InstrumentKind;
 }
 
 export interface GenerationStream {
   /** Takes effect from the next chunk on, without a seam. */
   setPrompt(prompt: string): void;
   render(request: ChunkRequest): Promise<GeneratedChunk>;
+  /** Resolves when the stream can render without loading anything more (e.g. a SoundFont bank). */
+  whenReady?(): Promise<void>;
   dispose(): void;
 }
 
@@ -79,6 +84,8 @@ export interface PackInfo {
   channels: number;
   /** Control vector version the generator consumes. */
   controlVersion: number;
+  /** A symbolic pack's own choice of instruments (manifest `codec.instruments`), if it makes one. */
+  instruments?: InstrumentKind;
 }
 
 export interface Engine {

@@ -1,8 +1,9 @@
 /** Messages between the main thread (workerPool.ts) and generation workers (generationWorker.ts). */
+import type { InstrumentKind } from '../../protocol/messages.js';
 import type { ChunkRequest, MusicState, PackInfo } from './engine.js';
 
 export type ToWorker =
-  | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number }
+  | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number; instruments?: InstrumentKind }
   | { op: 'prompt'; streamId: number; prompt: string }
   | { op: 'render'; streamId: number; request: ChunkRequest }
   | { op: 'close'; streamId: number }
