@@ -153,6 +153,8 @@ export const readySchema = z
     sessionId: z.string().min(1).max(MAX_SESSION_ID_CHARS),
     /** The pack in use. */
     pack: packNameSchema,
+    /** Who plays a symbolic pack's notes ("synth" also when sampled instruments were asked for and could not load); absent for audio-token packs. */
+    instruments: instrumentsSchema.optional(),
     /** Packs this server offers. */
     packs: z.array(packNameSchema).max(MAX_LIST_ENTRIES),
     sampleRate: z.number().int().min(MIN_SAMPLE_RATE).max(MAX_SAMPLE_RATE),

@@ -72,6 +72,8 @@ export interface GenerationStream {
   render(request: ChunkRequest): Promise<GeneratedChunk>;
   /** Resolves when the stream can render without loading anything more (e.g. a SoundFont bank). */
   whenReady?(): Promise<void>;
+  /** Who plays a symbolic stream's notes, once ready. */
+  readonly instruments?: InstrumentKind | null;
   dispose(): void;
 }
 

@@ -34,7 +34,8 @@ async function handle(msg: ToWorker): Promise<void> {
       // The sampled instruments load the worker's bank once (preloaded at start where configured):
       // wait here, not in the first render, so no chunk counts the load against its timeout.
       await stream.whenReady?.();
-      reply({ op: 'opened', streamId: msg.streamId, info: engine.info });
+      const instruments = stream.instruments ?? undefined;
+      reply({ op: 'opened', streamId: msg.streamId, info: engine.info, ...(instruments ? { instruments } : {}) });
       return;
     }
     case 'prompt':

@@ -88,6 +88,8 @@ export class RemoteStream {
     private readonly host: PoolWorker,
     private readonly id: number,
     readonly info: PackInfo,
+    /** Who plays the notes (symbolic packs). */
+    readonly instruments?: InstrumentKind,
   ) {}
 
   setPrompt(prompt: string): void {
@@ -169,7 +171,7 @@ export class WorkerPool {
     try {
       const msg = await host.request({ op: 'open', streamId, pack, prompt, seed, instruments });
       if (msg.op !== 'opened') throw new Error(`unexpected worker reply ${msg.op}`);
-      return new RemoteStream(host, streamId, msg.info);
+      return new RemoteStream(host, streamId, msg.info, msg.instruments);
     } catch (err) {
       host.streams.delete(streamId);
       throw err;

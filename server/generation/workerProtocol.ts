@@ -13,6 +13,6 @@ export type ToWorker =
 export type FromWorker =
   | { op: 'ready' }
   | { op: 'closed' }
-  | { op: 'opened'; streamId: number; info: PackInfo }
+  | { op: 'opened'; streamId: number; info: PackInfo; instruments?: InstrumentKind }
   | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; genStartMs: number; genEndMs: number }
   | { op: 'failed'; streamId: number; message: string };

@@ -281,6 +281,7 @@ export class Session {
       version,
       sessionId: this.id,
       pack: info.name,
+      ...(stream.instruments ? { instruments: stream.instruments } : {}),
       packs: this.deps.packs.map((p) => p.name),
       sampleRate: info.sampleRate,
       channels: info.channels as 1 | 2,

@@ -21,11 +21,6 @@ export type { InstrumentKind };
  */
 export const DEFAULT_INSTRUMENTS: InstrumentKind = 'synth';
 
-/** The first choice that is set, in the order above. */
-export function resolveInstruments(...choices: (InstrumentKind | undefined)[]): InstrumentKind {
-  return choices.find((c) => c !== undefined) ?? DEFAULT_INSTRUMENTS;
-}
-
 export interface ChosenRenderer {
   renderer: StepRenderer;
   /** What actually plays: "synth" when the bank could not load. */
