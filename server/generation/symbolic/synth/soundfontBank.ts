@@ -6,7 +6,8 @@
  * One parsed bank per worker thread, loaded on first use and shared by every stream there
  * (parsing costs ~0.2-0.5 s and ~60 MB; each stream only adds its voices). SF3 samples are
  * Ogg Vorbis and decode lazily on first use, which would land inside some later chunk's render;
- * the load therefore decodes every sample the styles' programs use (gmPrograms.ts) up front.
+ * the load therefore decodes every sample the styles' programs use (gmPrograms.ts) up front,
+ * in slices that let the worker's other streams render in between.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -29,6 +30,8 @@ export interface LoadedBank {
 }
 
 const banks = new Map<string, Promise<LoadedBank>>();
+/** Longest stretch of sample decoding between yields to the worker's event loop, ms. */
+const DECODE_SLICE_MS = 8;
 
 /** The bank at `path` (default: the shipped GM bank), parsed once per thread; rejects when it cannot load. */
 export function loadSoundfontBank(path: string = defaultBankPath()): Promise<LoadedBank> {
@@ -51,9 +54,15 @@ async function parseBank(path: string): Promise<LoadedBank> {
   const bytes = await readFile(path);
   const bank = SoundBankLoader.fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   let decodedSamples = 0;
+  let slice = performance.now();
   for (const sample of samplesInUse(bank)) {
     sample.getAudioData();
     decodedSamples++;
+    // Decoding takes seconds: yield every few ms so the worker's other streams keep rendering.
+    if (performance.now() - slice > DECODE_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
   }
   return { bank, path, loadMs: performance.now() - start, decodedSamples };
 }
