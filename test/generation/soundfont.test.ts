@@ -126,7 +126,7 @@ test('starts and stops without clicks: silent first block, a fade-in, near silen
 });
 
 test('a missing bank falls back to the built-in synthesiser, which still plays', TIMEOUT, async () => {
-  const stream = new TeacherStream({ prompt: 'funk', seed: 2, instruments: 'soundfont' }, { bankPath: '/nonexistent/GM.sf3' });
+  const stream = new TeacherStream({ prompt: 'funk', seed: 2, instruments: 'soundfont' }, { sampled: { bankPath: '/nonexistent/GM.sf3' } });
   await stream.whenReady();
   assert.equal(stream.instruments, 'synth');
   assert.match(stream.instrumentsFallbackReason ?? '', /ENOENT|no such file/);

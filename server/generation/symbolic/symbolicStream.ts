@@ -19,7 +19,7 @@ import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStre
 import { SYMBOLIC_AUDIO } from '../musicgen/manifest.js';
 import { readPrompt, type PromptReading } from './prompt.js';
 import { StepClock, type StepClockOptions } from './stepClock.js';
-import { createStepRenderer, DEFAULT_INSTRUMENTS, type ChosenRenderer, type InstrumentKind } from './synth/instruments.js';
+import { createStepRenderer, DEFAULT_INSTRUMENTS, type ChosenRenderer, type InstrumentKind, type SampledOptions } from './synth/instruments.js';
 import type { StepRenderer } from './synth/stepRenderer.js';
 import { SYNTH_BLOCK, type SynthControls } from './synth/symbolicSynth.js';
 import { STYLE_PRESETS } from './styles.js';
@@ -59,8 +59,8 @@ export interface SymbolicStreamOptions {
   clock?: Omit<StepClockOptions, 'sampleRate'>;
   /** Sampled GM instruments or the built-in synthesiser (synth/instruments.ts). Default DEFAULT_INSTRUMENTS. */
   instruments?: InstrumentKind;
-  /** The SoundFont bank file; default the shipped GM bank (synth/soundfontBank.ts). */
-  bankPath?: string;
+  /** The sampled instruments' bank and speed knobs (synth/instruments.ts). */
+  sampled?: SampledOptions;
 }
 
 /** One step as emitted (the source's decision, where and how it sounded), for tests, evaluation and dumps. */
@@ -128,7 +128,7 @@ export function checkChunkRequest(r: ChunkRequest, expectedStart: Samples | null
 }
 
 export class SymbolicStream implements GenerationStream {
-  protected readonly options: Required<Omit<SymbolicStreamOptions, 'clock' | 'instruments' | 'bankPath'>> & { clock: SymbolicStreamOptions['clock'] };
+  protected readonly options: Required<Omit<SymbolicStreamOptions, 'clock' | 'instruments' | 'sampled'>> & { clock: SymbolicStreamOptions['clock'] };
   protected readonly source: StepSource;
   /** The renderer, once chosen (the sampled one waits for the worker's bank). */
   private synth: StepRenderer | null = null;
@@ -157,7 +157,7 @@ export class SymbolicStream implements GenerationStream {
     const chosen = createStepRenderer(
       options.instruments ?? DEFAULT_INSTRUMENTS,
       { seed: synthSeed, style: source.style, sampleRate: SYMBOLIC_SAMPLE_RATE, idleLevelDb: this.options.idleLevelDb },
-      options.bankPath,
+      options.sampled,
     );
     const adopt = (c: ChosenRenderer): void => {
       this.chosen = c;

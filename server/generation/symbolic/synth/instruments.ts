@@ -8,7 +8,7 @@
  */
 import type { InstrumentKind } from '../../../../protocol/messages.js';
 import { loadSoundfontBank } from './soundfontBank.js';
-import { SoundfontRenderer } from './soundfontRenderer.js';
+import { SoundfontRenderer, type SoundfontTuning } from './soundfontRenderer.js';
 import type { StepRenderer, StepRendererOptions } from './stepRenderer.js';
 import { SymbolicSynth } from './symbolicSynth.js';
 
@@ -29,11 +29,18 @@ export interface ChosenRenderer {
   fallbackReason?: string;
 }
 
+/** Where the sampled instruments come from and how they are tuned for speed. */
+export interface SampledOptions extends SoundfontTuning {
+  /** The SoundFont bank file; default the shipped GM bank (soundfontBank.ts). */
+  bankPath?: string;
+}
+
 /** The built-in synthesiser at once; the sampled renderer once the worker's bank is loaded (or the synthesiser if it cannot be). */
-export function createStepRenderer(kind: InstrumentKind, options: StepRendererOptions, bankPath?: string): ChosenRenderer | Promise<ChosenRenderer> {
+export function createStepRenderer(kind: InstrumentKind, options: StepRendererOptions, sampled: SampledOptions = {}): ChosenRenderer | Promise<ChosenRenderer> {
   if (kind === 'synth') return { renderer: new SymbolicSynth(options), instruments: 'synth' };
+  const { bankPath, ...tuning } = sampled;
   return loadSoundfontBank(bankPath)
-    .then(async ({ bank }) => ({ renderer: await SoundfontRenderer.create(bank, options), instruments: 'soundfont' as const }))
+    .then(async ({ bank }) => ({ renderer: await SoundfontRenderer.create(bank, { ...options, ...tuning }), instruments: 'soundfont' as const }))
     .catch((err: unknown) => ({
       renderer: new SymbolicSynth(options),
       instruments: 'synth' as const,

@@ -27,11 +27,15 @@ import { Reverb } from './reverb.js';
 import { RENDER_BLOCK, type StepRenderer, type StepRendererOptions, type SynthControls, type TriggerResult } from './stepRenderer.js';
 import { voiceChord } from './voicing.js';
 
-export interface SoundfontRendererOptions extends StepRendererOptions {
-  /** Most voices sounding at once; the quietest is stolen beyond it. Default 48. */
+/** The speed knobs (`npm run bench:soundfont` measures what each buys). */
+export interface SoundfontTuning {
+  /** Most voices sounding at once; the library steals one beyond it. Default 48. */
   voiceCap?: number;
   /** Sample interpolation: 'linear' (default, cheaper) or 'hermite'. */
   interpolation?: 'linear' | 'hermite';
+}
+
+export interface SoundfontRendererOptions extends StepRendererOptions, SoundfontTuning {
   /** Master level glide time constant, ms. Default 120. */
   presenceGlideMs?: number;
 }
