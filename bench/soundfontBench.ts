@@ -55,11 +55,12 @@ async function renderStyle(style: StyleName, instruments: InstrumentKind, sample
   const total = SECONDS * SR;
   const pcm = new Float32Array(total * 2);
   // One second first, unmeasured: JIT and first-use costs are not the steady state.
-  for (let s = 0; s < SR; s += CHUNK) await stream.render({ startSample: s, frames: CHUNK, controls: [controls], controlStepSamples: CHUNK, beat });
+  const warm = Math.ceil(SR / CHUNK) * CHUNK;
+  for (let s = 0; s < warm; s += CHUNK) await stream.render({ startSample: s, frames: CHUNK, controls: [controls], controlStepSamples: CHUNK, beat });
   const cpu0 = process.cpuUsage();
   for (let s = 0; s < total; s += CHUNK) {
     const frames = Math.min(CHUNK, total - s);
-    const { pcm: chunk } = await stream.render({ startSample: SR + s, frames, controls: [controls], controlStepSamples: CHUNK, beat });
+    const { pcm: chunk } = await stream.render({ startSample: warm + s, frames, controls: [controls], controlStepSamples: CHUNK, beat });
     pcm.set(chunk, s * 2);
   }
   const cpu = process.cpuUsage(cpu0);

@@ -1,8 +1,11 @@
 /** The performer's settings, kept in localStorage between visits (kiosk mode reads them too). */
+import { INSTRUMENT_KINDS, type InstrumentKind } from '../../protocol/messages.js';
 
 export interface Settings {
   prompt: string;
   pack: string | null;
+  /** Who plays a symbolic pack's notes; null lets the server (and the pack) choose. */
+  instruments: InstrumentKind | null;
   cameraId: string | null;
   width: number;
   height: number;
@@ -16,6 +19,7 @@ export interface Settings {
 export const SETTINGS_DEFAULTS: Settings = {
   prompt: '',
   pack: null,
+  instruments: null,
   cameraId: null,
   width: 640,
   height: 480,
@@ -36,6 +40,7 @@ export function loadSettings(): Settings {
       ...s,
       prompt: typeof s.prompt === 'string' ? s.prompt.slice(0, 500) : '',
       poseModel: s.poseModel === 'full' ? 'full' : 'lite',
+      instruments: INSTRUMENT_KINDS.includes(s.instruments as InstrumentKind) ? s.instruments : null,
       threshold: Number.isFinite(s.threshold) ? Math.min(0.95, Math.max(0.05, s.threshold)) : 0.5,
       volumeDb: Number.isFinite(s.volumeDb) ? Math.min(0, Math.max(-60, s.volumeDb)) : -6,
     };

@@ -14,6 +14,7 @@ import {
   type ClientMessage,
   type ControlsMessage,
   type ErrorMessage,
+  type InstrumentKind,
   type ReadyMessage,
   type SceneMessage,
   type StatsMessage,
@@ -27,6 +28,8 @@ export type LinkState = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | '
 export interface LinkSettings {
   prompt: string;
   pack: string | null;
+  /** Sampled or synthesised instruments for symbolic packs; null: the server's choice. */
+  instruments: InstrumentKind | null;
   format: AudioFormat;
   seed: number | null;
   record: boolean;
@@ -172,6 +175,7 @@ export class SessionLink {
           audio: { format: s.format },
           client: this.options.client,
           ...(s.pack !== null ? { pack: s.pack } : {}),
+          ...(s.instruments !== null ? { instruments: s.instruments } : {}),
           ...(s.seed !== null ? { seed: s.seed } : {}),
           ...(s.record ? { record: true } : {}),
         }),
