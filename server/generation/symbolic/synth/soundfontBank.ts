@@ -5,9 +5,10 @@
  *
  * One parsed bank per worker thread, loaded on first use and shared by every stream there
  * (parsing costs ~0.2-0.5 s and ~60 MB; each stream only adds its voices). SF3 samples are
- * Ogg Vorbis and decode lazily on first use, which would land inside some later chunk's render;
- * the load therefore decodes every sample the styles' programs use (gmPrograms.ts) up front,
- * in slices that let the worker's other streams render in between.
+ * Ogg Vorbis and decode lazily on first use (a few ms each), which would land inside some later
+ * chunk's render; once parsed, the bank therefore decodes every sample the styles' programs use
+ * (gmPrograms.ts) in the background, in slices that let the worker's streams render in between
+ * (decoding them all takes seconds: waiting for it would delay the worker's start).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -23,10 +24,10 @@ export function defaultBankPath(): string {
 export interface LoadedBank {
   bank: BasicSoundBank;
   path: string;
-  /** Wall time to read, parse and decode, ms. */
+  /** Wall time to read and parse, ms. */
   loadMs: number;
-  /** Samples decoded ahead of use. */
-  decodedSamples: number;
+  /** Resolves when the samples in use are decoded: how many, and the wall time it took (ms). */
+  decoded: Promise<{ samples: number; ms: number }>;
 }
 
 const banks = new Map<string, Promise<LoadedBank>>();
@@ -53,18 +54,26 @@ async function parseBank(path: string): Promise<LoadedBank> {
   await BasicSoundBank.isSF3DecoderReady;
   const bytes = await readFile(path);
   const bank = SoundBankLoader.fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  let decodedSamples = 0;
-  let slice = performance.now();
+  const loadMs = performance.now() - start;
+  const decoded = decodeInBackground(bank);
+  decoded.catch(() => undefined); // a sample that cannot decode is reported by the library and played silent
+  return { bank, path, loadMs, decoded };
+}
+
+async function decodeInBackground(bank: BasicSoundBank): Promise<{ samples: number; ms: number }> {
+  const start = performance.now();
+  let samples = 0;
+  let slice = start;
   for (const sample of samplesInUse(bank)) {
-    sample.getAudioData();
-    decodedSamples++;
-    // Decoding takes seconds: yield every few ms so the worker's other streams keep rendering.
+    // Yield every few ms so the worker's streams keep rendering.
     if (performance.now() - slice > DECODE_SLICE_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       slice = performance.now();
     }
+    sample.getAudioData();
+    samples++;
   }
-  return { bank, path, loadMs: performance.now() - start, decodedSamples };
+  return { samples, ms: performance.now() - start };
 }
 
 function samplesInUse(bank: BasicSoundBank): Set<{ getAudioData(): Float32Array }> {
