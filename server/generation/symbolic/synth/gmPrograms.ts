@@ -44,7 +44,6 @@ export const GM_DRUM = {
   lowTom: 45,
   cowbell: 56,
   highBongo: 60,
-  lowConga: 64,
   shaker: 70,
   claves: 75,
   openTriangle: 81,

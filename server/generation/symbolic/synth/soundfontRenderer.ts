@@ -211,11 +211,6 @@ export class SoundfontRenderer implements StepRenderer {
     return this.limiter.takeReductionDb();
   }
 
-  /** Voices sounding now (for benchmarks). */
-  get voiceCount(): number {
-    return this.synth.voiceCount;
-  }
-
   private applyStyle(style: StyleName): void {
     const gm = GM_STYLES[style];
     for (const part of PARTS) {
