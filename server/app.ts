@@ -53,7 +53,9 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     log: logger,
     onRestart: () => metrics.workerRestarts.inc(),
     warmInstruments: config.instruments,
-    preloadSoundfont: config.instruments === 'soundfont' || (config.instruments === undefined && packs.some((p) => p.instruments === 'soundfont')),
+    // Where the default pack or the server plays sampled instruments; a session asking for them
+    // elsewhere waits for the bank while it opens (and the worker keeps rendering meanwhile).
+    preloadSoundfont: (config.instruments ?? packs.find((p) => p.name === config.pack)?.instruments) === 'soundfont',
   });
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();

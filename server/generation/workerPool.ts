@@ -129,7 +129,7 @@ export interface WorkerPoolOptions {
   maxRestartsInARow?: number;
   /** The instruments the warm-up renders with (the server's setting; the pack's when unset). */
   warmInstruments?: InstrumentKind;
-  /** Load the SoundFont bank in each worker before it takes requests (some pack or the server uses it). */
+  /** Load the SoundFont bank in each worker before it takes requests (the default pack or the server uses it). */
   preloadSoundfont?: boolean;
 }
 
