@@ -181,6 +181,8 @@ export class SoundfontRenderer implements StepRenderer {
     const velocity = Math.min(1.25, (0.5 + 0.5 * this.energy) * metric * accent);
     const drumVelocity = midi7(20 + (107 * velocity) / 1.25);
     for (const key of gmDrumKeys(step.drums, gm)) {
+      // A release still pending for an earlier hit of this key would cut the new hit short: it moves.
+      this.queue = this.queue.filter((e) => !(e.kind === 'off' && e.channel === GM_CHANNELS.drums && e.key === key));
       this.push({ at: sample, kind: 'on', channel: GM_CHANNELS.drums, key, velocity: drumVelocity });
       this.push({ at: sample + this.drumRelease, kind: 'off', channel: GM_CHANNELS.drums, key });
     }
