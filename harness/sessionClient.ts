@@ -12,6 +12,7 @@ import {
   parseServerMessage,
   type ClientMessage,
   type ControlsMessage,
+  type InstrumentKind,
   type ErrorMessage,
   type ReadyMessage,
   type StatsMessage,
@@ -32,6 +33,8 @@ export interface SessionClientOptions {
   format: AudioFormat;
   seed?: number;
   record?: boolean;
+  /** Instruments to ask for (symbolic packs). */
+  instruments?: InstrumentKind;
   /** This client's clock runs this far from the server's (ms), to prove offsets are handled. */
   clockOffsetMs: Milliseconds;
   /** How often playback reports go out (ms). */
@@ -159,7 +162,7 @@ export class SessionClient {
   }
 
   private onOpen(): void {
-    const { prompt, pack, format, seed, record } = this.options;
+    const { prompt, pack, format, seed, record, instruments } = this.options;
     this.send({
       type: 'hello',
       versions: [PROTOCOL_VERSION],
@@ -169,6 +172,7 @@ export class SessionClient {
       ...(pack !== undefined ? { pack } : {}),
       ...(seed !== undefined ? { seed } : {}),
       ...(record !== undefined ? { record } : {}),
+      ...(instruments !== undefined ? { instruments } : {}),
     });
   }
 

@@ -86,6 +86,14 @@ export const pongSchema = z
 // ---------------------------------------------------------------------------------------------
 // client -> server
 
+/**
+ * How a symbolic pack's notes are played: `soundfont` (sampled General MIDI instruments) or
+ * `synth` (the built-in synthesiser). Packs without notes (MusicGen audio tokens) ignore it.
+ */
+export const INSTRUMENT_KINDS = ['soundfont', 'synth'] as const;
+export type InstrumentKind = (typeof INSTRUMENT_KINDS)[number];
+export const instrumentsSchema = z.enum(INSTRUMENT_KINDS);
+
 export const helloSchema = z
   .object({
     type: z.literal('hello'),
@@ -103,6 +111,8 @@ export const helloSchema = z
     record: z.boolean().optional(),
     /** Ask for a binary `notes` frame before each audio chunk (notesFrame.ts); packs without notes send none. */
     notes: z.boolean().optional(),
+    /** Instruments for a symbolic pack; the server's setting, then the pack's, when absent. */
+    instruments: instrumentsSchema.optional(),
     /** Free-form client description, for logs. */
     client: z.string().max(MAX_CLIENT_CHARS).optional(),
   })
@@ -146,6 +156,8 @@ export const readySchema = z
     sessionId: z.string().min(1).max(MAX_SESSION_ID_CHARS),
     /** The pack in use. */
     pack: packNameSchema,
+    /** Who plays a symbolic pack's notes ("synth" also when sampled instruments were asked for and could not load); absent for audio-token packs. */
+    instruments: instrumentsSchema.optional(),
     /** Packs this server offers. */
     packs: z.array(packNameSchema).max(MAX_LIST_ENTRIES),
     sampleRate: z.number().int().min(MIN_SAMPLE_RATE).max(MAX_SAMPLE_RATE),

@@ -6,7 +6,8 @@
  *   -> 13-17 s hands up, arms wide -> 17-20 s leaving (presence glides to 0).
  *
  * Writes out/demo/<style>.wav and prints duration, peak, RMS and the render real-time factor.
- * Usage: node dist/scripts/demoRender.js [outDir]
+ * Usage: node dist/scripts/demoRender.js [--instruments synth|soundfont] [outDir]
+ * (`soundfont`: the sampled General MIDI instruments; out/demo-soundfont/ by default).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { C, neutralControls, type ControlVector } from '../protocol/controlVecto
 import { encodeWav } from '../server/audio/wav.js';
 import type { BeatGrid } from '../server/generation/engine.js';
 import { STYLE_NAMES } from '../server/generation/symbolic/styleNames.js';
+import { INSTRUMENT_KINDS, type InstrumentKind } from '../protocol/messages.js';
+import { DEFAULT_INSTRUMENTS } from '../server/generation/symbolic/synth/instruments.js';
 import { createTeacherEngine } from '../server/generation/symbolic/teacherEngine.js';
 
 const SECONDS = 20;
@@ -47,15 +50,37 @@ function performer(t: number, sampleRate: number): { controls: ControlVector; be
   return { controls: v, beat };
 }
 
+function parseArgs(argv: readonly string[]): { outDir: string | undefined; instruments: InstrumentKind } {
+  let instruments: InstrumentKind = DEFAULT_INSTRUMENTS;
+  let outDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--instruments(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) {
+      outDir = argv[i];
+      continue;
+    }
+    const value = m[1] ?? argv[++i];
+    if (!INSTRUMENT_KINDS.includes(value as InstrumentKind)) throw new Error(`--instruments must be one of ${INSTRUMENT_KINDS.join(', ')}, got ${JSON.stringify(value)}`);
+    instruments = value as InstrumentKind;
+  }
+  return { outDir, instruments };
+}
+
 async function main(): Promise<void> {
-  const outDir = process.argv[2] ?? join('out', 'demo');
+  const args = parseArgs(process.argv.slice(2));
+  const instruments = args.instruments;
+  const outDir = args.outDir ?? join('out', instruments === 'synth' ? 'demo' : `demo-${instruments}`);
   mkdirSync(outDir, { recursive: true });
-  const engine = createTeacherEngine();
+  const engine = createTeacherEngine({ instruments });
   const { sampleRate, channels } = engine.info;
   const total = SECONDS * sampleRate;
-  console.log(`teacher pack demo: ${SECONDS} s per style, ${CHUNK}-frame chunks, ${sampleRate} Hz, ${channels} ch`);
-  // Warm up (JIT, wavetables) so that the first style's real-time factor is not the odd one out.
+  console.log(`teacher pack demo (${instruments}): ${SECONDS} s per style, ${CHUNK}-frame chunks, ${sampleRate} Hz, ${channels} ch`);
+  // Warm up (JIT, wavetables, the SoundFont bank) so that the first style's real-time factor is not the odd one out.
   const warm = engine.openStream({ prompt: 'warm-up', seed: 0 });
+  const loadStart = performance.now();
+  await warm.whenReady?.();
+  if (warm.instruments !== instruments) throw new Error(`asked for ${instruments}, got ${warm.instruments ?? 'nothing'}`);
+  if (instruments === 'soundfont') console.log(`SoundFont bank loaded in ${((performance.now() - loadStart) / 1000).toFixed(2)} s`);
   for (let start = 0; start < sampleRate; start += CHUNK) {
     await warm.render({ startSample: start, frames: CHUNK, controls: [performer(10, sampleRate).controls], controlStepSamples: CONTROL_STEP, beat: null });
   }

@@ -49,7 +49,14 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     throw new Error(`default pack ${JSON.stringify(config.pack)} is not installed; installed: ${packs.map((p) => p.name).join(', ')}`);
   }
   for (const problem of packProblems()) logger.warn({ problem }, 'a pack in models/ was left out');
-  const pool = new WorkerPool(config.workers, config.pack, { log: logger, onRestart: () => metrics.workerRestarts.inc() });
+  const pool = new WorkerPool(config.workers, config.pack, {
+    log: logger,
+    onRestart: () => metrics.workerRestarts.inc(),
+    warmInstruments: config.instruments,
+    // Where the default pack or the server plays sampled instruments; a session asking for them
+    // elsewhere waits for the bank while it opens (and the worker keeps rendering meanwhile).
+    preloadSoundfont: (config.instruments ?? packs.find((p) => p.name === config.pack)?.instruments) === 'soundfont',
+  });
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();
   const osc = config.oscTarget === null ? null : new OscOut(parseOscTarget(config.oscTarget), { onFirstError: (err) => logger.warn({ err: err.message, target: config.oscTarget }, 'OSC out failed; messages are dropped') });

@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { instrumentsSchema } from '../protocol/messages.js';
 import { defaultPack } from './generation/index.js';
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
@@ -17,6 +18,12 @@ const ConfigSchema = z
     port: z.number().int().min(0).max(65535).default(8080),
     /** Pack used when a client's hello names none; by default the shipped neural pack (teacher where it is missing). */
     pack: z.string().regex(/^[a-z0-9._-]{1,64}$/).optional(),
+    /**
+     * Who plays symbolic packs' notes when a client's hello does not say: "soundfont" (sampled
+     * General MIDI instruments) or "synth" (the built-in synthesiser). Unset: each pack's manifest
+     * decides (`codec.instruments`), else the built-in synthesiser.
+     */
+    instruments: instrumentsSchema.optional(),
     /** Sessions beyond this are refused (close 1013) so running sessions never degrade. */
     maxSessions: z.number().int().min(1).max(1000).default(8),
     /** Generation worker threads (a pool sized to the cores). */
@@ -163,6 +170,7 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'host', env: 'HOST', key: 'host', parse: 'string' },
   { flag: 'port', env: 'PORT', key: 'port', parse: 'number' },
   { flag: 'pack', env: 'EXPOTION_PACK', key: 'pack', parse: 'string' },
+  { flag: 'instruments', env: 'EXPOTION_INSTRUMENTS', key: 'instruments', parse: 'string' },
   { flag: 'max-sessions', env: 'EXPOTION_MAX_SESSIONS', key: 'maxSessions', parse: 'number' },
   { flag: 'workers', env: 'EXPOTION_WORKERS', key: 'workers', parse: 'number' },
   { flag: 'lead-ms', env: 'EXPOTION_LEAD_MS', key: 'leadMs', parse: 'number' },

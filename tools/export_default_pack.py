@@ -66,6 +66,8 @@ def manifest(name, description, cfg, adaptor, source, sampling):
     }
     if adaptor:
         m["controls"] = {"version": 1, "size": CTRL, "window": cfg["window"]}
+        # The shipped pack plays sampled General MIDI instruments (npm run bench:soundfont).
+        m["codec"]["instruments"] = "soundfont"
     return m
 
 

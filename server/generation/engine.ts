@@ -8,6 +8,7 @@
  * touch the network or the event loop of the main thread.
  */
 import type { ControlVector } from '../../protocol/controlVector.js';
+import type { InstrumentKind } from '../../protocol/messages.js';
 import type { Hz, Samples } from '../../protocol/units.js';
 import type { BeatGrid } from '../controls/chunkControls.js';
 
@@ -58,12 +59,18 @@ export interface StreamOptions {
   prompt: string;
   /** Seeds every random choice: the same seed, prompt and controls give the same audio. */
   seed: number;
+  /** Who plays a symbolic pack's notes; the pack's own choice when absent. Audio-token packs ignore it. */
+  instruments?: InstrumentKind;
 }
 
 export interface GenerationStream {
   /** Takes effect from the next chunk on, without a seam. */
   setPrompt(prompt: string): void;
   render(request: ChunkRequest): Promise<GeneratedChunk>;
+  /** Resolves when the stream can render without loading anything more (e.g. a SoundFont bank). */
+  whenReady?(): Promise<void>;
+  /** Who plays a symbolic stream's notes, once ready. */
+  readonly instruments?: InstrumentKind | null;
   dispose(): void;
 }
 
@@ -78,6 +85,8 @@ export interface PackInfo {
   controlVersion: number;
   /** A pack for tests: selectable by name, but hidden from the lists users see (/packs, ready.packs). */
   test?: boolean;
+  /** A symbolic pack's own choice of instruments (manifest `codec.instruments`), if it makes one. */
+  instruments?: InstrumentKind;
 }
 
 export interface Engine {

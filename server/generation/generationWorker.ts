@@ -6,8 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { neutralControls, C } from '../../protocol/controlVector.js';
 import { serverNow } from '../clock.js';
+import type { InstrumentKind } from '../../protocol/messages.js';
 import type { Engine, GenerationStream } from './engine.js';
 import { createEngine } from './packs.js';
+import { loadSoundfontBank } from './symbolic/synth/soundfontBank.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
 
 if (!parentPort) throw new Error('generationWorker must run in a worker thread');
@@ -27,8 +29,13 @@ async function handle(msg: ToWorker): Promise<void> {
         engine = createEngine(msg.pack);
         engines.set(msg.pack, engine);
       }
-      streams.set(msg.streamId, engine.openStream({ prompt: msg.prompt, seed: msg.seed }));
-      reply({ op: 'opened', streamId: msg.streamId, info: engine.info });
+      const stream = engine.openStream({ prompt: msg.prompt, seed: msg.seed, instruments: msg.instruments });
+      streams.set(msg.streamId, stream);
+      // The sampled instruments load the worker's bank once (preloaded at start where configured):
+      // wait here, not in the first render, so no chunk counts the load against its timeout.
+      await stream.whenReady?.();
+      const instruments = stream.instruments ?? undefined;
+      reply({ op: 'opened', streamId: msg.streamId, info: engine.info, ...(instruments ? { instruments } : {}) });
       return;
     }
     case 'prompt':
@@ -58,10 +65,11 @@ async function handle(msg: ToWorker): Promise<void> {
  * performer after a (re)start does not hear the JIT warming up (cold renders are several times
  * slower and cause underruns). Requests that arrive meanwhile wait in the port's queue.
  */
-async function warmUp(pack: string): Promise<void> {
+async function warmUp(pack: string, instruments: InstrumentKind | undefined): Promise<void> {
   const engine = createEngine(pack);
   engines.set(pack, engine);
-  const stream = engine.openStream({ prompt: 'warm up', seed: 1 });
+  const stream = engine.openStream({ prompt: 'warm up', seed: 1, instruments });
+  await stream.whenReady?.();
   const controls = neutralControls();
   controls[C.presence] = 1;
   controls[C.energy] = 0.8;
@@ -88,8 +96,11 @@ async function shutdown(): Promise<void> {
   reply({ op: 'closed' });
 }
 
-const { warmPack } = (workerData ?? {}) as { warmPack?: string };
-(warmPack ? warmUp(warmPack) : Promise.resolve())
+const { warmPack, warmInstruments, preloadSoundfont } = (workerData ?? {}) as { warmPack?: string; warmInstruments?: InstrumentKind; preloadSoundfont?: boolean };
+// The bank loads before the warm-up, so sessions asking for sampled instruments never wait for it.
+(preloadSoundfont ? loadSoundfontBank().then(() => undefined) : Promise.resolve())
+  .catch(() => undefined) // streams asking for it fall back to the built-in synthesiser
+  .then(() => (warmPack ? warmUp(warmPack, warmInstruments) : undefined))
   .catch(() => undefined) // a pack that cannot load reports it on the first real request
   .finally(() => {
     reply({ op: 'ready' });

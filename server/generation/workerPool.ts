@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { InstrumentKind } from '../../protocol/messages.js';
 import type { ChunkNotes, ChunkRequest, MusicState, PackInfo } from './engine.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
 
@@ -19,6 +20,13 @@ export interface RenderedChunk {
 }
 
 type StreamMessage = Exclude<ToWorker, { op: 'shutdown' }>;
+
+/** What each worker does before taking requests (generationWorker.ts). */
+interface WorkerStart {
+  warmPack?: string;
+  warmInstruments?: InstrumentKind;
+  preloadSoundfont?: boolean;
+}
 
 interface Pending {
   resolve(value: FromWorker): void;
@@ -36,8 +44,8 @@ class PoolWorker {
   readonly closed: Promise<void>;
   private markClosed = (): void => undefined;
 
-  constructor(warmPack: string | undefined, onExit: (w: PoolWorker, err: Error) => void) {
-    this.worker = new Worker(new URL('./generationWorker.js', import.meta.url), { workerData: { warmPack } });
+  constructor(workerData: WorkerStart, onExit: (w: PoolWorker, err: Error) => void) {
+    this.worker = new Worker(new URL('./generationWorker.js', import.meta.url), { workerData });
     let markReady = (): void => undefined;
     this.ready = new Promise((resolve) => (markReady = resolve));
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
@@ -82,6 +90,8 @@ export class RemoteStream {
     private readonly host: PoolWorker,
     private readonly id: number,
     readonly info: PackInfo,
+    /** Who plays the notes (symbolic packs). */
+    readonly instruments?: InstrumentKind,
   ) {}
 
   setPrompt(prompt: string): void {
@@ -119,6 +129,10 @@ export interface WorkerPoolOptions {
   maxRestartDelayMs?: number;
   /** A slot whose worker died this many times in a row, each within a minute of starting, is given up. */
   maxRestartsInARow?: number;
+  /** The instruments the warm-up renders with (the server's setting; the pack's when unset). */
+  warmInstruments?: InstrumentKind;
+  /** Load the SoundFont bank in each worker before it takes requests (the default pack or the server uses it). */
+  preloadSoundfont?: boolean;
 }
 
 /** A worker that lived this long before dying resets its slot's count of deaths in a row (ms). */
@@ -130,17 +144,20 @@ export class WorkerPool {
   private readonly deathsInARow: number[] = [];
   private readonly startedAt: number[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
-  private readonly options: Required<Omit<WorkerPoolOptions, 'log'>> & { log: Logger | null };
+  private readonly options: Required<Omit<WorkerPoolOptions, 'log' | 'warmInstruments' | 'preloadSoundfont'>> & { log: Logger | null };
+  private readonly start: WorkerStart;
   private nextStreamId = 1;
   private closing = false;
 
   /** `warmPack`: each worker renders throwaway audio on this pack before its first request. */
   constructor(
     readonly size: number,
-    private readonly warmPack?: string,
+    warmPack?: string,
     options: WorkerPoolOptions = {},
   ) {
-    this.options = { onRestart: () => undefined, restartDelayMs: 250, maxRestartDelayMs: 30_000, maxRestartsInARow: 8, ...options, log: options.log ?? null };
+    const { warmInstruments, preloadSoundfont, ...rest } = options;
+    this.options = { onRestart: () => undefined, restartDelayMs: 250, maxRestartDelayMs: 30_000, maxRestartsInARow: 8, ...rest, log: options.log ?? null };
+    this.start = { warmPack, warmInstruments, preloadSoundfont };
     for (let i = 0; i < size; i++) {
       this.deathsInARow.push(0);
       this.startedAt.push(0);
@@ -148,15 +165,15 @@ export class WorkerPool {
     }
   }
 
-  async openStream(pack: string, prompt: string, seed: number): Promise<RemoteStream> {
+  async openStream(pack: string, prompt: string, seed: number, instruments?: InstrumentKind): Promise<RemoteStream> {
     const alive = this.workers.filter((w): w is PoolWorker => w !== null && w.alive);
     if (alive.length === 0) throw new Error('no generation worker is running');
     const host = alive.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
     const streamId = this.nextStreamId++;
     try {
-      const msg = await host.request({ op: 'open', streamId, pack, prompt, seed });
+      const msg = await host.request({ op: 'open', streamId, pack, prompt, seed, instruments });
       if (msg.op !== 'opened') throw new Error(`unexpected worker reply ${msg.op}`);
-      return new RemoteStream(host, streamId, msg.info);
+      return new RemoteStream(host, streamId, msg.info, msg.instruments);
     } catch (err) {
       host.streams.delete(streamId);
       throw err;
@@ -192,7 +209,7 @@ export class WorkerPool {
 
   private spawn(slot: number): PoolWorker {
     this.startedAt[slot] = performance.now();
-    return new PoolWorker(this.warmPack, (dead, err) => {
+    return new PoolWorker(this.start, (dead, err) => {
       if (!dead.alive) return;
       dead.alive = false;
       for (const pending of dead.streams.values()) pending?.reject(err);

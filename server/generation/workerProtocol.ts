@@ -1,8 +1,9 @@
 /** Messages between the main thread (workerPool.ts) and generation workers (generationWorker.ts). */
+import type { InstrumentKind } from '../../protocol/messages.js';
 import type { ChunkNotes, ChunkRequest, MusicState, PackInfo } from './engine.js';
 
 export type ToWorker =
-  | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number }
+  | { op: 'open'; streamId: number; pack: string; prompt: string; seed: number; instruments?: InstrumentKind }
   | { op: 'prompt'; streamId: number; prompt: string }
   | { op: 'render'; streamId: number; request: ChunkRequest }
   | { op: 'close'; streamId: number }
@@ -12,6 +13,6 @@ export type ToWorker =
 export type FromWorker =
   | { op: 'ready' }
   | { op: 'closed' }
-  | { op: 'opened'; streamId: number; info: PackInfo }
+  | { op: 'opened'; streamId: number; info: PackInfo; instruments?: InstrumentKind }
   | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; notes?: ChunkNotes; genStartMs: number; genEndMs: number }
   | { op: 'failed'; streamId: number; message: string };

@@ -249,7 +249,7 @@ export class Session {
     this.state = 'opening';
     this.format = hello.audio?.format ?? 'f32';
     const seed = hello.seed ?? randomInt(0, 2 ** 32);
-    this.deps.pool.openStream(pack.name, hello.prompt, seed).then(
+    this.deps.pool.openStream(pack.name, hello.prompt, seed, hello.instruments ?? this.deps.config.instruments).then(
       (stream) => this.guard(() => this.onStreamOpen(stream, hello, version, seed)),
       (err: unknown) => this.crash(err, 'INTERNAL', `could not start pack ${pack.name}`),
     );
@@ -296,6 +296,7 @@ export class Session {
       version,
       sessionId: this.id,
       pack: info.name,
+      ...(stream.instruments ? { instruments: stream.instruments } : {}),
       packs: userPacks(this.deps.packs).map((p) => p.name),
       sampleRate: info.sampleRate,
       channels: info.channels as 1 | 2,

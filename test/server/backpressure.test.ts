@@ -45,7 +45,8 @@ before(() => {
 after(() => pool.close());
 
 function startSession(socket: StuckableSocket): Session {
-  const config = resolveConfig({ slowConsumerTimeoutMs: 600, maxBufferedBytes: 64 * 1024, logLevel: 'silent' });
+  // The built-in synthesiser: this pool does not preload the SoundFont bank the default pack asks for.
+  const config = resolveConfig({ slowConsumerTimeoutMs: 600, maxBufferedBytes: 64 * 1024, logLevel: 'silent', instruments: 'synth' });
   return new Session(socket, { config, metrics: new ServerMetrics(), pool, log: pino({ level: 'silent' }), packs: listPacks(), onClosed: () => undefined }, 'test');
 }
 

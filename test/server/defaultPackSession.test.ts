@@ -22,6 +22,7 @@ test('a session that names no pack plays expotion-small: gap-free, audible, foll
     assert.equal(packs.default, 'expotion-small');
     const r = await new SessionClient({ url: `${server.url.replace('http', 'ws')}/ws`, prompt: 'deep house groove', seed: 3, feed: performerFeed(dancing({ bpm: 122 })) }).run(5000);
     assert.equal(r.ready?.pack, 'expotion-small');
+    assert.equal(r.ready?.instruments, 'soundfont', 'its manifest asks for the sampled General MIDI instruments');
     assert.deepEqual(r.errors, []);
     assert.equal(r.closeCode, CloseCode.normal);
     assert.equal(r.discontinuities, 0);

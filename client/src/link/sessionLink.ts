@@ -16,6 +16,7 @@ import {
   type ClientMessage,
   type ControlsMessage,
   type ErrorMessage,
+  type InstrumentKind,
   type ReadyMessage,
   type SceneMessage,
   type StatsMessage,
@@ -29,6 +30,8 @@ export type LinkState = 'idle' | 'connecting' | 'streaming' | 'reconnecting' | '
 export interface LinkSettings {
   prompt: string;
   pack: string | null;
+  /** Sampled or synthesised instruments for symbolic packs; null: the server's choice. */
+  instruments: InstrumentKind | null;
   format: AudioFormat;
   seed: number | null;
   record: boolean;
@@ -177,6 +180,7 @@ export class SessionLink {
           client: this.options.client,
           notes: true,
           ...(s.pack !== null ? { pack: s.pack } : {}),
+          ...(s.instruments !== null ? { instruments: s.instruments } : {}),
           ...(s.seed !== null ? { seed: s.seed } : {}),
           ...(s.record ? { record: true } : {}),
         }),

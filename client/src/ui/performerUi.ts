@@ -6,7 +6,7 @@
 import { RESOLUTIONS, Camera, CameraError } from '../capture/camera.js';
 import type { CapturedFrame } from '../capture/captureLoop.js';
 import type { Instrument } from '../instrument.js';
-import type { LinkState } from '../link/sessionLink.js';
+import type { LinkSettings, LinkState } from '../link/sessionLink.js';
 import { download } from '../record/performanceRecorder.js';
 import { type Settings, saveSettings } from '../settings.js';
 import { ControlMeters } from './meters.js';
@@ -51,6 +51,7 @@ export class PerformerUi {
     prompt: $<HTMLTextAreaElement>('prompt'),
     presets: $('presets'),
     pack: $<HTMLSelectElement>('pack'),
+    instruments: $<HTMLSelectElement>('instruments'),
     record: $<HTMLButtonElement>('record'),
     recordState: $('record-state'),
     rollState: $('roll-state'),
@@ -84,6 +85,7 @@ export class PerformerUi {
     el.mirror.checked = settings.mirror;
     el.preview.classList.toggle('mirrored', settings.mirror);
     el.poseModel.value = settings.poseModel;
+    el.instruments.value = settings.instruments ?? '';
     el.threshold.value = String(settings.threshold);
     el.thresholdValue.textContent = settings.threshold.toFixed(2);
     el.presets.replaceChildren(
@@ -192,13 +194,12 @@ export class PerformerUi {
     });
     on(el.pack, 'change', () => {
       this.settings.pack = el.pack.value || null;
-      saveSettings(this.settings);
-      this.instrument.link.updateSettings({ pack: this.settings.pack });
-      // A pack is chosen at hello: restart a running session with it.
-      if (this.instrument.musicOn) {
-        this.instrument.stopMusic(0.1);
-        this.instrument.startMusic();
-      }
+      this.restartWith({ pack: this.settings.pack });
+    });
+    on(el.instruments, 'change', () => {
+      const value = el.instruments.value;
+      this.settings.instruments = value === 'soundfont' || value === 'synth' ? value : null;
+      this.restartWith({ instruments: this.settings.instruments });
     });
     on(el.record, 'click', () => this.toggleRecording());
     on(el.retry, 'click', () => void this.openCamera().then((ok) => ok && this.instrument.startTracking()));
@@ -247,6 +248,16 @@ export class PerformerUi {
       });
     } catch (err) {
       this.showTrackerProblem(err);
+    }
+  }
+
+  /** Pack and instruments are chosen at hello: saves the change and restarts a running session with it. */
+  private restartWith(patch: Partial<LinkSettings>): void {
+    saveSettings(this.settings);
+    this.instrument.link.updateSettings(patch);
+    if (this.instrument.musicOn) {
+      this.instrument.stopMusic(0.1);
+      this.instrument.startMusic();
     }
   }
 

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CONTROL_SIZE, CONTROL_VERSION } from '../../../protocol/controlVector.js';
+import { instrumentsSchema } from '../../../protocol/messages.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'expotion-pack';
@@ -93,13 +94,15 @@ const manifestSchema = z
        * A symbolic pack (DEFAULT-PACK.md): the four codebooks are the symbolic token streams
        * (server/generation/symbolic/tokens.ts, `vocabulary` = its version), one decoder position
        * per 16th-note step at the session's tempo, played by the built-in synthesiser with the
-       * preset its prompt's style words pick (`presets`, the first one by default).
+       * preset its prompt's style words pick (`presets`, the first one by default), with the
+       * instruments `instruments` names ("soundfont" or "synth", symbolic/synth/instruments.ts).
        */
       z
         .object({
           type: z.literal('symbolic-synth'),
           vocabulary: int(1),
           presets: z.array(z.string().min(1)).min(1),
+          instruments: instrumentsSchema.optional(),
         })
         .strict(),
     ]),

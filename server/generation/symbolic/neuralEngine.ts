@@ -7,6 +7,7 @@
  * Synchronous to create (the seam's createEngine is): the manifest is checked at once, the
  * ONNX sessions load in the background, and streams wait for them.
  */
+import type { InstrumentKind } from '../../../protocol/messages.js';
 import type { ChunkRequest, Engine, GeneratedChunk, PackInfo, StreamOptions } from '../engine.js';
 import { DecodeLoop, resolveSettings, type GenerationSettings } from '../lm/decodeLoop.js';
 import type { PackManifest } from '../pack/manifest.js';
@@ -21,7 +22,11 @@ export interface NeuralEngineOptions extends PackLoadOptions, SymbolicStreamOpti
 }
 
 export function neuralPackInfo(m: PackManifest): PackInfo {
-  return { name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS, controlVersion: m.controls?.version ?? 0, ...(m.test === true ? { test: true } : {}) };
+  const instruments = m.codec.type === 'symbolic-synth' ? m.codec.instruments : undefined;
+  return {
+    name: m.name, kind: 'symbolic', description: m.description, sampleRate: SYMBOLIC_SAMPLE_RATE, channels: SYMBOLIC_CHANNELS,
+    controlVersion: m.controls?.version ?? 0, ...(instruments ? { instruments } : {}), ...(m.test === true ? { test: true } : {}),
+  };
 }
 
 export class NeuralStream extends SymbolicStream {
@@ -33,7 +38,7 @@ export class NeuralStream extends SymbolicStream {
     const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed) }));
     state.catch(() => undefined); // reported by the first render
     const composer = new NeuralComposer(state, reading, window);
-    super(composer, seed ^ 0x5eed, options);
+    super(composer, seed ^ 0x5eed, { ...options, instruments: stream.instruments ?? options.instruments });
     this.composer = composer;
   }
 
@@ -51,11 +56,14 @@ export class NeuralEngine implements Engine {
   readonly ready: Promise<{ pack: MusicgenPack; loop: DecodeLoop }>;
   private readonly options: Partial<NeuralEngineOptions>;
   private readonly window: number;
+  /** The manifest's `codec.instruments`: the pack's choice when neither session nor server makes one. */
+  readonly instruments: InstrumentKind | undefined;
 
   constructor(dir: string, options: Partial<NeuralEngineOptions> = {}) {
     const { manifest } = loadSymbolicManifest(dir, { quantized: options.quantized ?? false });
     this.info = neuralPackInfo(manifest);
     this.window = manifest.controls?.window ?? 1;
+    this.instruments = this.info.instruments;
     this.options = options;
     this.ready = MusicgenPack.load(dir, { ...DEFAULT_PACK_LOAD_OPTIONS, ...options }).then((pack) => {
       try {
@@ -73,7 +81,7 @@ export class NeuralEngine implements Engine {
   }
 
   openStream(options: StreamOptions): NeuralStream {
-    return new NeuralStream(this.ready, options, this.window, this.options);
+    return new NeuralStream(this.ready, options, this.window, { ...this.options, instruments: this.options.instruments ?? this.instruments });
   }
 
   dispose(): Promise<void> {

@@ -20,7 +20,9 @@ import { controlsAt, type ChunkRequest, type GeneratedChunk, type GenerationStre
 import { readPrompt, type PromptReading } from './prompt.js';
 import { NoteTracker } from './noteTracker.js';
 import { StepClock, type StepClockOptions } from './stepClock.js';
-import { SYMBOLIC_AUDIO, SYNTH_BLOCK, SymbolicSynth, type SynthControls } from './synth/symbolicSynth.js';
+import { createStepRenderer, DEFAULT_INSTRUMENTS, type ChosenRenderer, type InstrumentKind, type SampledOptions } from './synth/instruments.js';
+import type { StepRenderer } from './synth/stepRenderer.js';
+import { SYMBOLIC_AUDIO, SYNTH_BLOCK, type SynthControls } from './synth/symbolicSynth.js';
 import { STYLE_PRESETS } from './stylePresets.js';
 import type { ComposedStep, ComposerControls, StepSource } from './stepSource.js';
 import { PITCH_CLASS_NAMES, chordName, type Mode, type PitchClass } from './theory.js';
@@ -37,6 +39,10 @@ export interface SymbolicStreamOptions {
   /** Master level with nobody there, dB. Default -60. */
   idleLevelDb?: number;
   clock?: Omit<StepClockOptions, 'sampleRate'>;
+  /** Sampled GM instruments or the built-in synthesiser (synth/instruments.ts). Default DEFAULT_INSTRUMENTS. */
+  instruments?: InstrumentKind;
+  /** The sampled instruments' bank and speed knobs (synth/instruments.ts). */
+  sampled?: SampledOptions;
 }
 
 /** One step as emitted (the source's decision, where and how it sounded), for tests, evaluation and dumps. */
@@ -75,9 +81,12 @@ function finiteOr(value: number | undefined, fallback: number): number {
 }
 
 export class SymbolicStream implements GenerationStream {
-  protected readonly options: Required<Omit<SymbolicStreamOptions, 'clock'>> & { clock: SymbolicStreamOptions['clock'] };
+  protected readonly options: Required<Omit<SymbolicStreamOptions, 'clock' | 'instruments' | 'sampled'>> & { clock: SymbolicStreamOptions['clock'] };
   protected readonly source: StepSource;
-  private readonly synth: SymbolicSynth;
+  /** The renderer, once chosen (the sampled one waits for the worker's bank). */
+  private synth: StepRenderer | null = null;
+  private chosen: ChosenRenderer | null = null;
+  private readonly rendererReady: Promise<void>;
   private readonly notes = new NoteTracker();
   private clock: StepClock | null = null;
   private nextSample: Samples | null = null;
@@ -99,7 +108,32 @@ export class SymbolicStream implements GenerationStream {
       clock: options.clock,
     };
     this.source = source;
-    this.synth = new SymbolicSynth({ seed: synthSeed, style: source.style, sampleRate: SYMBOLIC_SAMPLE_RATE, idleLevelDb: this.options.idleLevelDb });
+    const chosen = createStepRenderer(
+      options.instruments ?? DEFAULT_INSTRUMENTS,
+      { seed: synthSeed, style: source.style, sampleRate: SYMBOLIC_SAMPLE_RATE, idleLevelDb: this.options.idleLevelDb },
+      options.sampled,
+    );
+    const adopt = (c: ChosenRenderer): void => {
+      this.chosen = c;
+      this.synth = c.renderer;
+    };
+    if (chosen instanceof Promise) this.rendererReady = chosen.then(adopt);
+    else this.rendererReady = Promise.resolve(adopt(chosen));
+  }
+
+  /** Resolves once the renderer is chosen (at once for the built-in synthesiser; after the bank loads for the sampled one). */
+  whenReady(): Promise<void> {
+    return this.rendererReady;
+  }
+
+  /** What plays the notes ("synth" when the sampled instruments were asked for but the bank did not load); null until ready. */
+  get instruments(): InstrumentKind | null {
+    return this.chosen?.instruments ?? null;
+  }
+
+  /** Why the sampled instruments were asked for and not used, if they were not. */
+  get instrumentsFallbackReason(): string | undefined {
+    return this.chosen?.fallbackReason;
   }
 
   setPrompt(prompt: string): void {
@@ -135,6 +169,7 @@ export class SymbolicStream implements GenerationStream {
   }
 
   async render(request: ChunkRequest): Promise<GeneratedChunk> {
+    await this.rendererReady;
     const pcm = this.begin(request);
     let n = request.startSample;
     const end = n + request.frames;
@@ -152,6 +187,7 @@ export class SymbolicStream implements GenerationStream {
 
   private begin(request: ChunkRequest): Float32Array {
     if (this.disposed) throw new StreamRequestError('the stream was disposed', 'GEN_ERR_DISPOSED');
+    if (this.synth === null) throw new StreamRequestError('the instruments are still loading: await whenReady() or use render()', 'GEN_ERR_NOT_READY');
     checkChunkRequest(request, this.nextSample, this.options.maxChunkFrames);
     if (this.clock === null) this.clock = new StepClock({ sampleRate: SYMBOLIC_SAMPLE_RATE, ...this.options.clock }, request.startSample);
     this.recent = [];
@@ -173,7 +209,7 @@ export class SymbolicStream implements GenerationStream {
     const end = start + request.frames;
     while (n < end) {
       if (n % SYNTH_BLOCK === 0 || !this.blockControlsSet) {
-        this.synth.setControls(readSynthControls(controlsAt(request, n), this.blockControls));
+        this.synth!.setControls(readSynthControls(controlsAt(request, n), this.blockControls));
         this.blockControlsSet = true;
       }
       while (clock.nextTrigger <= n) {
@@ -182,7 +218,7 @@ export class SymbolicStream implements GenerationStream {
       }
       const blockEnd = (Math.floor(n / SYNTH_BLOCK) + 1) * SYNTH_BLOCK;
       const pieceEnd = Math.min(end, blockEnd, clock.nextTrigger);
-      this.synth.render(pcm, n - start, pieceEnd - n, n);
+      this.synth!.render(pcm, n - start, pieceEnd - n, n);
       n = pieceEnd;
     }
     return n;
@@ -191,7 +227,7 @@ export class SymbolicStream implements GenerationStream {
   private step(request: ChunkRequest, sample: Samples, clock: StepClock): void {
     const controls = composerControls(controlsAt(request, sample));
     const composed = this.source.next(controls);
-    if (composed.stepInBar === 0) this.synth.setStyle(composed.style);
+    if (composed.stepInBar === 0) this.synth!.setStyle(composed.style);
     const preset = STYLE_PRESETS[composed.style];
     const reading = this.source.promptReading;
     const range = preset.tempo;
@@ -206,7 +242,7 @@ export class SymbolicStream implements GenerationStream {
       motionStrength: controls.beatStrength,
       motionTempo: finiteOr(controlsAt(request, sample)[C.tempo], NEUTRAL.tempo),
     });
-    const trig = this.synth.trigger(composed.event, composed.stepInBar);
+    const trig = this.synth!.trigger(composed.event, composed.stepInBar, sample);
     const { event: _event, ...decided } = composed;
     const emitted: EmittedStep = {
       ...decided,

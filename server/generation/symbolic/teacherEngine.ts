@@ -11,7 +11,7 @@ export class TeacherStream extends SymbolicStream {
   constructor(stream: StreamOptions, options: SymbolicStreamOptions = {}) {
     const seed = checkedSeed(stream.seed);
     const composer = new TeacherComposer({ seed, prompt: readCheckedPrompt(stream.prompt, options.maxPromptChars) });
-    super(composer, seed ^ 0x5eed, options);
+    super(composer, seed ^ 0x5eed, { ...options, instruments: stream.instruments ?? options.instruments });
   }
 }
 

@@ -25,42 +25,24 @@ import { PadVoice } from './padVoice.js';
 import { PluckVoice } from './pluckVoice.js';
 import { SOUND_PRESETS, type SoundPreset } from './presets.js';
 import { Reverb } from './reverb.js';
+import { RENDER_BLOCK, type StepRenderer, type StepRendererOptions, type SynthControls, type TriggerResult } from './stepRenderer.js';
 import { decayPerSample } from './tables.js';
 import { voiceChord } from './voicing.js';
 
 /** The synthesiser's output: every symbolic pack and the teacher render at this rate and channel count. */
 export const SYMBOLIC_AUDIO = Object.freeze({ sampleRate: 48000, channels: 2 });
 
-export const SYNTH_BLOCK = 64;
+export const SYNTH_BLOCK = RENDER_BLOCK;
+export type { SynthControls, TriggerResult };
 
-export interface SynthControls {
-  energy: number;
-  valence: number;
-  presence: number;
-  armOpenness: number;
-  beatStrength: number;
-}
-
-export interface SymbolicSynthOptions {
-  seed: number;
-  style: StyleName;
-  sampleRate?: Hz;
-  /** Master level with nobody there (presence 0), dB. Default -60 (near silence). */
-  idleLevelDb?: number;
+export interface SymbolicSynthOptions extends StepRendererOptions {
   /** Master level glide time constant, ms. Default 120. */
   presenceGlideMs?: number;
   /** Pad voices (polyphony of chords, including release tails). Default 16. */
   padVoices?: number;
 }
 
-export interface TriggerResult {
-  /** Pitches of a chord onset as voiced, else null. */
-  voicing: number[] | null;
-  /** Drum velocity used for this step (before per-voice levels). */
-  velocity: number;
-}
-
-export class SymbolicSynth {
+export class SymbolicSynth implements StepRenderer {
   readonly sampleRate: Hz;
   private preset: SoundPreset;
   private readonly idleGain: number;
