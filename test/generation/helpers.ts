@@ -75,3 +75,28 @@ export function peak(pcm: Float32Array): number {
 }
 
 export const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/**
+ * A busy performer whose controls change on an 8-sample grid of the timeline (so that any
+ * chunking whose borders fall on that grid sees the same controls at every sample); presence drops
+ * at `leaveS` and the beat starts at `beatS` seconds.
+ */
+export function busyPlan(frames: number, chunk: number, { leaveS = 2.5, beatS = 1 } = {}): RenderPlan {
+  return {
+    frames,
+    chunk,
+    controlStep: 8,
+    controlsAt: (n) => {
+      const t = n / SR;
+      return controls({
+        energy: 0.5 + 0.45 * Math.sin(t * 2.1),
+        valence: Math.sin(t * 0.9),
+        handHeight: 0.5 + 0.5 * Math.sin(t * 3.3),
+        armOpenness: 0.5 + 0.5 * Math.cos(t * 1.7),
+        presence: t < leaveS ? 1 : 0.6,
+        beatStrength: t > beatS ? 0.8 : 0,
+      });
+    },
+    beatAt: () => ({ anchorSample: 30000, periodSamples: 23000, strength: 0.9 }),
+  };
+}

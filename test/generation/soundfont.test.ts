@@ -12,7 +12,7 @@ import { DEFAULT_INSTRUMENTS } from '../../server/generation/symbolic/synth/inst
 import { defaultBankPath, loadSoundfontBank } from '../../server/generation/symbolic/synth/soundfontBank.js';
 import { TeacherStream } from '../../server/generation/symbolic/teacherEngine.js';
 import { CLAP, CLOSED_HAT, KICK, OPEN_HAT, PERC, SNARE } from '../../server/generation/symbolic/tokens.js';
-import { controls, peak, renderPlan, rmsDb, SR, type RenderPlan } from './helpers.js';
+import { busyPlan, controls, peak, renderPlan, rmsDb, SR } from './helpers.js';
 
 const TIMEOUT = { timeout: 120_000 };
 
@@ -23,26 +23,8 @@ async function soundfontStream(prompt: string, seed: number): Promise<TeacherStr
   return stream;
 }
 
-/** A busy performer whose controls change on an 8-sample grid, with a beat. */
-function busyPlan(frames: number, chunk: number): RenderPlan {
-  return {
-    frames,
-    chunk,
-    controlStep: 8,
-    controlsAt: (n) => {
-      const t = n / SR;
-      return controls({
-        energy: 0.5 + 0.45 * Math.sin(t * 2.1),
-        valence: Math.sin(t * 0.9),
-        handHeight: 0.5 + 0.5 * Math.sin(t * 3.3),
-        armOpenness: 0.5 + 0.5 * Math.cos(t * 1.7),
-        presence: t < 1.5 ? 1 : 0.6,
-        beatStrength: t > 0.5 ? 0.8 : 0,
-      });
-    },
-    beatAt: () => ({ anchorSample: 30000, periodSamples: 23000, strength: 0.9 }),
-  };
-}
+/** The busy performer leaves at 1.5 s and its beat starts at 0.5 s: short renders see both. */
+const SHORT_PLAN = { leaveS: 1.5, beatS: 0.5 };
 
 test('the shipped bank is FluidR3Mono (MIT), never TimGM6mb (GPL), and holds every program and kit the styles use', TIMEOUT, async () => {
   const loaded = await loadSoundfontBank();
@@ -75,9 +57,9 @@ test("the teacher's drum voices map to General MIDI percussion keys", () => {
 test('chunked rendering equals one-shot rendering, sample for sample (chunks of 1024 and 1000)', TIMEOUT, async () => {
   const frames = 2 * SR;
   for (const style of ['funk', 'bossa', 'ambient'] as const) {
-    const whole = await renderPlan(await soundfontStream(style, 5), busyPlan(frames, frames));
+    const whole = await renderPlan(await soundfontStream(style, 5), busyPlan(frames, frames, SHORT_PLAN));
     for (const chunk of [1024, 1000]) {
-      const parts = await renderPlan(await soundfontStream(style, 5), busyPlan(frames, chunk));
+      const parts = await renderPlan(await soundfontStream(style, 5), busyPlan(frames, chunk, SHORT_PLAN));
       let firstDiff = -1;
       for (let i = 0; i < whole.pcm.length && firstDiff < 0; i++) if (whole.pcm[i] !== parts.pcm[i]) firstDiff = i;
       assert.equal(firstDiff, -1, `${style}, chunks of ${chunk}: first difference at frame ${firstDiff >> 1}`);

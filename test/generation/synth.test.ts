@@ -5,31 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STYLE_NAMES } from '../../server/generation/symbolic/styleNames.js';
-import { controls, mean, openStream, peak, renderPlan, rmsDb, SR, type RenderPlan } from './helpers.js';
+import { busyPlan, controls, mean, openStream, peak, renderPlan, rmsDb, SR } from './helpers.js';
 
-/**
- * A busy performer whose controls change on an 8-sample grid of the timeline (so that any
- * chunking whose borders fall on that grid sees the same controls at every sample).
- */
-function busyPlan(frames: number, chunk: number): RenderPlan {
-  return {
-    frames,
-    chunk,
-    controlStep: 8,
-    controlsAt: (n) => {
-      const t = n / SR;
-      return controls({
-        energy: 0.5 + 0.45 * Math.sin(t * 2.1),
-        valence: Math.sin(t * 0.9),
-        handHeight: 0.5 + 0.5 * Math.sin(t * 3.3),
-        armOpenness: 0.5 + 0.5 * Math.cos(t * 1.7),
-        presence: t < 2.5 ? 1 : 0.6,
-        beatStrength: t > 1 ? 0.8 : 0,
-      });
-    },
-    beatAt: () => ({ anchorSample: 30000, periodSamples: 23000, strength: 0.9 }),
-  };
-}
 
 test('chunked rendering equals one-shot rendering, sample for sample (chunks of 128, 1000, 4096)', async () => {
   const frames = 3 * SR;
