@@ -10,6 +10,7 @@
  * Values always stay inside CONTROL_RANGES.
  */
 import { C, CONTROL_RANGES, CONTROL_SIZE, NEUTRAL } from '../../protocol/controlVector.js';
+import { clamp } from '../../protocol/numbers.js';
 import type { Rng } from '../../server/generation/rng.js';
 
 export type MoveKind = 'still' | 'sway' | 'gesture' | 'dance';
@@ -44,7 +45,7 @@ interface Move {
   beat: number;
 }
 
-const clampTo = (i: number, x: number): number => Math.max(CONTROL_RANGES[i]![0], Math.min(CONTROL_RANGES[i]![1], x));
+const clampTo = (i: number, x: number): number => clamp(x, CONTROL_RANGES[i]![0], CONTROL_RANGES[i]![1]);
 
 function drawMove(kind: MoveKind, stepSeconds: number, rng: Rng): Move {
   const seconds = 2 + rng.next() * (kind === 'dance' ? 10 : 7);

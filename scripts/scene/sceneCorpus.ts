@@ -10,6 +10,7 @@
  * sentence that was the prompt is paired too when the music landed in its style.
  */
 import { C } from '../../protocol/controlVector.js';
+import { clamp } from '../../protocol/numbers.js';
 import { Rng } from '../../server/generation/rng.js';
 import { STYLE_PRESETS } from '../../server/generation/symbolic/stylePresets.js';
 import { STYLE_NAMES, type StyleName } from '../../server/generation/symbolic/styleNames.js';
@@ -53,7 +54,6 @@ const DEFAULTS: Omit<SceneCorpusOptions, 'clips' | 'bank'> = {
   seed: 1,
 };
 
-const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
 
 /** What a clip became, as a caption target. */
 export function realisedTarget(style: StyleName, minorShare: number, meanLevel: number, meanBpm: number, controlValence: number, controlEnergy: number): CaptionTarget {

@@ -12,6 +12,7 @@
  * second).
  */
 import type { ChunkNotes, GeneratedNote, GridBeat } from '../../../protocol/notesFrame.js';
+import { clamp01 } from '../../../protocol/numbers.js';
 import type { Samples } from '../../../protocol/units.js';
 import type { ChunkRequest } from '../engine.js';
 import type { EmittedStep } from './symbolicStream.js';
@@ -39,7 +40,6 @@ export interface NoteTrackerOptions {
   maxBeatsPerChunk?: number;
 }
 
-const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 const midiVelocity = (v: number): number => Math.max(1, Math.min(127, Math.round(clamp01(v) * 127)));
 
 export class NoteTracker {

@@ -17,6 +17,7 @@
  * them one block (1.33 ms) late. A step's events land on their exact sample.
  */
 import type { Hz, Samples } from '../../../../protocol/units.js';
+import { clamp } from '../../../../protocol/numbers.js';
 import { InterpolationTypes, SpessaSynthProcessor, type BasicSoundBank } from 'spessasynth_core';
 import type { StyleName } from '../styleNames.js';
 import type { SymbolicStep } from '../tokens.js';
@@ -58,7 +59,6 @@ type MidiEvent =
   | { at: Samples; kind: 'off'; channel: number; key: number }
   | { at: Samples; kind: 'program'; channel: number; program: number };
 
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 const midi7 = (x: number): number => Math.round(clamp(x, 0, 127));
 
 export class SoundfontRenderer implements StepRenderer {
