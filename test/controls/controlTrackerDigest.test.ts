@@ -60,9 +60,9 @@ function digest(init: ControlTrackerInit, manualOffset: boolean): string {
 }
 
 test('the tracker answers a fixed frame sequence exactly as before (manual clock offset, reorder window 2)', { timeout: 60_000 }, () => {
-  assert.equal(digest({}, true), 'eb72797afbffc969448b048bce7048676e3916053ce8712df47791152d729942');
+  assert.equal(digest({}, true), '1e39fe182f5a37a77ed7751bd11e0003239becbf66d1126054458c168a14f5c5');
 });
 
 test('the tracker answers a fixed frame sequence exactly as before (arrival-based clock, no reorder window)', { timeout: 60_000 }, () => {
-  assert.equal(digest({ reorderFrames: 0, resampleMode: 'extrapolate' }, false), '46d95cb98a6d07d9dd47f7e3d06d28211275f90d4c9e27f23626f8386215604b');
+  assert.equal(digest({ reorderFrames: 0, resampleMode: 'extrapolate' }, false), '78680f0d7134214ee62387e1d938fbec3ed42fb26eb610c16dc6653e5399348b');
 });
