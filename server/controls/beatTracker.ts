@@ -21,7 +21,7 @@
  * 85 wins). Parabolic interpolation around the peak gives sub-sample lag precision.
  *
  * The tempo is then refined on the peak near the largest multiple k of that lag within
- * `refineSpanMs` that the signal spans k + 1 times: that peak's lag divided by k. At a low
+ * `refineSpanMs` that the signal spans k + 1/2 times: that peak's lag divided by k. At a low
  * tracking rate a period is only a few frames long and the single-period peak comes out a few
  * per cent off (a 108 BPM nod at 6 fps read 110.5; three periods are ten whole frames); k
  * periods divide that error by k.
