@@ -3,7 +3,8 @@
  * corpusFixtures.ts) replayed through the real ControlTracker at 6, 12, 20 and 30 fps, and its
  * controls driving the real StepClock, the part of the music that decides its tempo. What a user
  * notices: a periodic nod or bob makes the music follow their tempo (within 2 BPM, half or
- * double time allowed) within four beats of starting; standing still, talking or walking past
+ * double time allowed) within four beats of starting, with its beats predicted on the
+ * performer's (within 60 ms); standing still, talking or walking past
  * leaves the music at the style's tempo.
  */
 import assert from 'node:assert/strict';
@@ -26,12 +27,16 @@ const SAMPLE_RATE = 48_000;
 /** House (120-128 BPM): none of the clips' tempi is inside its range, so following is audible. */
 const STYLE = STYLE_PRESETS.house;
 const STYLE_BPM: Bpm = (STYLE.tempo[0] + STYLE.tempo[1]) / 2;
+/** Once following, a predicted beat may be this far from the performer's: half a 16th at 120 BPM still sounds on the beat. */
+const BEAT_TOLERANCE_MS = 60;
 
 interface Moment {
   /** Since the clip's start. */
   atMs: Milliseconds;
   strength: number;
   heardBpm: Bpm;
+  /** The next beat the tracker predicts (since the clip's start), or null. */
+  nextBeatMs: Milliseconds | null;
 }
 
 interface Replay {
@@ -57,9 +62,9 @@ function replay(fx: Fixture, fps: number): Replay {
     const t = frame.captureTimeMs;
     tracker.push(frame, t);
     const v = tracker.current(t);
-    moments.push({ atMs: t - startMs, strength: v[C.beatStrength]!, heardBpm: v[C.tempo]! });
+    const beat = tracker.beat(t);
+    moments.push({ atMs: t - startMs, strength: v[C.beatStrength]!, heardBpm: v[C.tempo]!, nextBeatMs: beat === null ? null : beat.nextBeatServerMs - startMs });
     while (clock.nextTrigger <= timeline.sampleAt(t)) {
-      const beat = tracker.beat(t);
       const timing = clock.advance({
         styleBpm: STYLE_BPM,
         tempoRange: STYLE.tempo,
@@ -119,6 +124,13 @@ for (const clip of ['nod', 'bob', 'swaybob']) {
         );
       }
       assert.ok(musicFrom !== null && musicFrom <= deadlineMs, line);
+      // After four beats every predicted beat is on one of the performer's (the music's beats lock to these).
+      for (const m of moments.filter((x) => x.atMs >= deadlineMs)) {
+        assert.ok(m.nextBeatMs !== null, `${line}; no beat predicted at ${m.atMs.toFixed(0)} ms`);
+        const offset = m.nextBeatMs - fx.truth.beatTimesMs![0]!;
+        const error = offset - Math.round(offset / periodMs) * periodMs;
+        assert.ok(Math.abs(error) <= BEAT_TOLERANCE_MS, `${line}; the beat predicted at ${m.atMs.toFixed(0)} ms is ${error.toFixed(0)} ms off`);
+      }
     });
   }
 }
