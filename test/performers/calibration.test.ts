@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { C } from '../../protocol/controlVector.js';
+import { C, NEUTRAL } from '../../protocol/controlVector.js';
 import type { Bpm, Milliseconds } from '../../protocol/units.js';
 import { keepAtRate } from '../../harness/performers/frameRates.js';
 import { foldedTempoError, TEMPO_FOLLOW_TOLERANCE_BPM } from '../../harness/tempoFollow.js';
@@ -147,3 +147,11 @@ for (const [clip, what] of [['still', 'a person standing still'], ['talker', 'a 
     });
   }
 }
+
+test('a person walking out of the frame never sets the heard tempo, at any tracking rate from 6 to 30 fps', { timeout: 30_000 }, () => {
+  const fx = byClip('walk');
+  for (const fps of [6, 8, 10, 12, 15, 20, 25, 30]) {
+    const moved = replay(fx, fps).moments.find((m) => m.heardBpm !== NEUTRAL.tempo);
+    assert.equal(moved, undefined, `${fx.file} at ${fps} fps: heard ${moved?.heardBpm.toFixed(1)} BPM at ${moved?.atMs.toFixed(0)} ms`);
+  }
+});
