@@ -151,6 +151,7 @@ export class BeatTracker {
     if (!(o.correlationFull > o.correlationFloor)) {
       throw new RangeError(`correlationFull must exceed correlationFloor, but is ${o.correlationFull}`);
     }
+    if (!(o.refineSpanMs >= 0)) throw new RangeError(`refineSpanMs must be >= 0, but is ${o.refineSpanMs}`);
     if (!(o.phaseGain > 0 && o.phaseGain <= 1)) throw new RangeError(`phaseGain must be in (0, 1], but is ${o.phaseGain}`);
     this.options = Object.freeze(o);
     this.tickMs = 1000 / o.sampleRateHz;
@@ -247,6 +248,7 @@ export class BeatTracker {
       const v = velocities[k];
       this.incoming[k] = gap || v === undefined || !Number.isFinite(v) ? 0 : v;
     }
+    if (gap) this.previous.fill(0); // the gap is zeros from the last frame's middle on
     const midMs = this.lastPushMs + dt / 2;
     const from = this.previousMidMs;
     // Ticks up to this interval's middle (dt <= memoryMs here, so at most memoryMs / tickMs + 1 of them),
