@@ -191,7 +191,7 @@ export class LandmarkStage {
     const sw = pf.shoulderWidth;
     for (let w = 0; w < 2; w++) {
       const valid = w === 0 ? pf.leftWristValid : pf.rightWristValid;
-      if (!valid) {
+      if (!valid || !(pose[4 * WRISTS[w] + 3] >= o.beatWristVisibility)) {
         s.prevWristMs[w] = NaN;
         continue;
       }

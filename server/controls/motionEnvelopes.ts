@@ -14,6 +14,17 @@ import type { LandmarkStage } from './landmarkStage.js';
 import { staleAfterMs, type PipelineState } from './pipelineState.js';
 import type { ControlTrackerOptions } from './trackerOptions.js';
 
+/**
+ * Whether a pose point lies inside the image. A real walker leaving the frame had the pose nose
+ * guessed outside it, at visibility 0.8-0.9, jumping half the image height between frames: two
+ * such jumps read as a beat.
+ */
+function insideImage(pose: Float32Array, i: number): boolean {
+  const x = pose[4 * i];
+  const y = pose[4 * i + 1];
+  return x >= 0 && x <= 1 && y >= 0 && y <= 1;
+}
+
 export class MotionEnvelopes {
   private readonly options: Readonly<ControlTrackerOptions>;
   /** This frame's filtered landmarks and features. */
@@ -45,7 +56,7 @@ export class MotionEnvelopes {
       rawY = face[3 * FACE.noseTip + 1];
       filtY = stage.ff.noseY;
       scale = stage.ff.scale;
-    } else if (bodyOk && pose !== null && stage.poseVisible[0] === 1) {
+    } else if (bodyOk && pose !== null && stage.poseVisible[0] === 1 && insideImage(pose, POSE.nose)) {
       source = 2;
       rawY = pose[4 * POSE.nose + 1];
       filtY = stage.poseFiltered[1];

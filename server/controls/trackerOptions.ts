@@ -62,6 +62,12 @@ export interface ControlTrackerOptions {
   beat: Partial<BeatTrackerOptions>;
   /** beat() answers null below this beatStrength. */
   beatMinStrength: number;
+  /**
+   * A wrist feeds the beat tracker only from this visibility. A wrist at or below the image's lower
+   * edge is a guess (real MediaPipe: visibility mostly 0.5-0.75, now and then 0.88; jitter ten times
+   * the shoulders') whose velocity, noise growing with the frame rate, drowned the head's nod.
+   */
+  beatWristVisibility: number;
   /** Upper-body motion energy, in shoulder widths per second. */
   energy: EnvelopeOptions;
   /** Vertical head motion, in inter-ocular distances per second (RMS). */
@@ -107,6 +113,7 @@ export function trackerDefaults(): ControlTrackerOptions {
     maxExtrapolationMs: 300,
     beat: { minRms: 0.05 },
     beatMinStrength: 0.3,
+    beatWristVisibility: 0.9,
     energy: { attackMs: 100, releaseMs: 600, deadzone: 0.1, scale: 1.5 },
     nod: { attackMs: 300, releaseMs: 600, deadzone: 0.2, scale: 0.8 },
     maxVelocityGapMs: 250,
@@ -140,6 +147,9 @@ export function resolveTrackerOptions(init: ControlTrackerInit): Readonly<Contro
   }
   for (const t of ['staleAfterMs', 'glideOutMs', 'glideInMs', 'maxLatenessMs', 'historyMs'] as const) {
     if (!(o[t] > 0)) throw new RangeError(`${t} must be > 0, but is ${o[t]}`);
+  }
+  if (!(o.beatWristVisibility >= 0 && o.beatWristVisibility <= 1)) {
+    throw new RangeError(`beatWristVisibility must be in [0, 1], but is ${o.beatWristVisibility}`);
   }
   for (const name of CONTROL_NAMES) {
     if (!(o.maxRatePerSecond[name] > 0)) {

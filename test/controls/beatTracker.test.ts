@@ -13,18 +13,24 @@ function feed(
   tracker: BeatTracker,
   bpm: number,
   durationMs: number,
-  options: { anchorMs?: number; noise?: number; seed?: number; amplitude?: number } = {},
+  options: { anchorMs?: number; noise?: number; seed?: number; amplitude?: number; frameMs?: number; harmonic?: number } = {},
 ): void {
   const rng = mulberry32(options.seed ?? 1);
   const period = 60_000 / bpm;
   const anchor = options.anchorMs ?? 200;
   const a = options.amplitude ?? 0.5;
-  const pos = (t: number): number => (a * (1 + Math.cos((2 * Math.PI * (t - anchor)) / period))) / 2;
+  // `harmonic`: a second harmonic, so the motion is not a pure sinusoid (a real nod's is not)
+  const h = options.harmonic ?? 0;
+  const pos = (t: number): number => {
+    const w = (2 * Math.PI * (t - anchor)) / period;
+    return (a * (1 + Math.cos(w) + h * Math.cos(2 * w))) / 2;
+  };
+  const frameMs = options.frameMs ?? 33.3;
   let prevT = 0;
   let prevY = pos(0);
   tracker.push(0, [0]);
   for (let i = 1; ; i++) {
-    const t = i * 33.3 + (rng() - 0.5) * 8; // 30 fps with +-4 ms capture jitter
+    const t = i * frameMs + (rng() - 0.5) * 8; // 30 fps (by default) with +-4 ms capture jitter
     if (t > durationMs) break;
     const y = pos(t) + (options.noise ?? 0) * gaussian(rng);
     tracker.push(t, [(y - prevY) / ((t - prevT) / 1000)]);
@@ -46,6 +52,14 @@ for (const bpm of [70, 90, 120, 150]) {
     const err = Math.min(Math.abs(next - truth), Math.abs(next - truth + period), Math.abs(next - truth - period));
     assert.ok(err <= 40, `next beat ${next.toFixed(0)} vs ${truth.toFixed(0)} (${err.toFixed(0)} ms)`);
     assert.ok(Math.abs(tracker.phaseAt(truth) - Math.round(tracker.phaseAt(truth))) < 0.07);
+  });
+}
+
+for (const bpm of [95, 108, 120]) {
+  test(`a ${bpm} BPM nod-shaped motion tracked at 6 fps: tempo within 1 BPM after eight beats`, () => {
+    const tracker = new BeatTracker();
+    feed(tracker, bpm, (8 * 60_000) / bpm, { frameMs: 1000 / 6, harmonic: 0.3 });
+    assert.ok(tracker.tempoBpm !== null && Math.abs(tracker.tempoBpm - bpm) <= 1, `tempo ${tracker.tempoBpm?.toFixed(2)}`);
   });
 }
 
@@ -105,4 +119,5 @@ test('several channels combine by energy; copyFrom snapshots; bad options are re
   assert.equal(copy.tempoBpm, t.tempoBpm);
   assert.equal(copy.nextBeatAfter(7000), t.nextBeatAfter(7000));
   assert.throws(() => new BeatTracker({ minBpm: 100, maxBpm: 90 }), /need 0 < minBpm < maxBpm/);
+  assert.throws(() => new BeatTracker({ refineSpanMs: Number.NaN }), /refineSpanMs must be >= 0/);
 });

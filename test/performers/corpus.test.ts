@@ -6,39 +6,15 @@
  * every tracking rate (6 to 30 fps), and the still clip carries only detector jitter.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { LandmarkFrame } from '../../protocol/landmarkTypes.js';
-import { readRecording } from '../../protocol/recording.js';
 import { keepAtRate } from '../../harness/performers/frameRates.js';
-import { recordedTruthOf, type RecordedTruth } from '../../harness/performers/recordedTruth.js';
 import { createFaceFeatures, faceFeatures } from '../../server/controls/features.js';
 import { FACE } from '../../protocol/landmarkLayout.js';
-import { REPO_ROOT } from '../../server/paths.js';
+import { loadFixtures, RATES, type Fixture } from './corpusFixtures.js';
 
-const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'performers');
-const RATES = [6, 12, 20, 30];
 /** The clips render 320x240. */
 const ASPECT = 4 / 3;
-
-interface Fixture {
-  file: string;
-  truth: RecordedTruth;
-  frames: LandmarkFrame[];
-}
-
-function loadFixtures(): Fixture[] {
-  return readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.exporec'))
-    .sort()
-    .map((file) => {
-      const rec = readRecording(readFileSync(join(FIXTURES, file)));
-      const meta = rec.records.find((r) => r.kind === 'meta');
-      assert.ok(meta, `${file} starts with its meta`);
-      return { file, truth: recordedTruthOf(meta.meta), frames: rec.records.flatMap((r) => (r.kind === 'frame' ? [r.frame] : [])) };
-    });
-}
 
 const fixtures = loadFixtures();
 const byClip = (clip: string): Fixture => {
