@@ -33,6 +33,8 @@ export interface ServerProcess {
 export interface StartServerOptions {
   /** Copy the server's stderr to ours (default true). Its stdout (JSON logs) is never copied. */
   forwardStderr?: boolean;
+  /** Flags for node itself, before the server's script (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
 }
 
 const OUTPUT_TAIL_CHARS = 16_000;
@@ -49,7 +51,7 @@ export function processRssMB(pid: number): number | null {
 
 export async function startServerProcess(extraArgs: readonly string[] = [], options: StartServerOptions = {}): Promise<ServerProcess> {
   const main = fileURLToPath(new URL('../server/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, '--port', '0', '--log-level', 'warn', '--record-dir', 'off', '--max-sessions', '256', '--max-sessions-per-address', '256', ...extraArgs], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main, '--port', '0', '--log-level', 'warn', '--record-dir', 'off', '--max-sessions', '256', '--max-sessions-per-address', '256', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
