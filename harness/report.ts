@@ -47,9 +47,12 @@ export function terminalReport(report: Report): string {
       ].join('\n');
     case 'soak':
       return [
-        'window end s  p50 ms  p95 ms  underruns  chunks  RSS MB  CPU %',
-        ...report.windows.map((w) => `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${String(w.chunks).padStart(6)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}`),
-        `memory drift ${f1(report.memoryDriftMBPerHour)} MB/h, latency drift ${f1(report.latencyDriftMs)} ms, errors ${report.errors.join(',') || 'none'}`,
+        'window end s  p50 ms  p95 ms  underruns  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 ms',
+        ...report.windows.map(
+          (w) =>
+            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${f1(w.harnessLagP99Ms).padStart(18)}`,
+        ),
+        soakSummary(report),
       ].join('\n');
     case 'faults':
       return [
@@ -59,6 +62,13 @@ export function terminalReport(report: Report): string {
         ...Object.entries(report.faultOutcomes).map(([k, v]) => `${k}: ${summariseOutcomes(v)}`),
       ].join('\n\n');
   }
+}
+
+function soakSummary(r: SoakReport): string {
+  return [
+    `${r.underruns} underruns in ${r.chunks} chunks, worst chunk RTF ${r.rtfMax?.toFixed(3) ?? '-'}, errors ${r.errors.join(',') || 'none'}`,
+    `drift per hour from the second window on: RSS ${f1(r.memoryDriftMBPerHour)} MB/h, p95 ${f1(r.latencyDriftMsPerHour)} ms/h, CPU ${f1(r.cpuDriftPercentPerHour)} %/h, lag p99 ${f1(r.lagDriftMsPerHour)} ms/h; p95 last window minus second ${f1(r.latencyDriftMs)} ms`,
+  ].join('\n');
 }
 
 function summariseOutcomes(outcomes: string[]): string {
@@ -170,7 +180,7 @@ ${body}</body></html>`;
 }
 
 function soakSection(r: SoakReport): string {
-  return `<h2>Soak</h2><pre>memory drift ${f1(r.memoryDriftMBPerHour)} MB/h, latency drift ${f1(r.latencyDriftMs)} ms, errors ${esc(r.errors.join(', ') || 'none')}</pre>
+  return `<h2>Soak</h2><pre>${esc(soakSummary(r))}</pre>
 <h3>Latency per window</h3>${lineChart([
   { label: 'p50', points: r.windows.map((w) => [w.t, w.latencyMs?.p50 ?? 0]) },
   { label: 'p95', points: r.windows.map((w) => [w.t, w.latencyMs?.p95 ?? 0]) },

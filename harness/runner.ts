@@ -215,15 +215,30 @@ export interface SoakWindow {
   latencyMs: Percentiles | null;
   underruns: number;
   chunks: number;
+  /** Chunk real-time factor (generation time over audio time, from the chunk headers): mean and worst. */
+  rtf: { mean: number; max: number } | null;
+  /** The harness's own event-loop delay in the window (ms): high values mean it measured late, not the server. */
+  harnessLagP99Ms: number;
   server: ServerStats | null;
 }
 
 export interface SoakReport {
   mode: 'soak';
   windows: SoakWindow[];
-  /** Server RSS growth per hour, from a least-squares line through the windows (MB/h). */
+  underruns: number;
+  chunks: number;
+  /** The worst chunk RTF of the whole run. */
+  rtfMax: number | null;
+  /**
+   * Growth per hour from a least-squares line through the windows, leaving out the first, which
+   * holds start-up (workers warming, heaps settling): server RSS (MB/h), p95 latency (ms/h),
+   * server CPU (% of a core per hour) and event-loop lag p99 (ms/h).
+   */
   memoryDriftMBPerHour: number | null;
-  /** p95 latency of the last window minus the first (ms). */
+  latencyDriftMsPerHour: number | null;
+  cpuDriftPercentPerHour: number | null;
+  lagDriftMsPerHour: number | null;
+  /** p95 latency of the last window minus the second's (ms). */
   latencyDriftMs: number | null;
   errors: string[];
   closeCodes: (number | null)[];
@@ -262,6 +277,8 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
   let last = await trySnapshot(o.url);
   const warmupMs = o.measure.warmupMs ?? 2000;
   let firstArrival: number | null = null;
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   while ((performance.now() - started) / 1000 < o.seconds && !o.signal?.aborted) {
     await abortableSleep(Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started)), o.signal);
     const now = await trySnapshot(o.url);
@@ -269,25 +286,42 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     bucket = [];
     firstArrival ??= chunks[0]?.arrivalMs ?? null;
     const counted = chunks.filter((c) => firstArrival !== null && c.arrivalMs - firstArrival >= warmupMs);
+    const rtfs = chunks.map(({ header: h }) => ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames));
     const w: SoakWindow = {
       t: +((performance.now() - started) / 1000).toFixed(1),
       latencyMs: percentiles(counted.flatMap((c) => (c.latencyMs === null ? [] : [c.latencyMs]))),
       underruns: counted.filter((c) => c.underrun).length,
       chunks: chunks.length,
+      rtf: rtfs.length > 0 ? { mean: rtfs.reduce((a, b) => a + b, 0) / rtfs.length, max: Math.max(...rtfs) } : null,
+      harnessLagP99Ms: lag.percentile(99) / 1e6,
       server: last && now ? between(last, now) : null,
     };
+    lag.reset();
     last = now;
     windows.push(w);
     onWindow?.(w);
   }
   for (const c of clients) c.send({ type: 'stop' });
+  lag.disable();
   const results = await Promise.all(clients.map((c) => c.finish()));
-  const mem = windows.flatMap((w) => (w.server ? [[w.t, w.server.rssMB] as [number, number]] : []));
-  const lat = windows.filter((w) => w.latencyMs);
+  const settled = windows.slice(1);
+  const series = (value: (w: SoakWindow) => number | null | undefined): [number, number][] =>
+    settled.flatMap((w) => {
+      const v = value(w);
+      return v === null || v === undefined ? [] : [[w.t, v] as [number, number]];
+    });
+  const lat = settled.filter((w) => w.latencyMs);
+  const rtfMaxes = windows.flatMap((w) => (w.rtf ? [w.rtf.max] : []));
   return {
     mode: 'soak',
     windows,
-    memoryDriftMBPerHour: slopePerHour(mem),
+    underruns: windows.reduce((a, w) => a + w.underruns, 0),
+    chunks: windows.reduce((a, w) => a + w.chunks, 0),
+    rtfMax: rtfMaxes.length > 0 ? Math.max(...rtfMaxes) : null,
+    memoryDriftMBPerHour: slopePerHour(series((w) => w.server?.rssMB)),
+    latencyDriftMsPerHour: slopePerHour(series((w) => w.latencyMs?.p95)),
+    cpuDriftPercentPerHour: slopePerHour(series((w) => w.server?.cpuPercent)),
+    lagDriftMsPerHour: slopePerHour(series((w) => w.server?.eventLoopLagP99Ms)),
     latencyDriftMs: lat.length >= 2 ? lat.at(-1)!.latencyMs!.p95 - lat[0]!.latencyMs!.p95 : null,
     errors: results.flatMap((r) => r.errors.map((e) => e.code)),
     closeCodes: results.map((r) => r.closeCode),
