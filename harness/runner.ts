@@ -81,6 +81,8 @@ export interface FixedReport {
    * timestamps are late and latency and underruns read worse than the server delivers.
    */
   harnessLagMs: { p99: number; max: number };
+  /** The measuring process's own CPU while the sessions ran (% of one core): on a shared machine, what the server did not get. */
+  harnessCpuPercent: number;
 }
 
 /** Above this p99 event-loop delay (ms) the harness warns that it was overloaded itself. */
@@ -125,6 +127,8 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
   const before = await trySnapshot(o.url);
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   const feeds: FrameFeed[] = [];
   const clients = Array.from({ length: o.sessions }, (_, i) => {
     const feed = feedFor(o.performers[i % o.performers.length]!, o.fps);
@@ -143,6 +147,8 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
     clients.map((c) => (o.reconnect ? runReconnecting(c, o.seconds * 1000, o.signal) : new SessionClient(c).run(o.seconds * 1000, o.signal))),
   );
   lag.disable();
+  const cpu = process.cpuUsage(cpuBefore);
+  const harnessCpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallBefore)) * 100;
   const after = await trySnapshot(o.url);
   const warm = o.measure.warmupMs ?? 2000;
   const measures = results.map((r, i) => measureSession(r, feeds[i]!, clients[i]!.prompt, o.measure));
@@ -153,6 +159,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
     overall: summarise(measures, latencies),
     server: before && after ? between(before, after) : null,
     harnessLagMs: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+    harnessCpuPercent,
   };
 }
 
