@@ -192,6 +192,32 @@ test('expotion-small follows the performer: more energy, denser music; hands up,
   assert.deepEqual(calm.steps.slice(0, n).map((s) => s.tokens), busy.steps.slice(0, n).map((s) => s.tokens), 'the text-only base has no control input');
 });
 
+test('expotion-small never holds a note after a rest or at the start of a stream (the token grammar), over long seeded streams', { timeout: 120_000 }, async () => {
+  const e = await engine(PACK);
+  let rests = 0;
+  let holds = 0;
+  for (const [prompt, seed, v] of [
+    ['calm ambient pads, slow and sad', 11, controls({ energy: 0.1, valence: -0.6, handHeight: 0.3 })],
+    ['a happy funk groove with slap bass', 12, controls({ energy: 0.8, valence: 0.6, handHeight: 0.8, armOpenness: 0.9 })],
+  ] as const) {
+    const { steps } = await perform(e, prompt, seed, 30, v);
+    const prev = ['start', 'start', 'start'];
+    for (const s of steps) {
+      const ev = decodeStep(s.tokens);
+      [ev.bass, ev.harmony, ev.lead].forEach((x, j) => {
+        if (x.type === 'hold') {
+          holds++;
+          assert.notEqual(prev[j], 'rest', `step ${s.step}: a hold after a rest in stream ${j + 1} (${prompt})`);
+          assert.notEqual(prev[j], 'start', `step ${s.step}: a hold at the start of stream ${j + 1} (${prompt})`);
+        }
+        if (x.type === 'rest') rests++;
+        if (x.type !== 'hold') prev[j] = x.type;
+      });
+    }
+  }
+  assert.ok(rests > 100 && holds > 100, `the streams rest (${rests}) and hold (${holds}) often enough for the check to mean something`);
+});
+
 test('a symbolic pack that does not match this server is refused with a message naming the field', async () => {
   const cases: [(m: Record<string, any>) => void, RegExp][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
     [(m) => (m.codec.vocabulary = 2), /codec\.vocabulary: this server plays symbolic vocabulary version 1/],

@@ -19,7 +19,7 @@
 import type { EncodedPrompt } from './textConditioner.js';
 import type { DecoderPass, KvCache } from './decoderRunner.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
-import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
+import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsContext, type LogitsProcessor } from './logitsProcessors.js';
 import { controlFeatureWidth } from '../pack/manifest.js';
 import type { MusicgenPack } from './musicgenPack.js';
 import { Rng } from '../rng.js';
@@ -77,6 +77,19 @@ export interface GeneratorState {
   primes: number;
   /** Times the window slid. */
   slides: number;
+  /**
+   * This session's own logits processors (e.g. a prior that follows the session's beat), run after
+   * the valid-range mask and the loop's grammar, before temperature and top-k.
+   */
+  processors: LogitsProcessor[];
+}
+
+export interface DecodeLoopOptions {
+  /**
+   * Processors every session runs after the valid-range mask (a token grammar, e.g. a symbolic
+   * pack's ContinuationMask). They see each row's frame and previous token (LogitsContext).
+   */
+  grammar?: readonly LogitsProcessor[];
 }
 
 export interface StepResult {
@@ -96,14 +109,17 @@ export class DecodeLoop {
   readonly pack: MusicgenPack;
   readonly settings: GenerationSettings;
   private readonly pattern: DelayPattern;
+  private readonly masks: LogitsProcessor;
   private readonly processors: LogitsProcessor;
   private readonly keep: number;
+  private readonly context: LogitsContext = { frame: 0, previous: 0 };
 
-  constructor(pack: MusicgenPack, settings: GenerationSettings) {
+  constructor(pack: MusicgenPack, settings: GenerationSettings, options: DecodeLoopOptions = {}) {
     this.pack = pack;
     this.settings = settings;
     this.pattern = pack.pattern;
-    const list: LogitsProcessor[] = [new ValidRangeMask(pack.manifest.tokens.validRanges)];
+    this.masks = new LogitsProcessorList([new ValidRangeMask(pack.manifest.tokens.validRanges), ...(options.grammar ?? [])]);
+    const list: LogitsProcessor[] = [];
     if (settings.temperature > 0) list.push(new Temperature(settings.temperature));
     list.push(new TopK(settings.topK));
     this.processors = new LogitsProcessorList(list);
@@ -118,7 +134,7 @@ export class DecodeLoop {
     return this.pack.text.encode(prompt, this.guidance);
   }
 
-  async createState(prompt: string, seed: number): Promise<GeneratorState> {
+  async createState(prompt: string, seed: number, processors: readonly LogitsProcessor[] = []): Promise<GeneratorState> {
     const K = this.pattern.codebooks;
     const history = new TokenHistory(K, this.settings.maxPositions + this.pattern.maxDelay + 8);
     history.push(new Int32Array(K).fill(this.pack.manifest.tokens.bosTokenId));
@@ -135,6 +151,7 @@ export class DecodeLoop {
       sampler: this.settings.temperature > 0 ? new MultinomialSampler(random) : new GreedySampler(),
       primes: 0,
       slides: 0,
+      processors: [...processors],
     };
   }
 
@@ -263,12 +280,18 @@ export class DecodeLoop {
     for (let r = 0; r < T * K; r++) raw.set(logits.subarray((r * s + s - 1) * V, (r * s + s) * V), r * V);
     const processed = new Float32Array(K * V);
     const column = new Int32Array(K);
+    const previous = state.history.column(position - 1);
+    const context = this.context;
     for (let k = 0; k < K; k++) {
       const row = processed.subarray(k * V, (k + 1) * V);
       const cond = raw.subarray(k * V, (k + 1) * V);
       if (T === 2) applyGuidance(cond, raw.subarray((K + k) * V, (K + k + 1) * V), this.settings.guidanceScale, row);
       else row.set(cond);
-      this.processors.process(row, k);
+      context.frame = this.pattern.frameAt(position, k);
+      context.previous = previous[k]!;
+      this.masks.process(row, k, context);
+      for (const p of state.processors) p.process(row, k, context);
+      this.processors.process(row, k, context);
       const token = state.sampler.sample(row);
       // The delay pattern forces pad where this codebook has no frame yet; the draw is still made so
       // that the random stream does not depend on the position.
