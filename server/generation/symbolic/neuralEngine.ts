@@ -13,6 +13,7 @@ import { DecodeLoop, resolveSettings, type GenerationSettings } from '../lm/deco
 import type { PackManifest } from '../pack/manifest.js';
 import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../lm/musicgenPack.js';
 import { ContinuationMask } from '../lm/logitsProcessors.js';
+import { BeatAccentPrior } from './beatAccentPrior.js';
 import { NeuralComposer } from './neuralComposer.js';
 import { HOLD_RULES } from './tokens.js';
 import { loadSymbolicManifest } from './symbolicPack.js';
@@ -37,9 +38,10 @@ export class NeuralStream extends SymbolicStream {
   constructor(generator: Promise<{ loop: DecodeLoop; pack: MusicgenPack }>, stream: StreamOptions, window: number, options: SymbolicStreamOptions = {}) {
     const seed = checkedSeed(stream.seed);
     const reading = readCheckedPrompt(stream.prompt, options.maxPromptChars);
-    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed) }));
+    const accent = new BeatAccentPrior();
+    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed, accent ? [accent] : []) }));
     state.catch(() => undefined); // reported by the first render
-    const composer = new NeuralComposer(state, reading, window);
+    const composer = new NeuralComposer(state, reading, window, accent);
     super(composer, seed ^ 0x5eed, { ...options, instruments: stream.instruments ?? options.instruments });
     this.composer = composer;
   }
