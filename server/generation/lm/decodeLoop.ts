@@ -31,6 +31,8 @@ export interface GenerationSettings {
   guidanceScale: number;
   /** 0 = greedy. */
   temperature: number;
+  /** Each codebook's own temperature, in place of `temperature` (when that is > 0); the manifest's `sampling.codebookTemperatures`. */
+  codebookTemperatures?: readonly number[];
   topK: number;
   /** Context limit in positions (at most the pack's decoder.maxPositions). */
   maxPositions: number;
@@ -50,6 +52,10 @@ export function resolveSettings(pack: MusicgenPack, overrides: Partial<Generatio
   const minPositions = 2 * (pack.pattern.maxDelay + 2);
   if (!(s.guidanceScale >= 0 && Number.isFinite(s.guidanceScale))) throw new RangeError(`\`guidanceScale\` must be a finite number >= 0, but is ${s.guidanceScale}`);
   if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new RangeError(`\`temperature\` must be a finite number >= 0, but is ${s.temperature}`);
+  const temps = s.codebookTemperatures;
+  if (temps !== undefined && (temps.length !== pack.pattern.codebooks || !temps.every((t) => t > 0 && Number.isFinite(t)))) {
+    throw new RangeError(`\`codebookTemperatures\` must be ${pack.pattern.codebooks} positive numbers (one per codebook), but is [${temps.join(', ')}]`);
+  }
   if (!Number.isInteger(s.topK) || s.topK < 1) throw new RangeError(`\`topK\` must be a positive integer, but is ${s.topK}`);
   if (!Number.isInteger(s.maxPositions) || s.maxPositions < minPositions || s.maxPositions > m.decoder.maxPositions) {
     throw new RangeError(`\`maxPositions\` must be an integer in [${minPositions}, ${m.decoder.maxPositions}], but is ${s.maxPositions}`);
@@ -120,7 +126,7 @@ export class DecodeLoop {
     this.pattern = pack.pattern;
     this.masks = new LogitsProcessorList([new ValidRangeMask(pack.manifest.tokens.validRanges), ...(options.grammar ?? [])]);
     const list: LogitsProcessor[] = [];
-    if (settings.temperature > 0) list.push(new Temperature(settings.temperature));
+    if (settings.temperature > 0) list.push(new Temperature(settings.temperature, settings.codebookTemperatures ?? null));
     list.push(new TopK(settings.topK));
     this.processors = new LogitsProcessorList(list);
     this.keep = Math.max(this.pattern.maxDelay + 2, Math.floor(settings.maxPositions * settings.keepFraction));

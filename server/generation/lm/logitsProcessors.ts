@@ -90,16 +90,25 @@ export class ContinuationMask implements LogitsProcessor {
   }
 }
 
-/** Divides logits by the temperature (> 0; 0 is greedy and handled by the sampler). */
+/**
+ * Divides logits by the temperature (> 0; 0 is greedy and handled by the sampler), or by each
+ * codebook's own temperature when `perCodebook` names one (e.g. a symbolic pack's chords and
+ * lead sharper than its drums).
+ */
 export class Temperature implements LogitsProcessor {
   readonly temperature: number;
-  constructor(temperature: number) {
-    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`\`temperature\` must be a positive number, but is ${temperature}`);
+  readonly perCodebook: readonly number[] | null;
+  constructor(temperature: number, perCodebook: readonly number[] | null = null) {
+    for (const [name, t] of [['temperature', temperature], ...(perCodebook ?? []).map((t, k) => [`codebookTemperatures[${k}]`, t] as const)] as const) {
+      if (!(t > 0) || !Number.isFinite(t)) throw new RangeError(`\`${name}\` must be a positive number, but is ${t}`);
+    }
     this.temperature = temperature;
+    this.perCodebook = perCodebook;
   }
-  process(row: Float32Array): void {
-    if (this.temperature === 1) return;
-    const inv = 1 / this.temperature;
+  process(row: Float32Array, codebook = 0): void {
+    const t = this.perCodebook?.[codebook] ?? this.temperature;
+    if (t === 1) return;
+    const inv = 1 / t;
     for (let i = 0; i < row.length; i++) row[i] = row[i]! * inv;
   }
 }

@@ -23,6 +23,14 @@ test('top-k keeps exactly the k largest logits and temperature scales them', () 
   assert.deepEqual([...t], [4, -8]);
   assert.throws(() => new TopK(0), /`topK` must be a positive integer, but is 0/);
   assert.throws(() => new Temperature(-1), /`temperature` must be a positive number, but is -1/);
+  const per = new Temperature(1, [1, 0.5]);
+  const drums = Float32Array.from([2, -4]);
+  const chords = Float32Array.from([2, -4]);
+  per.process(drums, 0);
+  per.process(chords, 1);
+  assert.deepEqual([...drums], [2, -4], 'codebook 0 at temperature 1');
+  assert.deepEqual([...chords], [4, -8], 'codebook 1 at its own temperature 0.5');
+  assert.throws(() => new Temperature(1, [1, 0]), /`codebookTemperatures\[1\]` must be a positive number, but is 0/);
 });
 
 test('valid-range masks and top-k never let an invalid token out, whatever the logits', () => {
