@@ -5,7 +5,7 @@
  * one table written to models/expotion-small/EVAL.md with the command that produced it.
  *
  *   npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
- *                           [--engines teacher,base,adaptor] [--seed 1000]
+ *                           [--engines teacher,base,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -36,7 +36,7 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,adaptor] [--seed 1000]',
+  'npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3]',
 );
 const clipsN = Math.floor(options.number('clips', 24));
 const danceN = Math.floor(options.number('dance-clips', 8));
@@ -45,7 +45,10 @@ const out = options.text('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
 const wavDir = options.text('wav');
 const modelsDir = options.text('models') ?? MODELS_DIR;
 const guidance = options.text('guidance') !== null ? options.number('guidance') : null;
-const settings = guidance !== null ? { settings: { guidanceScale: guidance } } : {};
+const temperatures = options.text('temperatures')?.split(',').map(Number) ?? null;
+const settings = {
+  settings: { ...(guidance !== null ? { guidanceScale: guidance } : {}), ...(temperatures !== null ? { codebookTemperatures: temperatures } : {}) },
+};
 /** Which columns to measure (all three by default; fewer for a quick comparison while tuning). */
 /** Seed of the first clip's stream (clip i gets seed + i): another value measures the same clips on other draws. */
 const seedBase = Math.floor(options.number('seed', 1000));
