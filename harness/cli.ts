@@ -103,6 +103,18 @@ async function main(): Promise<number> {
     num(args, 'replay-times', 1, 1, 1000);
   }
   const server = args.get('url') ? null : await startServerProcess(serverArgs);
+  // Ctrl-C or SIGTERM: the first ends the run early with a report of what was measured and the
+  // started server stopped; a second stops the server and exits at once.
+  process.on('SIGINT', () => onInterrupt('SIGINT'));
+  process.on('SIGTERM', () => onInterrupt('SIGTERM'));
+  function onInterrupt(name: string): void {
+    if (interrupted.signal.aborted) {
+      void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+      return;
+    }
+    console.log(`\n${name}: ending the run early (again to stop at once)`);
+    interrupted.abort();
+  }
   const url = args.get('url') ?? server!.url;
   if (server) console.log(`started the server: pid ${server.pid} on ${url}`);
   try {
@@ -115,6 +127,9 @@ async function main(): Promise<number> {
     await server?.stop();
   }
 }
+
+/** Aborted by the first SIGINT or SIGTERM. */
+const interrupted = new AbortController();
 
 type Liveness = { intervalMs: number; timeoutMs: number };
 
@@ -149,7 +164,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
     measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000) },
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),
-    signal: watch.signal,
+    signal: AbortSignal.any([watch.signal, interrupted.signal]),
     reconnect: reconnect === 'on',
   };
   const meta = {
@@ -180,6 +195,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
     await watch.finalCheck();
   }
   const serverFailed = watch.failed;
+  if (interrupted.signal.aborted) missed.push('interrupted before the end: the figures cover the part that ran');
   if (serverFailed) missed.unshift(`the server died or stopped answering: ${incidentLine(watch.incidents[0]!)}${watch.incidents.length > 1 ? ` (then ${watch.incidents.length - 1} more)` : ''}`);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), JSON.stringify({ meta, report, incidents: watch.incidents, failures: missed }, null, 1));
@@ -187,7 +203,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
   console.log(`\n${terminalReport(report)}\n\nreports: ${join(out, 'report.json')} ${join(out, 'report.html')}`);
   if (serverFailed) console.log(`\n${incidentText(watch)}`);
   if (missed.length > 0) {
-    console.log(`${serverFailed ? 'RUN FAILED' : 'THRESHOLDS MISSED'}:\n  ${missed.join('\n  ')}`);
+    console.log(`${serverFailed ? 'RUN FAILED' : interrupted.signal.aborted ? 'RUN INTERRUPTED' : 'THRESHOLDS MISSED'}:\n  ${missed.join('\n  ')}`);
     return 1;
   }
   return 0;
