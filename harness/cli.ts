@@ -25,7 +25,7 @@ const USAGE = `usage: npm run harness -- [options]
   --seconds S                     run length per step (10); soak: total length, --window-seconds 60
   --performers a,b                ${PERFORMER_NAMES.join(', ')} (cycled over sessions; nodding:120 = 120 BPM)
   --prompts "a|b"                 prompts cycled over sessions
-  --pack NAME --format f32|s16 --fps 30
+  --pack NAME --format s16|f32 --fps 30      s16: what the browser asks for (half the bytes); f32 for bit-exact audio
   --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
   --faults disconnect,stall,garbage,storm
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   const mode = args.get('mode') ?? 'fixed';
   if (!MODES.includes(mode)) throw new UsageError(`--mode must be fixed, ramp, soak, faults or fuzz`);
   if (args.has('replay') && mode !== 'fuzz') throw new UsageError('--replay goes with --mode fuzz');
-  const format = args.get('format') ?? 'f32';
+  const format = args.get('format') ?? 's16';
   if (format !== 'f32' && format !== 's16') throw new UsageError('--format must be f32 or s16');
   if (!['on', 'off'].includes(args.get('reconnect') ?? 'off')) throw new UsageError('--reconnect must be on or off');
   const faults = (args.get('faults') ?? FAULT_KINDS.join(',')).split(',') as FaultKind[];

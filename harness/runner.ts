@@ -53,7 +53,7 @@ export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
   seconds: 10,
   performers: ['nodding:120', 'dancing:100', 'swinging:90', 'still'],
   prompts: ['funk', 'house', 'pop', 'rock', 'bossa nova', 'hip-hop'],
-  format: 'f32',
+  format: 's16',
   fps: 30,
   listener: {},
   measure: {},
