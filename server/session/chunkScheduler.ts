@@ -65,6 +65,9 @@ const MAX_OUTPUT_LATENCY_MS = 5_000;
 /** Chunks awaiting a playback report are forgotten beyond this many (a client that never reports). */
 const MAX_PENDING_LATENCIES = 4096;
 
+/** A session's first seconds of audio (first pass, JIT, samples loading, other sessions starting beside it) say nothing about the machine's stalls. */
+const WARMUP_SECONDS = 2;
+
 class RenderTimeout extends Error {
   override name = 'RenderTimeout';
 }
@@ -210,7 +213,7 @@ export class ChunkScheduler {
       timeline: config.beatPrediction ? this.listener : null,
     });
     const startSample = this.nextSample;
-    const expectedSlow = this.chunksSent === 0 || this.promptChanged;
+    const expectedSlow = startSample < WARMUP_SECONDS * this.listener.sampleRate || this.promptChanged;
     this.promptChanged = false;
     this.rendering = true;
     let chunk;

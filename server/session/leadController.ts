@@ -7,12 +7,13 @@
  * more) + a fixed margin for transport and the client's scheduling, + a boost after underruns
  * that decays.
  *
- * The slowest generation lately is held and sinks slowly (`peakDecayPerSecond`): the p95 of the
+ * The slowest generation lately (up to `peakCapMs`) is held and sinks slowly (`peakDecayPerSecond`): the p95 of the
  * last 64 chunks is a second and a half of memory, so a stall that comes back every half minute
  * on a shared machine (another process's burst, a GC) is never in it and each one was an
  * underrun. Holding it covers the next stall before the listener hears it, at a cost in latency
  * only while stalls keep coming. Chunks known to be slow for their own reasons (a session's first
- * pass, a prompt change re-priming the model) are left out of the held peak.
+ * seconds: its first pass, and chunks queued behind other sessions' first passes; a prompt change
+ * re-priming the model) are left out of the held peak.
  *
  * Underruns count twice over: the
  * client's reports, and at once when the server sees the listener's playhead pass the next
@@ -30,11 +31,13 @@ export interface LeadOptions {
   underrunBoostMs: Milliseconds;
   /** ... and decaying at this rate (ms per second). */
   boostDecayPerSecond: number;
-  /** The held slow generation times sink at this rate (ms per second). */
+  /** The held slowest generation time sinks at this rate (ms per second) ... */
   peakDecayPerSecond: number;
+  /** ... and counts for at most this much (ms): beyond it a stall is an accident, left to the underrun boost. */
+  peakCapMs: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 1 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 2, peakCapMs: 100 };
 
 export class LeadController {
   private readonly options: LeadOptions;
@@ -55,7 +58,7 @@ export class LeadController {
   recordGeneration(ms: Milliseconds, now: Milliseconds, expectedSlow = false): void {
     this.generation.push(ms);
     this.decay(now);
-    if (!expectedSlow) this.slowestMs = Math.max(this.slowestMs, ms);
+    if (!expectedSlow) this.slowestMs = Math.max(this.slowestMs, Math.min(ms, this.options.peakCapMs));
   }
 
   recordUnderruns(count: number, now: Milliseconds): void {

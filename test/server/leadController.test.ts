@@ -16,17 +16,17 @@ function feed(lead: LeadController, from: number, seconds: number, ms: (i: numbe
   return t;
 }
 
-test('a stall that comes back every 30 s is covered the next time it comes, not only right after it', { timeout: 5_000 }, () => {
+test('a stall that comes back every 15 s is covered the next time it comes, not only right after it', { timeout: 5_000 }, () => {
   const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
   let t = feed(lead, 0, 10, () => 8); // a quiet machine: 8 ms from due to ready
   const quiet = lead.leadMs(10, t);
   t = feed(lead, t, 0.02, () => 65); // one 65 ms render: another process's burst
-  t = feed(lead, t, 29, () => 8);
+  t = feed(lead, t, 14, () => 8);
   // When it comes back, the lead still holds most of what that stall needed beyond the quiet
   // lead (whose 60 ms margin absorbs about 40 ms of it), where the p95 of the last 64 chunks
   // alone forgot it after a second and a half and the next stall was a click.
   const before = lead.leadMs(10, t);
-  assert.ok(before >= quiet + 25, `lead ${before.toFixed(1)} ms 29 s after a 65 ms stall, vs ${quiet.toFixed(1)} ms before it`);
+  assert.ok(before >= quiet + 25, `lead ${before.toFixed(1)} ms 14 s after a 65 ms stall, vs ${quiet.toFixed(1)} ms before it`);
 });
 
 test('one slow chunk (a session\'s first pass, a prompt change) does not hold the lead up', { timeout: 5_000 }, () => {
@@ -42,7 +42,17 @@ test('on a quiet machine the lead settles back to margin + output latency + gene
   const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
   let t = feed(lead, 0, 2, () => 8);
   t = feed(lead, t, 0.02, () => 65);
-  t = feed(lead, t, 90, () => 8); // a minute and a half without another stall: the held peak has sunk
+  t = feed(lead, t, 45, () => 8); // 45 s without another stall: the held peak has sunk
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
+});
+
+test('one huge stall holds the lead up by at most peakCapMs, and not for long', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  let t = feed(lead, 0, 2, () => 8);
+  t = feed(lead, t, 0.02, () => 300);
+  t = feed(lead, t, 2, () => 8);
+  assert.ok(lead.leadMs(10, t) <= 60 + 10 + 100, `lead ${lead.leadMs(10, t).toFixed(1)} ms after a 300 ms stall`);
+  t = feed(lead, t, 50, () => 8);
   assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
 });
 
