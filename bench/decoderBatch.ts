@@ -1,15 +1,34 @@
 /**
- * What one decoder step costs against how many sessions it serves: the default pack's cached
- * step run with the rows of B sessions stacked (2 rows each: classifier-free guidance), past
- * length fixed, onnxruntime on one thread. Prints the median ms per run and per session.
+ * What one decoder step costs against how many sessions it serves (issue #15), default pack,
+ * onnxruntime on one thread (the server's setting: one worker per core). Three parts:
  *
- *   npm run build && node dist/bench/decoderBatch.js [--batches 1,2,4,8,16] [--past 128] [--runs 200]
+ * 1. "same": the cached step with B sessions' rows stacked at the SAME past length (2 rows each:
+ *    classifier-free guidance) through one plain cached() run: the graph's best case.
+ * 2. "batched": B sessions with DIFFERENT past lengths (spread over `--past` ± 50%), capacities
+ *    and prompts through EngineCacheDecoderRunner.cachedBatch (decoder.pastLength "per-row"):
+ *    what the worker's step batcher runs, stacking and splitting included; also the share of
+ *    the time outside onnxruntime's run (stacking the caches, splitting the outputs).
+ * 3. "streams": N default-pack streams rendering concurrently in this process (the way one
+ *    worker thread renders its sessions: each stream renders chunk after chunk as fast as it
+ *    can, so the decoder is under load), with step batching off and on, interleaved: wall ms per
+ *    second of audio per session, the whole worker's RTF for N live sessions (wall / audio
+ *    seconds of one stream; below 1 means N sessions fit on this one core), how many steps
+ *    each ONNX run served.
+ *
+ *   npm run build && node dist/bench/decoderBatch.js [--parts same,batched,streams]
+ *     [--batches 1,4,8,16] [--past 128] [--runs 200] [--streams 1,8,16] [--seconds 10]
+ *     [--chunk 1024] [--reps 2] [--instruments synth|soundfont]
  */
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
+import { C, neutralControls, type ControlVector } from '../protocol/controlVector.js';
+import type { InstrumentKind } from '../protocol/messages.js';
 import { percentile } from '../protocol/statistics.js';
+import { EngineCacheDecoderRunner, type BatchItem, type KvCache } from '../server/generation/lm/decoderRunner.js';
 import { MusicgenPack } from '../server/generation/lm/musicgenPack.js';
+import type { EncodedPrompt } from '../server/generation/lm/textConditioner.js';
 import { controlFeatureWidth } from '../server/generation/pack/manifest.js';
+import { loadNeuralEngine } from '../server/generation/symbolic/neuralEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
 
 function arg(name: string, fallback: string): string {
@@ -17,35 +36,175 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-const batches = arg('batches', '1,2,4,8,16').split(',').map(Number);
+const parts = arg('parts', 'same,batched,streams').split(',');
+const batches = arg('batches', '1,4,8,16').split(',').map(Number);
 const past = Number(arg('past', '128'));
 const runs = Number(arg('runs', '200'));
-const pack = await MusicgenPack.load(join(MODELS_DIR, arg('pack', 'expotion-small')));
-const m = pack.manifest;
-const one = await pack.text.encode('an upbeat funk groove', true);
-const K = m.tokens.codebooks;
-const C = pack.decoder.usesControls ? controlFeatureWidth(m) : 0;
+const packName = arg('pack', 'expotion-small');
+const PROMPTS = ['an upbeat funk groove', 'ambient', 'dark cinematic strings in the rain at night with a slow heavy beat', 'pop', 'a happy house track with piano', 'bossa nova guitar'];
+const f = (x: number, d = 2): string => x.toFixed(d);
 
-console.log(`decoder step, ${m.name}, past ${past}, 1 thread, median of ${runs}`);
-for (const b of batches) {
-  const rows = one.rows * b;
-  const stack = (t: Tensor): Tensor => {
-    const src = t.data as Float32Array | BigInt64Array;
-    const dst = new (src.constructor as Float32ArrayConstructor)(src.length * b) as unknown as Float32Array;
-    for (let i = 0; i < b; i++) dst.set(src as Float32Array, i * src.length);
-    return new Tensor(t.type, dst, [rows, ...t.dims.slice(1)]);
+async function stepParts(): Promise<void> {
+  const pack = await MusicgenPack.load(join(MODELS_DIR, packName));
+  const m = pack.manifest;
+  const runner = pack.decoder;
+  const K = m.tokens.codebooks;
+  const Cw = runner.usesControls ? controlFeatureWidth(m) : 0;
+  const input = (rows: number) => ({ ids: new BigInt64Array(rows * K), positions: 1, ...(Cw ? { controls: new Float32Array(Cw) } : {}) });
+  const encoded = new Map<string, { prompt: EncodedPrompt; encoder: Tensor[] }>();
+  const encodedPrompt = async (text: string) => {
+    let e = encoded.get(text);
+    if (!e) {
+      const prompt = await pack.text.encode(text, true);
+      const full = await runner.full(prompt, { ids: new BigInt64Array(prompt.rows * K * 4), positions: 4, ...(Cw ? { controls: new Float32Array(4 * Cw) } : {}) });
+      e = { prompt, encoder: full.cache.encoder };
+      encoded.set(text, e);
+    }
+    return e;
   };
-  const prompt = { ...one, rows, hidden: stack(one.hidden), mask: stack(one.mask) };
-  const full = await pack.decoder.full(prompt, { ids: new BigInt64Array(rows * K * 4), positions: 4, ...(C ? { controls: new Float32Array(4 * C) } : {}) });
-  const cache = pack.decoder.syntheticCache(full.cache.encoder, rows, past);
-  const times: number[] = [];
-  for (let i = 0; i < runs + 20; i++) {
-    const c = { ...cache, decoder: [...cache.decoder], length: past };
-    const t0 = performance.now();
-    await pack.decoder.cached(prompt, c, { ids: new BigInt64Array(rows * K), positions: 1, ...(C ? { controls: new Float32Array(C) } : {}) });
-    if (i >= 20) times.push(performance.now() - t0);
+
+  if (parts.includes('same')) {
+    const one = await pack.text.encode('an upbeat funk groove', true);
+    console.log(`\n[same] ${m.name}: B sessions' rows stacked at one past length ${past}, one cached() run, 1 thread, median of ${runs}`);
+    for (const b of batches) {
+      const rows = one.rows * b;
+      const stack = (t: Tensor): Tensor => {
+        const src = t.data as Float32Array | BigInt64Array;
+        const dst = new (src.constructor as Float32ArrayConstructor)(src.length * b) as unknown as Float32Array;
+        for (let i = 0; i < b; i++) dst.set(src as Float32Array, i * src.length);
+        return new Tensor(t.type, dst, [rows, ...t.dims.slice(1)]);
+      };
+      const prompt = { ...one, rows, hidden: stack(one.hidden), mask: stack(one.mask) };
+      const full = await runner.full(prompt, { ids: new BigInt64Array(rows * K * 4), positions: 4, ...(Cw ? { controls: new Float32Array(4 * Cw) } : {}) });
+      const cache = runner.syntheticCache(full.cache.encoder, rows, past);
+      const times: number[] = [];
+      for (let i = 0; i < runs + 20; i++) {
+        const c = { ...cache, decoder: [...cache.decoder], length: past };
+        const t0 = performance.now();
+        await runner.cached(prompt, c, input(rows));
+        if (i >= 20) times.push(performance.now() - t0);
+      }
+      const ms = percentile(times, 50);
+      console.log(`  sessions ${String(b).padStart(2)} (rows ${String(rows).padStart(2)}): ${f(ms)} ms per step, ${f(ms / b)} ms per session-step`);
+    }
   }
-  const ms = percentile(times, 50);
-  console.log(`sessions ${String(b).padStart(2)} (rows ${String(rows).padStart(2)}): ${ms.toFixed(2)} ms per step, ${(ms / b).toFixed(2)} ms per session-step`);
+
+  if (parts.includes('batched')) {
+    if (!(runner instanceof EngineCacheDecoderRunner) || !runner.batchable) throw new Error(`${m.name}: no per-row past length (decoder.pastLength), cannot batch`);
+    console.log(`\n[batched] ${m.name}: B sessions, past lengths spread over ${past} ± 50%, ${PROMPTS.length} prompts of different lengths, cachedBatch() (B = 1: cached()), 1 thread, median of ${runs}`);
+    for (const b of batches) {
+      const sessions: Array<{ prompt: EncodedPrompt; cache: KvCache; length: number }> = [];
+      for (let i = 0; i < b; i++) {
+        const e = await encodedPrompt(PROMPTS[i % PROMPTS.length]!);
+        const length = Math.round(past * (0.5 + (b === 1 ? 0.5 : i / (b - 1))));
+        sessions.push({ prompt: e.prompt, cache: runner.syntheticCache(e.encoder, e.prompt.rows, length), length });
+      }
+      const times: number[] = [];
+      const onnx: number[] = [];
+      for (let i = 0; i < runs + 20; i++) {
+        const items: BatchItem[] = sessions.map((s) => ({ prompt: s.prompt, cache: { ...s.cache, decoder: [...s.cache.decoder], length: s.length }, input: input(s.prompt.rows) }));
+        const before = pack.onnxTime().ms;
+        const t0 = performance.now();
+        if (b === 1) await runner.cached(items[0]!.prompt, items[0]!.cache, items[0]!.input);
+        else await runner.cachedBatch(items);
+        if (i >= 20) {
+          times.push(performance.now() - t0);
+          onnx.push(pack.onnxTime().ms - before);
+        }
+      }
+      const ms = percentile(times, 50);
+      const inRun = percentile(onnx, 50);
+      const caps = sessions.map((s) => s.cache.capacity ?? s.length);
+      console.log(
+        `  sessions ${String(b).padStart(2)}: ${f(ms)} ms per step, ${f(ms / b)} ms per session-step (onnxruntime run ${f(inRun)} ms, outside it ${f(Math.max(0, ms - inRun))} ms = ${f((100 * Math.max(0, ms - inRun)) / ms, 0)}%; lengths ${Math.min(...sessions.map((s) => s.length))}-${Math.max(...sessions.map((s) => s.length))}, capacities ${Math.min(...caps)}-${Math.max(...caps)})`,
+      );
+    }
+  }
+  await pack.dispose();
 }
-await pack.dispose();
+
+const SR = 48000;
+/** Performer controls at timeline sample n, per stream: slow sweeps of every control the pack reads. */
+function controlsAt(n: number, k: number, bpm: number, v: ControlVector): ControlVector {
+  const t = n / SR + 3.7 * k;
+  v[C.presence] = 1;
+  v[C.energy] = 0.5 + 0.45 * Math.sin((2 * Math.PI * t) / 23);
+  v[C.valence] = 0.8 * Math.sin((2 * Math.PI * t) / 37 + 1);
+  v[C.handHeight] = 0.5 + 0.4 * Math.sin((2 * Math.PI * t) / 11);
+  v[C.armOpenness] = 0.5 + 0.4 * Math.sin((2 * Math.PI * t) / 17 + 2);
+  v[C.nod] = 0.5 + 0.5 * Math.sin((2 * Math.PI * t) / 3);
+  v[C.beatStrength] = 0.9;
+  v[C.tempo] = bpm;
+  v[C.beatPhase] = ((t * bpm) / 60) % 1;
+  return v;
+}
+
+async function streamsPart(): Promise<void> {
+  const counts = arg('streams', '1,8,16').split(',').map(Number);
+  const seconds = Number(arg('seconds', '10'));
+  const chunk = Number(arg('chunk', '1024'));
+  const reps = Number(arg('reps', '2'));
+  const instruments = arg('instruments', '') as InstrumentKind | '';
+  const dir = join(MODELS_DIR, packName);
+  const engines = {
+    off: await loadNeuralEngine(dir, { settings: { batchSteps: false } }),
+    on: await loadNeuralEngine(dir, { settings: { batchSteps: true } }),
+  };
+  console.log(
+    `\n[streams] ${packName}: N streams rendering ${seconds} s each concurrently in this process (chunk ${chunk} frames, each stream renders as fast as it can), ` +
+      `instruments ${instruments || 'the pack\'s'}, step batching off / on interleaved, ${reps} reps; ms of wall time per second of audio per session (median over reps)`,
+  );
+  for (const n of counts) {
+    const results: Record<'off' | 'on', { wall: number[]; decoder: number[]; sizes: number[] }> = { off: { wall: [], decoder: [], sizes: [] }, on: { wall: [], decoder: [], sizes: [] } };
+    for (let r = 0; r < reps; r++) {
+      for (const mode of ['off', 'on'] as const) {
+        const engine = engines[mode];
+        const { loop, pack } = await engine.ready;
+        const streams = Array.from({ length: n }, (_, k) => engine.openStream({ prompt: PROMPTS[k % PROMPTS.length]!, seed: 100 + k, ...(instruments ? { instruments } : {}) }));
+        await Promise.all(streams.map((s) => s.whenReady?.()));
+        const total = Math.round(seconds * SR);
+        // The first chunk (prompt encoding, first full pass) is rendered before the clock starts.
+        const render = async (k: number, start: number, v: ControlVector) => {
+          const bpm = 96 + 8 * (k % 5);
+          const controls: ControlVector[] = [];
+          for (let i = 0; i * 480 < chunk; i++) controls.push(Float32Array.from(controlsAt(start + i * 480, k, bpm, v)));
+          await streams[k]!.render({ startSample: start, frames: chunk, controls, controlStepSamples: 480, beat: { anchorSample: 0, periodSamples: (60 / bpm) * SR, strength: 0.9 } });
+        };
+        await Promise.all(streams.map((_, k) => render(k, 0, neutralControls())));
+        const before = { onnx: pack.onnxTime().ms, runs: loop.batcher?.stats.runs ?? 0, steps: loop.batcher?.stats.steps ?? 0 };
+        const t0 = performance.now();
+        await Promise.all(
+          streams.map(async (_, k) => {
+            const v = neutralControls();
+            for (let start = chunk; start < total; start += chunk) await render(k, start, v);
+          }),
+        );
+        const wall = performance.now() - t0;
+        const audio = (total - chunk) / SR;
+        results[mode].wall.push(wall / audio / n);
+        results[mode].decoder.push((pack.onnxTime().ms - before.onnx) / audio / n);
+        if (loop.batcher) {
+          const runs = loop.batcher.stats.runs - before.runs;
+          results[mode].sizes.push((loop.batcher.stats.steps - before.steps) / Math.max(1, runs));
+        }
+        streams.forEach((s) => s.dispose());
+      }
+    }
+    const med = (x: number[]) => percentile(x, 50);
+    const line = (mode: 'off' | 'on') => {
+      const x = results[mode];
+      const per = med(x.wall);
+      return `${mode}: ${f(per, 1)} ms/s per session (decoder runs ${f(med(x.decoder), 1)}), worker RTF for ${n} live ${f((per * n) / 1000)}${x.sizes.length ? `, mean ${f(med(x.sizes), 1)} sessions per run` : ''}`;
+    };
+    console.log(`  ${String(n).padStart(2)} streams | ${line('off')} | ${line('on')} | on/off ${f(med(results.on.wall) / med(results.off.wall))}`);
+  }
+  const { loop } = await engines.on.ready;
+  if (loop.batcher) {
+    const s = loop.batcher.stats;
+    console.log(`  runs by batch size (all "on" runs): ${s.runsBySize.map((c, i) => (i > 0 && c > 0 ? `${i}: ${c}` : '')).filter(Boolean).join(', ')}`);
+  }
+  await Promise.all([engines.off.dispose(), engines.on.dispose()]);
+}
+
+if (parts.includes('same') || parts.includes('batched')) await stepParts();
+if (parts.includes('streams')) await streamsPart();
