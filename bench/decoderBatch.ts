@@ -63,9 +63,23 @@ async function stepParts(): Promise<void> {
     return e;
   };
 
+  /** One timed configuration: run() does one step and returns the ms spent inside onnxruntime's run. */
+  interface Config {
+    part: 'same' | 'batched';
+    b: number;
+    note: string;
+    run(): Promise<number>;
+    times: number[];
+    onnx: number[];
+  }
+  const configs: Config[] = [];
+  const timedRun = async (fn: () => Promise<unknown>): Promise<number> => {
+    const before = pack.onnxTime().ms;
+    await fn();
+    return pack.onnxTime().ms - before;
+  };
   if (parts.includes('same')) {
     const one = await pack.text.encode('an upbeat funk groove', true);
-    console.log(`\n[same] ${m.name}: B sessions' rows stacked at one past length ${past}, one cached() run, 1 thread, median of ${runs}`);
     for (const b of batches) {
       const rows = one.rows * b;
       const stack = (t: Tensor): Tensor => {
@@ -77,21 +91,11 @@ async function stepParts(): Promise<void> {
       const prompt = { ...one, rows, hidden: stack(one.hidden), mask: stack(one.mask) };
       const full = await runner.full(prompt, { ids: new BigInt64Array(rows * K * 4), positions: 4, ...(Cw ? { controls: new Float32Array(4 * Cw) } : {}) });
       const cache = runner.syntheticCache(full.cache.encoder, rows, past);
-      const times: number[] = [];
-      for (let i = 0; i < runs + 20; i++) {
-        const c = { ...cache, decoder: [...cache.decoder], length: past };
-        const t0 = performance.now();
-        await runner.cached(prompt, c, input(rows));
-        if (i >= 20) times.push(performance.now() - t0);
-      }
-      const ms = percentile(times, 50);
-      console.log(`  sessions ${String(b).padStart(2)} (rows ${String(rows).padStart(2)}): ${f(ms)} ms per step, ${f(ms / b)} ms per session-step`);
+      configs.push({ part: 'same', b, note: `rows ${rows}`, times: [], onnx: [], run: () => timedRun(() => runner.cached(prompt, { ...cache, decoder: [...cache.decoder], length: past }, input(rows))) });
     }
   }
-
   if (parts.includes('batched')) {
     if (!(runner instanceof EngineCacheDecoderRunner) || !runner.batchable) throw new Error(`${m.name}: no per-row past length (decoder.pastLength), cannot batch`);
-    console.log(`\n[batched] ${m.name}: B sessions, past lengths spread over ${past} ± 50%, ${PROMPTS.length} prompts of different lengths, cachedBatch() (B = 1: cached()), 1 thread, median of ${runs}`);
     for (const b of batches) {
       const sessions: Array<{ prompt: EncodedPrompt; cache: KvCache; length: number }> = [];
       for (let i = 0; i < b; i++) {
@@ -99,26 +103,39 @@ async function stepParts(): Promise<void> {
         const length = Math.round(past * (0.5 + (b === 1 ? 0.5 : i / (b - 1))));
         sessions.push({ prompt: e.prompt, cache: runner.syntheticCache(e.encoder, e.prompt.rows, length), length });
       }
-      const times: number[] = [];
-      const onnx: number[] = [];
-      for (let i = 0; i < runs + 20; i++) {
-        const items: BatchItem[] = sessions.map((s) => ({ prompt: s.prompt, cache: { ...s.cache, decoder: [...s.cache.decoder], length: s.length }, input: input(s.prompt.rows) }));
-        const before = pack.onnxTime().ms;
-        const t0 = performance.now();
-        if (b === 1) await runner.cached(items[0]!.prompt, items[0]!.cache, items[0]!.input);
-        else await runner.cachedBatch(items);
-        if (i >= 20) {
-          times.push(performance.now() - t0);
-          onnx.push(pack.onnxTime().ms - before);
-        }
-      }
-      const ms = percentile(times, 50);
-      const inRun = percentile(onnx, 50);
       const caps = sessions.map((s) => s.cache.capacity ?? s.length);
-      console.log(
-        `  sessions ${String(b).padStart(2)}: ${f(ms)} ms per step, ${f(ms / b)} ms per session-step (onnxruntime run ${f(inRun)} ms, outside it ${f(Math.max(0, ms - inRun))} ms = ${f((100 * Math.max(0, ms - inRun)) / ms, 0)}%; lengths ${Math.min(...sessions.map((s) => s.length))}-${Math.max(...sessions.map((s) => s.length))}, capacities ${Math.min(...caps)}-${Math.max(...caps)})`,
-      );
+      const lengths = sessions.map((s) => s.length);
+      configs.push({
+        part: 'batched', b, times: [], onnx: [],
+        note: `lengths ${Math.min(...lengths)}-${Math.max(...lengths)}, capacities ${Math.min(...caps)}-${Math.max(...caps)}`,
+        run: () => {
+          const items: BatchItem[] = sessions.map((s) => ({ prompt: s.prompt, cache: { ...s.cache, decoder: [...s.cache.decoder], length: s.length }, input: input(s.prompt.rows) }));
+          return timedRun(() => (b === 1 ? runner.cached(items[0]!.prompt, items[0]!.cache, items[0]!.input) : runner.cachedBatch(items)));
+        },
+      });
     }
+  }
+  // Interleaved: round r runs every configuration once (in a rotating order), so that all of
+  // them see the same load on a shared machine; medians over the rounds.
+  for (let r = 0; r < runs + 10; r++) {
+    for (let j = 0; j < configs.length; j++) {
+      const c = configs[(j + r) % configs.length]!;
+      const t0 = performance.now();
+      const inRun = await c.run();
+      if (r >= 10) {
+        c.times.push(performance.now() - t0);
+        c.onnx.push(inRun);
+      }
+    }
+  }
+  console.log(`\n${m.name}: ms per cached step, 1 thread, medians of ${runs} interleaved rounds`);
+  console.log(`  [same]    B sessions' rows stacked at one past length ${past}, one cached() run (the graph's best case)`);
+  console.log(`  [batched] B sessions, past lengths spread over ${past} ± 50%, ${PROMPTS.length} prompts of different lengths, cachedBatch() (B = 1: cached()); "outside" = stacking and splitting`);
+  for (const c of configs) {
+    const ms = percentile(c.times, 50);
+    const inRun = percentile(c.onnx, 50);
+    const outside = c.part === 'batched' ? `, onnxruntime run ${f(inRun)} ms, outside it ${f(Math.max(0, ms - inRun))} ms (${f((100 * Math.max(0, ms - inRun)) / ms, 0)}%)` : '';
+    console.log(`  [${c.part}]${' '.repeat(8 - c.part.length)} sessions ${String(c.b).padStart(2)}: ${f(ms).padStart(6)} ms per step, ${f(ms / c.b)} ms per session-step (${c.note}${outside})`);
   }
   await pack.dispose();
 }
@@ -194,7 +211,9 @@ async function streamsPart(): Promise<void> {
     const line = (mode: 'off' | 'on') => {
       const x = results[mode];
       const per = med(x.wall);
-      return `${mode}: ${f(per, 1)} ms/s per session (decoder runs ${f(med(x.decoder), 1)}), worker RTF for ${n} live ${f((per * n) / 1000)}${x.sizes.length ? `, mean ${f(med(x.sizes), 1)} sessions per run` : ''}`;
+      // Off, the streams' runs overlap (onnxruntime-node runs them on its own threads), so time inside runs says nothing; on, runs are serial.
+      const decoder = mode === 'on' ? ` (in decoder runs ${f(med(x.decoder), 1)})` : '';
+      return `${mode}: ${f(per, 1)} ms/s per session${decoder}, worker RTF for ${n} live ${f((per * n) / 1000)}${x.sizes.length ? `, mean ${f(med(x.sizes), 1)} sessions per run` : ''}`;
     };
     console.log(`  ${String(n).padStart(2)} streams | ${line('off')} | ${line('on')} | on/off ${f(med(results.on.wall) / med(results.off.wall))}`);
   }

@@ -44,8 +44,8 @@ export interface GenerationSettings {
    */
   prefillPositions: number;
   /**
-   * Run the one-position cached steps of the sessions sharing this loop (one worker's streams on
-   * one pack) together where they coincide (stepBatcher.ts). Only where the decoder takes one past
+   * Run the cached passes (steps, prefill) of the sessions sharing this loop (one worker's streams
+   * on one pack) together where they coincide (stepBatcher.ts). Only where the decoder takes one past
    * length per row (decoder.pastLength "per-row"); elsewhere, or false, each step runs alone.
    */
   batchSteps: boolean;
@@ -108,7 +108,7 @@ export class DecodeLoop {
   private readonly pattern: DelayPattern;
   private readonly processors: LogitsProcessor;
   private readonly keep: number;
-  /** Batches the sessions' one-position cached steps (null: each runs alone). */
+  /** Batches the sessions' cached passes (null: each runs alone). */
   readonly batcher: StepBatcher | null;
 
   constructor(pack: MusicgenPack, settings: GenerationSettings) {
@@ -254,7 +254,7 @@ export class DecodeLoop {
     const start = this.nextWindowStart(state);
     const from = state.next ? state.next.start + state.next.cache.length : start;
     const input = { ids: this.windowIds(state, from, to, start), positions: to - from + 1, controls: this.windowControls(state, from, to, controls) };
-    const pass = state.next ? await this.pack.decoder.cached(state.prompt, state.next.cache, input) : await this.pack.decoder.full(state.prompt, input);
+    const pass = state.next ? await (this.batcher ?? this.pack.decoder).cached(state.prompt, state.next.cache, input) : await this.pack.decoder.full(state.prompt, input);
     if (!state.next) state.primes++;
     state.next = { start, cache: pass.cache };
     return pass;

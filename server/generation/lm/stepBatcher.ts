@@ -2,16 +2,18 @@
  * Batches the cached decoder steps of the sessions that share one pack in one worker thread:
  * steps asked for while the decoder is busy (or within the same turn of the event loop) run as
  * one ONNX run (EngineCacheDecoderRunner.cachedBatch), and each session gets its own logits and
- * cache back. The decode loop stays the composer; it hands its one-position cached steps here
- * (transformers.js keeps the generate loop apart from the model sessions in the same way).
+ * cache back. The decode loop stays the composer; it hands its cached steps here
+ * and prefill passes (transformers.js keeps the generate loop apart from the model sessions in
+ * the same way).
  *
  * Opportunistic: a step never waits for company. A request on an idle batcher runs on the next
  * setImmediate (so that requests made in the same turn join it); requests that arrive while a
  * run is in flight wait for it and then go together, so under load batches grow by themselves and
  * with one session nothing changes but one setImmediate. One run at a time; at most
- * `maxSessions` sessions per run (the rest go in the next). A batch of one is an ordinary cached
- * pass. Full passes (first step, prompt change, re-prime) and multi-position prefill passes do
- * not come here.
+ * `maxSessions` sessions per run (the rest go in the next), all feeding the same number of
+ * positions (a step's one; prefill passes of several positions batch among themselves). A batch
+ * of one is an ordinary cached pass. Full passes (first step, prompt change, re-prime) do not
+ * come here.
  */
 import type { BatchItem, DecoderPass, EngineCacheDecoderRunner, KvCache } from './decoderRunner.js';
 import type { DecoderInput } from './decoderRunner.js';

@@ -75,15 +75,15 @@ test('cachedBatch: sessions with different past lengths, capacities and prompts 
     assert.equal(lengths.size, specs.length, 'every session has its own past length');
     assert.ok(capacities.size >= 3 && promptLengths.size >= 3, 'capacities and prompt lengths differ too');
 
-    const inputs = states.map((s, i) => ({
-      ids: loop.windowIds(s, s.history.newest, s.history.newest, s.windowStart).map((_, j) => BigInt((j * 13 + i) % 60)),
-      positions: 1,
-      controls: Float32Array.from({ length: 240 }, (_, j) => Math.cos(i + j)),
-    }));
-    const alone: DecoderPass[] = [];
-    for (let i = 0; i < states.length; i++) alone.push(await runner.cached(states[i]!.prompt, cloneCache(states[i]!.cache!), inputs[i]!));
-    // Twice: the second batch reuses the stacking buffers.
-    for (let round = 0; round < 2; round++) {
+    // One position (a step) twice (the second batch reuses the stacking buffers), then three (a prefill pass).
+    for (const positions of [1, 1, 3]) {
+      const inputs = states.map((s, i) => ({
+        ids: BigInt64Array.from({ length: s.prompt.rows * 4 * positions }, (_, j) => BigInt((j * 13 + i) % 60)),
+        positions,
+        controls: Float32Array.from({ length: 240 * positions }, (_, j) => Math.cos(i + j)),
+      }));
+      const alone: DecoderPass[] = [];
+      for (let i = 0; i < states.length; i++) alone.push(await runner.cached(states[i]!.prompt, cloneCache(states[i]!.cache!), inputs[i]!));
       const batched: DecoderPass[] = await runner.cachedBatch(states.map((s, i) => ({ prompt: s.prompt, cache: cloneCache(s.cache!), input: inputs[i]! })));
       for (let i = 0; i < states.length; i++) {
         const a = alone[i]!;
