@@ -9,15 +9,15 @@
  *    what the worker's step batcher runs, stacking and splitting included; also the share of
  *    the time outside onnxruntime's run (stacking the caches, splitting the outputs).
  * 3. "streams": N default-pack streams rendering concurrently in this process (the way one
- *    worker thread renders its sessions: each stream renders chunk after chunk as fast as it
- *    can, so the decoder is under load), with step batching off and on, interleaved: wall ms per
- *    second of audio per session, the whole worker's RTF for N live sessions (wall / audio
- *    seconds of one stream; below 1 means N sessions fit on this one core), how many steps
- *    each ONNX run served.
+ *    worker thread renders its sessions), with step batching off and on, interleaved. "free":
+ *    each stream renders chunk after chunk as fast as it can (the decoder under load): wall ms
+ *    per second of audio per session and the worker's RTF for N live sessions (below 1: N fit
+ *    on one core). "real": streams render at real time, staggered: CPU ms per second of audio
+ *    per session and late chunks. Both: how many sessions each ONNX run served.
  *
  *   npm run build && node dist/bench/decoderBatch.js [--parts same,batched,streams]
  *     [--batches 1,4,8,16] [--past 128] [--runs 200] [--streams 1,8,16] [--seconds 10]
- *     [--chunk 1024] [--reps 2] [--instruments synth|soundfont]
+ *     [--chunk 1024] [--reps 2] [--pace free,real] [--instruments synth|soundfont]
  */
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
@@ -161,61 +161,87 @@ async function streamsPart(): Promise<void> {
   const seconds = Number(arg('seconds', '10'));
   const chunk = Number(arg('chunk', '1024'));
   const reps = Number(arg('reps', '2'));
+  const paces = arg('pace', 'free,real').split(',') as Array<'free' | 'real'>;
   const instruments = arg('instruments', '') as InstrumentKind | '';
   const dir = join(MODELS_DIR, packName);
   const engines = {
     off: await loadNeuralEngine(dir, { settings: { batchSteps: false } }),
     on: await loadNeuralEngine(dir, { settings: { batchSteps: true } }),
   };
+  const chunkMs = (chunk / SR) * 1000;
   console.log(
-    `\n[streams] ${packName}: N streams rendering ${seconds} s each concurrently in this process (chunk ${chunk} frames, each stream renders as fast as it can), ` +
-      `instruments ${instruments || 'the pack\'s'}, step batching off / on interleaved, ${reps} reps; ms of wall time per second of audio per session (median over reps)`,
+    `\n[streams] ${packName}: N streams rendering ${seconds} s each concurrently in this process (one worker's load), chunk ${chunk} frames, ` +
+      `instruments ${instruments || "the pack's"}, step batching off / on interleaved, medians of ${reps} reps. ` +
+      `"free": each stream renders chunk after chunk as fast as it can (saturated): wall ms per second of audio per session, and the worker's RTF for N live sessions (below 1: N fit on one core). ` +
+      `"real": each stream renders at real time (chunks due every ${f(chunkMs, 1)} ms, streams staggered): process CPU ms per second of audio per session, and chunks finished over one chunk late. ` +
+      'Both: mean sessions per decoder run.',
   );
-  for (const n of counts) {
-    const results: Record<'off' | 'on', { wall: number[]; decoder: number[]; sizes: number[] }> = { off: { wall: [], decoder: [], sizes: [] }, on: { wall: [], decoder: [], sizes: [] } };
-    for (let r = 0; r < reps; r++) {
-      for (const mode of ['off', 'on'] as const) {
-        const engine = engines[mode];
-        const { loop, pack } = await engine.ready;
-        const streams = Array.from({ length: n }, (_, k) => engine.openStream({ prompt: PROMPTS[k % PROMPTS.length]!, seed: 100 + k, ...(instruments ? { instruments } : {}) }));
-        await Promise.all(streams.map((s) => s.whenReady?.()));
-        const total = Math.round(seconds * SR);
-        // The first chunk (prompt encoding, first full pass) is rendered before the clock starts.
-        const render = async (k: number, start: number, v: ControlVector) => {
-          const bpm = 96 + 8 * (k % 5);
-          const controls: ControlVector[] = [];
-          for (let i = 0; i * 480 < chunk; i++) controls.push(Float32Array.from(controlsAt(start + i * 480, k, bpm, v)));
-          await streams[k]!.render({ startSample: start, frames: chunk, controls, controlStepSamples: 480, beat: { anchorSample: 0, periodSamples: (60 / bpm) * SR, strength: 0.9 } });
-        };
-        await Promise.all(streams.map((_, k) => render(k, 0, neutralControls())));
-        const before = { onnx: pack.onnxTime().ms, runs: loop.batcher?.stats.runs ?? 0, steps: loop.batcher?.stats.steps ?? 0 };
-        const t0 = performance.now();
-        await Promise.all(
-          streams.map(async (_, k) => {
-            const v = neutralControls();
-            for (let start = chunk; start < total; start += chunk) await render(k, start, v);
-          }),
-        );
-        const wall = performance.now() - t0;
-        const audio = (total - chunk) / SR;
-        results[mode].wall.push(wall / audio / n);
-        results[mode].decoder.push((pack.onnxTime().ms - before.onnx) / audio / n);
-        if (loop.batcher) {
-          const runs = loop.batcher.stats.runs - before.runs;
-          results[mode].sizes.push((loop.batcher.stats.steps - before.steps) / Math.max(1, runs));
+  for (const pace of paces) {
+    for (const n of counts) {
+      type R = { wall: number[]; cpu: number[]; decoder: number[]; sizes: number[]; late: number[] };
+      const results: Record<'off' | 'on', R> = { off: { wall: [], cpu: [], decoder: [], sizes: [], late: [] }, on: { wall: [], cpu: [], decoder: [], sizes: [], late: [] } };
+      for (let r = 0; r < reps; r++) {
+        for (const mode of ['off', 'on'] as const) {
+          const engine = engines[mode];
+          const { loop, pack } = await engine.ready;
+          const streams = Array.from({ length: n }, (_, k) => engine.openStream({ prompt: PROMPTS[k % PROMPTS.length]!, seed: 100 + k, ...(instruments ? { instruments } : {}) }));
+          await Promise.all(streams.map((s) => s.whenReady?.()));
+          const total = Math.round(seconds * SR);
+          const render = async (k: number, start: number, v: ControlVector) => {
+            const bpm = 96 + 8 * (k % 5);
+            const controls: ControlVector[] = [];
+            for (let i = 0; i * 480 < chunk; i++) controls.push(Float32Array.from(controlsAt(start + i * 480, k, bpm, v)));
+            await streams[k]!.render({ startSample: start, frames: chunk, controls, controlStepSamples: 480, beat: { anchorSample: 0, periodSamples: (60 / bpm) * SR, strength: 0.9 } });
+          };
+          // The first chunk (prompt encoding, first full pass) is rendered before the clock starts.
+          await Promise.all(streams.map((_, k) => render(k, 0, neutralControls())));
+          const before = { onnx: pack.onnxTime().ms, runs: loop.batcher?.stats.runs ?? 0, steps: loop.batcher?.stats.steps ?? 0 };
+          let late = 0;
+          let chunks = 0;
+          const cpu0 = process.cpuUsage();
+          const t0 = performance.now();
+          await Promise.all(
+            streams.map(async (_, k) => {
+              const v = neutralControls();
+              const offset = (k * chunkMs) / n;
+              for (let start = chunk, i = 0; start < total; start += chunk, i++) {
+                if (pace === 'real') {
+                  const due = t0 + offset + i * chunkMs;
+                  const wait = due - performance.now();
+                  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+                  await render(k, start, v);
+                  if (performance.now() > due + chunkMs) late++;
+                } else await render(k, start, v);
+                chunks++;
+              }
+            }),
+          );
+          const wall = performance.now() - t0;
+          const cpu = process.cpuUsage(cpu0);
+          const audio = (total - chunk) / SR;
+          results[mode].wall.push(wall / audio / n);
+          results[mode].cpu.push((cpu.user + cpu.system) / 1000 / audio / n);
+          results[mode].decoder.push((pack.onnxTime().ms - before.onnx) / audio / n);
+          results[mode].late.push(late / chunks);
+          if (loop.batcher) {
+            const runs = loop.batcher.stats.runs - before.runs;
+            results[mode].sizes.push((loop.batcher.stats.steps - before.steps) / Math.max(1, runs));
+          }
+          streams.forEach((s) => s.dispose());
         }
-        streams.forEach((s) => s.dispose());
       }
+      const med = (x: number[]) => percentile(x, 50);
+      const line = (mode: 'off' | 'on') => {
+        const x = results[mode];
+        const sizes = x.sizes.length ? `, ${f(med(x.sizes), 1)} sessions/run` : '';
+        if (pace === 'real') return `${mode}: CPU ${f(med(x.cpu), 1)} ms/s per session, ${f(100 * med(x.late), 1)}% late${sizes}`;
+        // Off, the streams' runs overlap (onnxruntime-node runs them on its own threads), so time inside runs says nothing; on, runs are serial.
+        const decoder = mode === 'on' ? ` (decoder runs ${f(med(x.decoder), 1)})` : '';
+        return `${mode}: ${f(med(x.wall), 1)} ms/s per session${decoder}, RTF for ${n} ${f((med(x.wall) * n) / 1000)}, CPU ${f(med(x.cpu), 1)} ms/s${sizes}`;
+      };
+      const ratio = pace === 'real' ? med(results.on.cpu) / med(results.off.cpu) : med(results.on.wall) / med(results.off.wall);
+      console.log(`  ${pace} ${String(n).padStart(2)} streams | ${line('off')} | ${line('on')} | on/off ${f(ratio)}`);
     }
-    const med = (x: number[]) => percentile(x, 50);
-    const line = (mode: 'off' | 'on') => {
-      const x = results[mode];
-      const per = med(x.wall);
-      // Off, the streams' runs overlap (onnxruntime-node runs them on its own threads), so time inside runs says nothing; on, runs are serial.
-      const decoder = mode === 'on' ? ` (in decoder runs ${f(med(x.decoder), 1)})` : '';
-      return `${mode}: ${f(per, 1)} ms/s per session${decoder}, worker RTF for ${n} live ${f((per * n) / 1000)}${x.sizes.length ? `, mean ${f(med(x.sizes), 1)} sessions per run` : ''}`;
-    };
-    console.log(`  ${String(n).padStart(2)} streams | ${line('off')} | ${line('on')} | on/off ${f(med(results.on.wall) / med(results.off.wall))}`);
   }
   const { loop } = await engines.on.ready;
   if (loop.batcher) {
