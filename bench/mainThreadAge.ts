@@ -289,7 +289,7 @@ function chunk(sim: Sim, now: Milliseconds): void {
   timed('scene', () => sim.scene?.observe(state, pcm, controls[controls.length - 1]!, now + 6));
   timed('book', () => {
     sim.rtfs.push(5 / CHUNK_MS);
-    sim.lead.recordGeneration(6);
+    sim.lead.recordGeneration(6, now + 6);
     if (seq !== null && captureMs !== null) sim.pendingLatency.push({ startSample, captureMs });
     if (sim.pendingLatency.length > 4096) sim.pendingLatency.shift();
     // a playback report every 4 chunks: the listener hears what was sent ~leadMs ago

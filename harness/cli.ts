@@ -25,7 +25,7 @@ const USAGE = `usage: npm run harness -- [options]
   --seconds S                     run length per step (10); soak: total length, --window-seconds 60
   --performers a,b                ${PERFORMER_NAMES.join(', ')} (cycled over sessions; nodding:120 = 120 BPM)
   --prompts "a|b"                 prompts cycled over sessions
-  --pack NAME --format f32|s16 --fps 30
+  --pack NAME --format s16|f32 --fps 30      s16: what the browser asks for (half the bytes); f32 for bit-exact audio
   --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
   --faults disconnect,stall,garbage,storm
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
   const mode = args.get('mode') ?? 'fixed';
   if (!MODES.includes(mode)) throw new UsageError(`--mode must be fixed, ramp, soak, faults or fuzz`);
   if (args.has('replay') && mode !== 'fuzz') throw new UsageError('--replay goes with --mode fuzz');
-  const format = args.get('format') ?? 'f32';
+  const format = args.get('format') ?? 's16';
   if (format !== 'f32' && format !== 's16') throw new UsageError('--format must be f32 or s16');
   if (!['on', 'off'].includes(args.get('reconnect') ?? 'off')) throw new UsageError('--reconnect must be on or off');
   const faults = (args.get('faults') ?? FAULT_KINDS.join(',')).split(',') as FaultKind[];
@@ -103,6 +103,18 @@ async function main(): Promise<number> {
     num(args, 'replay-times', 1, 1, 1000);
   }
   const server = args.get('url') ? null : await startServerProcess(serverArgs);
+  // Ctrl-C or SIGTERM: the first ends the run early with a report of what was measured and the
+  // started server stopped; a second stops the server and exits at once.
+  process.on('SIGINT', () => onInterrupt('SIGINT'));
+  process.on('SIGTERM', () => onInterrupt('SIGTERM'));
+  function onInterrupt(name: string): void {
+    if (interrupted.signal.aborted) {
+      void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+      return;
+    }
+    console.log(`\n${name}: ending the run early (again to stop at once)`);
+    interrupted.abort();
+  }
   const url = args.get('url') ?? server!.url;
   if (server) console.log(`started the server: pid ${server.pid} on ${url}`);
   try {
@@ -115,6 +127,9 @@ async function main(): Promise<number> {
     await server?.stop();
   }
 }
+
+/** Aborted by the first SIGINT or SIGTERM. */
+const interrupted = new AbortController();
 
 type Liveness = { intervalMs: number; timeoutMs: number };
 
@@ -149,7 +164,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
     measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000) },
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),
-    signal: watch.signal,
+    signal: AbortSignal.any([watch.signal, interrupted.signal]),
     reconnect: reconnect === 'on',
   };
   const meta = {
@@ -169,7 +184,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
         console.log(`  ${s.overall.sessions} sessions: p95 ${s.overall.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${s.overall.underruns}`));
       if (report.capacity === 0) missed.push('no session count met the limits');
     } else if (mode === 'soak') {
-      report = await runSoak(options, num(args, 'window-seconds', 60, 1, 3600), (w) => console.log(`  t=${w.t}s p95 ${w.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${w.underruns}, RTF max ${w.rtf?.max.toFixed(3) ?? '-'}, RSS ${w.server?.rssMB.toFixed(1) ?? '-'} MB, CPU ${w.server?.cpuPercent.toFixed(0) ?? '-'}%, lag p99 ${w.server?.eventLoopLagP99Ms.toFixed(1) ?? '-'} ms`));
+      report = await runSoak(options, num(args, 'window-seconds', 60, 1, 3600), (w) => console.log(`  t=${w.t}s p95 ${w.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${w.underruns} (least slack ${w.slackMs?.min.toFixed(1) ?? '-'} ms), RTF max ${w.rtf?.max.toFixed(3) ?? '-'}, RSS ${w.server?.rssMB.toFixed(1) ?? '-'} MB, CPU ${w.server?.cpuPercent.toFixed(0) ?? '-'}%, lag p99 ${w.server?.eventLoopLagP99Ms.toFixed(1) ?? '-'} ms`));
       if (report.errors.length > 0) missed.push(`errors: ${report.errors.join(', ')}`);
       if (options.thresholds.maxUnderruns !== undefined && report.windows.reduce((n, w) => n + w.underruns, 0) > options.thresholds.maxUnderruns) missed.push('underruns over the limit');
     } else {
@@ -180,6 +195,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
     await watch.finalCheck();
   }
   const serverFailed = watch.failed;
+  if (interrupted.signal.aborted) missed.push('interrupted before the end: the figures cover the part that ran');
   if (serverFailed) missed.unshift(`the server died or stopped answering: ${incidentLine(watch.incidents[0]!)}${watch.incidents.length > 1 ? ` (then ${watch.incidents.length - 1} more)` : ''}`);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'report.json'), JSON.stringify({ meta, report, incidents: watch.incidents, failures: missed }, null, 1));
@@ -187,7 +203,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
   console.log(`\n${terminalReport(report)}\n\nreports: ${join(out, 'report.json')} ${join(out, 'report.html')}`);
   if (serverFailed) console.log(`\n${incidentText(watch)}`);
   if (missed.length > 0) {
-    console.log(`${serverFailed ? 'RUN FAILED' : 'THRESHOLDS MISSED'}:\n  ${missed.join('\n  ')}`);
+    console.log(`${serverFailed ? 'RUN FAILED' : interrupted.signal.aborted ? 'RUN INTERRUPTED' : 'THRESHOLDS MISSED'}:\n  ${missed.join('\n  ')}`);
     return 1;
   }
   return 0;

@@ -39,6 +39,8 @@ export interface SessionMeasures {
   /** Generation real-time factor per chunk (chunk headers). */
   rtf: { p50: number; max: number };
   timeToFirstAudioMs: number | null;
+  /** The lead the server reported in its stats messages (median, ms): how far ahead of the playhead it generated. */
+  serverLeadMs: number | null;
   beat: BeatAlignment | null;
   /** Heard and music tempo against the performer's known beat, and the time to lock (tempoFollow.ts). */
   tempo: TempoFollow | null;
@@ -165,6 +167,7 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
     arrivalJitterMs: std(intervals),
     rtf: { p50: percentiles(rtfs)?.p50 ?? 0, max: percentiles(rtfs)?.max ?? 0 },
     timeToFirstAudioMs: result.firstAudioHeardMs === null ? null : result.firstAudioHeardMs - result.startedMs,
+    serverLeadMs: percentiles(result.stats.map((s) => s.leadMs))?.p50 ?? null,
     beat: beatAlignment(result, feed, o),
     tempo: tempoFollow(result, feed),
     chunks: result.chunks.length,

@@ -47,10 +47,10 @@ export function terminalReport(report: Report): string {
       ].join('\n');
     case 'soak':
       return [
-        'window end s  p50 ms  p95 ms  underruns  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 ms',
+        'window end s  p50 ms  p95 ms  underruns  slack min / p0.1 ms  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 ms',
         ...report.windows.map(
           (w) =>
-            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${f1(w.harnessLagP99Ms).padStart(18)}`,
+            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${`${f1(w.slackMs?.min)} / ${f1(w.slackMs?.p01)}`.padStart(19)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${f1(w.harnessLagP99Ms).padStart(18)}`,
         ),
         soakSummary(report),
       ].join('\n');

@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AudioFormat } from '../protocol/audioChunk.js';
-import { percentiles, type Percentiles } from '../protocol/statistics.js';
+import { percentile, percentiles, type Percentiles } from '../protocol/statistics.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
 import type { FrameFeed } from './frameFeed.js';
 import { measureSession, type MeasureOptions, type SessionMeasures } from './measures.js';
@@ -53,7 +53,7 @@ export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
   seconds: 10,
   performers: ['nodding:120', 'dancing:100', 'swinging:90', 'still'],
   prompts: ['funk', 'house', 'pop', 'rock', 'bossa nova', 'hip-hop'],
-  format: 'f32',
+  format: 's16',
   fps: 30,
   listener: {},
   measure: {},
@@ -224,6 +224,8 @@ export interface SoakWindow {
   chunks: number;
   /** Chunk real-time factor (generation time over audio time, from the chunk headers): mean and worst. */
   rtf: { mean: number; max: number } | null;
+  /** Arrival slack (ms before a chunk was needed): the least, and the 0.1st percentile. Below 0: underruns; how much more lead would have spared them. */
+  slackMs: { min: number; p01: number } | null;
   /** The harness's own event-loop delay in the window (ms): high values mean it measured late, not the server. */
   harnessLagP99Ms: number;
   server: ServerStats | null;
@@ -293,6 +295,7 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     bucket = [];
     firstArrival ??= chunks[0]?.arrivalMs ?? null;
     const counted = chunks.filter((c) => firstArrival !== null && c.arrivalMs - firstArrival >= warmupMs);
+    const slacks = counted.flatMap((c) => (c.slackMs === null ? [] : [c.slackMs]));
     const rtfs = chunks.map(({ header: h }) => ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames));
     const w: SoakWindow = {
       t: +((performance.now() - started) / 1000).toFixed(1),
@@ -300,6 +303,7 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
       underruns: counted.filter((c) => c.underrun).length,
       chunks: chunks.length,
       rtf: rtfs.length > 0 ? { mean: rtfs.reduce((a, b) => a + b, 0) / rtfs.length, max: Math.max(...rtfs) } : null,
+      slackMs: slacks.length > 0 ? { min: Math.min(...slacks), p01: percentile(slacks, 0.1) } : null,
       harnessLagP99Ms: lag.percentile(99) / 1e6,
       server: last && now ? between(last, now) : null,
     };

@@ -59,7 +59,7 @@ const RECENT_MESSAGES_KEPT = 64;
 
 export const SESSION_CLIENT_DEFAULTS: Omit<SessionClientOptions, 'url' | 'feed'> = {
   prompt: '',
-  format: 'f32',
+  format: 's16',
   clockOffsetMs: 123_456,
   reportIntervalMs: 500,
   listener: {},

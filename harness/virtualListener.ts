@@ -35,6 +35,8 @@ export interface ScheduledChunk {
   /** Client time at which the chunk's first sample is heard. */
   heardMs: Milliseconds;
   underrun: boolean;
+  /** How long before it was needed (its start minus `marginMs`) the chunk arrived (ms); below 0 it was an underrun; null for the first. */
+  slackMs: Milliseconds | null;
 }
 
 export class VirtualListener {
@@ -61,6 +63,7 @@ export class VirtualListener {
     if (header.startSample !== this.expectedSample) this.discontinuities++;
     this.expectedSample = header.startSample + header.frames;
     let underrun = false;
+    const slackMs = this.cursorMs === null ? null : this.cursorMs - (nowMs + marginMs);
     if (this.cursorMs === null) {
       this.cursorMs = nowMs + jitterBufferMs;
     } else if (this.cursorMs < nowMs + marginMs) {
@@ -70,7 +73,7 @@ export class VirtualListener {
       this.underrunMs += nowMs + marginMs - this.cursorMs;
       this.cursorMs = nowMs + marginMs;
     }
-    const chunk: ScheduledChunk = { header, arrivalMs: nowMs, heardMs: this.cursorMs + outputLatencyMs, underrun };
+    const chunk: ScheduledChunk = { header, arrivalMs: nowMs, heardMs: this.cursorMs + outputLatencyMs, underrun, slackMs };
     this.cursorMs += (header.frames / header.sampleRate) * 1000;
     this.last = chunk;
     return chunk;

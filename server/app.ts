@@ -56,6 +56,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     // Where the default pack or the server plays sampled instruments; a session asking for them
     // elsewhere waits for the bank while it opens (and the worker keeps rendering meanwhile).
     preloadSoundfont: (config.instruments ?? packs.find((p) => p.name === config.pack)?.instruments) === 'soundfont',
+    decoderBatching: config.decoderBatching,
   });
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();

@@ -42,6 +42,12 @@ const ConfigSchema = z
      * the pipeline latency, so onsets are heard on their beats. Off: the grid runs free.
      */
     beatPrediction: z.boolean().default(true),
+    /**
+     * Batch the decoder steps of a worker's sessions (packs whose decoder takes one past length
+     * per row, such as the default pack: server/generation/lm/stepBatcher.ts). Off: every step
+     * runs alone (for comparison).
+     */
+    decoderBatching: z.boolean().default(true),
     /** Control step for resampling controls onto the generator's clock (ms). */
     controlStepMs: z.number().min(5).max(200).default(20),
     /** Origins allowed besides the server's own (same-origin is always allowed). '*' allows any. */
@@ -177,6 +183,7 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'max-lead-ms', env: 'EXPOTION_MAX_LEAD_MS', key: 'maxLeadMs', parse: 'number' },
   { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },
   { flag: 'beat-prediction', env: 'EXPOTION_BEAT_PREDICTION', key: 'beatPrediction', parse: 'boolean' },
+  { flag: 'decoder-batching', env: 'EXPOTION_DECODER_BATCHING', key: 'decoderBatching', parse: 'boolean' },
   { flag: 'allowed-origins', env: 'EXPOTION_ALLOWED_ORIGINS', key: 'allowedOrigins', parse: 'list' },
   { flag: 'allowed-hosts', env: 'EXPOTION_ALLOWED_HOSTS', key: 'allowedHosts', parse: 'list' },
   { flag: 'trust-proxy', env: 'EXPOTION_TRUST_PROXY', key: 'trustProxy', parse: 'boolean' },

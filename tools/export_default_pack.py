@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import build_test_packs as b  # noqa: E402
 from expotion_model import CTRL, Decoder, TextEncoder  # noqa: E402
+from per_row_past_length import rewrite as per_row_past_length  # noqa: E402
 
 NAME = "expotion-small"
 BASE_NAME = NAME + "-base"
@@ -60,7 +61,7 @@ def manifest(name, description, cfg, adaptor, source, sampling):
                    "delays": list(range(cfg["streams"])), "validRanges": [[0, 64], [64, 98], [98, 196], [196, 246]]},
         "text": {"hiddenSize": cfg["text_d"], "maxTokens": 32},
         "decoder": {"layout": "merged", "layers": cfg["layers"], "heads": cfg["heads"], "headDim": cfg["d"] // cfg["heads"], "maxPositions": cfg["seq"],
-                    "kvOutputs": "new"},
+                    "kvOutputs": "new", "pastLength": "per-row"},
         "codec": {"type": "symbolic-synth", "vocabulary": 1, "presets": STYLES},
         "sampling": sampling,
     }
@@ -202,7 +203,9 @@ def export_pack(name, description, text_enc, dec, cfg, adaptor, data, models, so
         os.makedirs(out, exist_ok=True)
         for f in os.listdir(out):
             os.remove(os.path.join(out, f))
-        b.save(store_fp16(merged), os.path.join(out, "decoder_model_merged.onnx"))
+        merged = store_fp16(merged)
+        per_row_past_length(merged)  # past_sequence_length [T]: sessions' steps batch (decoder.pastLength "per-row")
+        b.save(merged, os.path.join(out, "decoder_model_merged.onnx"))
         b.save(store_fp16(onnx.load(os.path.join(work, "text_encoder.onnx"))), os.path.join(out, "text_encoder.onnx"))
         shutil.copy(os.path.join(data, "tokenizer.json"), out)
         with open(os.path.join(out, "manifest.json"), "w") as f:

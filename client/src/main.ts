@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const instrument = new Instrument(
     {
       serverUrl: wsUrl,
-      link: { prompt: settings.prompt, pack: settings.pack, instruments: settings.instruments, format: 'f32', seed: null, record: false },
+      link: { prompt: settings.prompt, pack: settings.pack, instruments: settings.instruments, format: 's16', seed: null, record: false },
       tracker: {
         poseModel: settings.poseModel,
         minFaceDetectionConfidence: settings.threshold,

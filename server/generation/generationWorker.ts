@@ -8,13 +8,14 @@ import { neutralControls, C } from '../../protocol/controlVector.js';
 import { serverNow } from '../clock.js';
 import type { InstrumentKind } from '../../protocol/messages.js';
 import type { Engine, GenerationStream } from './engine.js';
-import { createEngine } from './packs.js';
+import { createEngine, type EngineOptions } from './packs.js';
 import { loadSoundfontBank } from './symbolic/synth/soundfontBank.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
 
 if (!parentPort) throw new Error('generationWorker must run in a worker thread');
 const port = parentPort;
 const engines = new Map<string, Engine>();
+const engineOptions: EngineOptions = { decoderBatching: ((workerData ?? {}) as { decoderBatching?: boolean }).decoderBatching !== false };
 const streams = new Map<number, GenerationStream>();
 
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -26,7 +27,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'open': {
       let engine = engines.get(msg.pack);
       if (!engine) {
-        engine = createEngine(msg.pack);
+        engine = createEngine(msg.pack, engineOptions);
         engines.set(msg.pack, engine);
       }
       const stream = engine.openStream({ prompt: msg.prompt, seed: msg.seed, instruments: msg.instruments });
@@ -66,7 +67,7 @@ async function handle(msg: ToWorker): Promise<void> {
  * slower and cause underruns). Requests that arrive meanwhile wait in the port's queue.
  */
 async function warmUp(pack: string, instruments: InstrumentKind | undefined): Promise<void> {
-  const engine = createEngine(pack);
+  const engine = createEngine(pack, engineOptions);
   engines.set(pack, engine);
   const stream = engine.openStream({ prompt: 'warm up', seed: 1, instruments });
   await stream.whenReady?.();

@@ -19,9 +19,15 @@ import { createNeuralEngine, neuralPackInfo } from './symbolic/neuralEngine.js';
 import { checkSymbolicManifest } from './symbolic/symbolicPack.js';
 import { createTeacherEngine } from './symbolic/teacherEngine.js';
 
+/** How a worker builds its engines. */
+export interface EngineOptions {
+  /** Batch the decoder steps of the sessions sharing the engine where the pack allows (default true). */
+  decoderBatching?: boolean;
+}
+
 interface PackEntry {
   info: PackInfo;
-  create(): Engine;
+  create(options?: EngineOptions): Engine;
 }
 
 function entry(create: () => Engine): PackEntry {
@@ -29,6 +35,10 @@ function entry(create: () => Engine): PackEntry {
   const info = probe.info;
   probe.dispose();
   return { info, create };
+}
+
+function batching(o: EngineOptions): { settings?: { batchSteps: boolean } } {
+  return o.decoderBatching === false ? { settings: { batchSteps: false } } : {};
 }
 
 let catalogue: Map<string, PackEntry> | null = null;
@@ -47,8 +57,8 @@ function installedPacks(dir: string): PackEntry[] {
       if (manifest.name !== name) throw new Error(`${join(packDir, MANIFEST_FILE)}: name: expected the folder's name "${name}", got "${manifest.name}"`);
       if (manifest.codec.type === 'symbolic-synth') {
         checkSymbolicManifest(loaded);
-        found.push({ info: neuralPackInfo(manifest), create: () => createNeuralEngine(packDir) });
-      } else found.push({ info: packInfo(manifest), create: () => createMusicgenEngine(packDir) });
+        found.push({ info: neuralPackInfo(manifest), create: (o = {}) => createNeuralEngine(packDir, batching(o)) });
+      } else found.push({ info: packInfo(manifest), create: (o = {}) => createMusicgenEngine(packDir, batching(o)) });
     } catch (err) {
       problems.push(err instanceof Error ? err.message : String(err));
     }
@@ -58,7 +68,7 @@ function installedPacks(dir: string): PackEntry[] {
 
 function packs(): Map<string, PackEntry> {
   if (!catalogue) {
-    const entries = [entry(createTeacherEngine), ...installedPacks(MODELS_DIR)];
+    const entries = [entry(() => createTeacherEngine()), ...installedPacks(MODELS_DIR)];
     catalogue = new Map();
     for (const e of entries) {
       if (catalogue.has(e.info.name)) problems.push(`pack "${e.info.name}" is defined twice; the first one is kept`);
@@ -99,8 +109,8 @@ export function packProblems(): readonly string[] {
   return problems;
 }
 
-export function createEngine(name: string): Engine {
+export function createEngine(name: string, options: EngineOptions = {}): Engine {
   const e = packs().get(name);
   if (!e) throw new Error(`unknown pack ${JSON.stringify(name)}; installed: ${[...packs().keys()].join(', ')}`);
-  return e.create();
+  return e.create(options);
 }

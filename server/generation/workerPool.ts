@@ -26,6 +26,8 @@ interface WorkerStart {
   warmPack?: string;
   warmInstruments?: InstrumentKind;
   preloadSoundfont?: boolean;
+  /** Batch the decoder steps of the worker's sessions (false: each runs alone). */
+  decoderBatching?: boolean;
 }
 
 interface Pending {
@@ -133,6 +135,8 @@ export interface WorkerPoolOptions {
   warmInstruments?: InstrumentKind;
   /** Load the SoundFont bank in each worker before it takes requests (the default pack or the server uses it). */
   preloadSoundfont?: boolean;
+  /** Batch the decoder steps of each worker's sessions where the pack allows (default true). */
+  decoderBatching?: boolean;
 }
 
 /** A worker that lived this long before dying resets its slot's count of deaths in a row (ms). */
@@ -144,7 +148,7 @@ export class WorkerPool {
   private readonly deathsInARow: number[] = [];
   private readonly startedAt: number[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
-  private readonly options: Required<Omit<WorkerPoolOptions, 'log' | 'warmInstruments' | 'preloadSoundfont'>> & { log: Logger | null };
+  private readonly options: Required<Omit<WorkerPoolOptions, 'log' | 'warmInstruments' | 'preloadSoundfont' | 'decoderBatching'>> & { log: Logger | null };
   private readonly start: WorkerStart;
   private nextStreamId = 1;
   private closing = false;
@@ -155,9 +159,9 @@ export class WorkerPool {
     warmPack?: string,
     options: WorkerPoolOptions = {},
   ) {
-    const { warmInstruments, preloadSoundfont, ...rest } = options;
+    const { warmInstruments, preloadSoundfont, decoderBatching, ...rest } = options;
     this.options = { onRestart: () => undefined, restartDelayMs: 250, maxRestartDelayMs: 30_000, maxRestartsInARow: 8, ...rest, log: options.log ?? null };
-    this.start = { warmPack, warmInstruments, preloadSoundfont };
+    this.start = { warmPack, warmInstruments, preloadSoundfont, ...(decoderBatching === false ? { decoderBatching } : {}) };
     for (let i = 0; i < size; i++) {
       this.deathsInARow.push(0);
       this.startedAt.push(0);

@@ -65,6 +65,9 @@ const MAX_OUTPUT_LATENCY_MS = 5_000;
 /** Chunks awaiting a playback report are forgotten beyond this many (a client that never reports). */
 const MAX_PENDING_LATENCIES = 4096;
 
+/** A session's first seconds of audio (first pass, JIT, samples loading, other sessions starting beside it) say nothing about the machine's stalls. */
+const WARMUP_SECONDS = 2;
+
 class RenderTimeout extends Error {
   override name = 'RenderTimeout';
 }
@@ -80,6 +83,8 @@ export class ChunkScheduler {
   private chunksSent = 0;
   private underrunsReported = 0;
   private rendering = false;
+  /** The prompt changed since the last render started: the next chunk re-primes the model. */
+  private promptChanged = false;
   private stalledSince: Milliseconds | null = null;
   private pumpTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -105,6 +110,11 @@ export class ChunkScheduler {
       leadMs: this.leadMs(now),
       chunks: this.chunksSent,
     };
+  }
+
+  /** The stream's prompt changed: its next chunk does one-off work and is slow for that reason. */
+  onPromptChanged(): void {
+    this.promptChanged = true;
   }
 
   stop(): void {
@@ -203,6 +213,8 @@ export class ChunkScheduler {
       timeline: config.beatPrediction ? this.listener : null,
     });
     const startSample = this.nextSample;
+    const expectedSlow = startSample < WARMUP_SECONDS * this.listener.sampleRate || this.promptChanged;
+    this.promptChanged = false;
     this.rendering = true;
     let chunk;
     let timeout: NodeJS.Timeout | undefined;
@@ -232,7 +244,8 @@ export class ChunkScheduler {
     this.chunksSent++;
     const rtf = (chunk.genEndMs - chunk.genStartMs) / chunkMs;
     this.rtfs.push(rtf);
-    this.lead.recordGeneration(serverNow() - dueMs);
+    const sentAt = serverNow();
+    this.lead.recordGeneration(sentAt - dueMs, sentAt, expectedSlow);
     metrics.chunks.inc();
     metrics.rtf.observe(rtf);
     metrics.lead.observe(leadMs / 1000);

@@ -3,8 +3,19 @@
  * Every millisecond of lead is a millisecond of control latency, so it is the smallest that
  * keeps playback fed: the listener's output latency (audio is handed to the device that much
  * before it is heard) + recent generation time (p95, from when the chunk was due, so worker
- * queueing and a late timer on a busy machine count) + a fixed margin for transport and the
- * client's scheduling, + a boost after underruns that decays. Underruns count twice over: the
+ * queueing and a late timer on a busy machine count; or the slowest one lately, whichever is
+ * more) + a fixed margin for transport and the client's scheduling, + a boost after underruns
+ * that decays.
+ *
+ * The slowest generation lately (up to `peakCapMs`) is held and sinks slowly (`peakDecayPerSecond`): the p95 of the
+ * last 64 chunks is a second and a half of memory, so a stall that comes back every half minute
+ * on a shared machine (another process's burst, a GC) is never in it and each one was an
+ * underrun. Holding it covers the next stall before the listener hears it, at a cost in latency
+ * only while stalls keep coming. Chunks known to be slow for their own reasons (a session's first
+ * seconds: its first pass, and chunks queued behind other sessions' first passes; a prompt change
+ * re-priming the model) are left out of the held peak.
+ *
+ * Underruns count twice over: the
  * client's reports, and at once when the server sees the listener's playhead pass the next
  * chunk (a stall it does not need a report to know about).
  */
@@ -20,23 +31,34 @@ export interface LeadOptions {
   underrunBoostMs: Milliseconds;
   /** ... and decaying at this rate (ms per second). */
   boostDecayPerSecond: number;
+  /** The held slowest generation time sinks at this rate (ms per second) ... */
+  peakDecayPerSecond: number;
+  /** ... and counts for at most this much (ms): beyond it a stall is an accident, left to the underrun boost. */
+  peakCapMs: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 2, peakCapMs: 100 };
 
 export class LeadController {
   private readonly options: LeadOptions;
   private readonly generation = new RecentValues(64);
   private boostMs = 0;
   private boostAt: Milliseconds = 0;
+  /** The slowest generation time lately (ms), held and sinking with `boostAt` like the boost. */
+  private slowestMs = 0;
 
   constructor(options: Partial<LeadOptions> = {}) {
     this.options = { ...LEAD_DEFAULTS, ...options };
   }
 
-  /** Time from when a chunk was due to start generating to having it ready to send (ms). */
-  recordGeneration(ms: Milliseconds): void {
+  /**
+   * Time from when a chunk was due to start generating to having it ready to send (ms).
+   * `expectedSlow`: the chunk did one-off work (first pass, new prompt), so it says nothing about the machine.
+   */
+  recordGeneration(ms: Milliseconds, now: Milliseconds, expectedSlow = false): void {
     this.generation.push(ms);
+    this.decay(now);
+    if (!expectedSlow) this.slowestMs = Math.max(this.slowestMs, Math.min(ms, this.options.peakCapMs));
   }
 
   recordUnderruns(count: number, now: Milliseconds): void {
@@ -46,12 +68,15 @@ export class LeadController {
 
   leadMs(outputLatencyMs: Milliseconds, now: Milliseconds): Milliseconds {
     this.decay(now);
-    const gen = this.generation.count > 0 ? this.generation.percentile(95) : 0;
+    const gen = Math.max(this.generation.count > 0 ? this.generation.percentile(95) : 0, this.slowestMs);
     return Math.min(this.options.maxLeadMs, this.options.marginMs + outputLatencyMs + gen + this.boostMs);
   }
 
   private decay(now: Milliseconds): void {
-    this.boostMs = Math.max(0, this.boostMs - ((now - this.boostAt) / 1000) * this.options.boostDecayPerSecond);
+    const seconds = Math.max(0, now - this.boostAt) / 1000;
+    this.boostMs = Math.max(0, this.boostMs - seconds * this.options.boostDecayPerSecond);
+    const sink = seconds * this.options.peakDecayPerSecond;
+    this.slowestMs = Math.max(0, this.slowestMs - sink);
     this.boostAt = now;
   }
 }

@@ -214,6 +214,7 @@ export class Session {
     switch (msg.type) {
       case 'prompt':
         this.stream?.setPrompt(msg.text);
+        this.scheduler?.onPromptChanged();
         this.scene?.setPrompt(msg.text);
         this.recorder?.event('prompt', { text: msg.text });
         return;

@@ -113,3 +113,16 @@ test('a server the harness started, killed with SIGKILL mid-run: exit 1 naming t
   assert.match(r.out, /exit: the server process \(pid \d+\) exited with code null, signal SIGKILL|healthz-failed/);
   assert.match(r.out, /RUN FAILED/);
 });
+
+test('Ctrl-C during a soak: the report of what ran is written, the started server is stopped, exit 1', { timeout: 60_000 }, async () => {
+  const out = outDir();
+  const h = run([CLI, '--mode', 'soak', '--sessions', '1', '--seconds', '600', '--window-seconds', '1', '--pack', 'teacher', '--server-args', '--pack teacher --workers 1', '--out', out]);
+  const [, pid] = await h.waitFor(/started the server: pid (\d+)/);
+  await h.waitFor(/t=\S+s p95/); // a first window measured
+  h.child.kill('SIGINT');
+  const r = await h.done;
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /RUN INTERRUPTED:[^]*interrupted before the end/);
+  assert.ok(readdirSync(out).includes('report.json'), 'the report was written');
+  assert.throws(() => process.kill(Number(pid), 0), /ESRCH/, 'the server the harness started is gone');
+});

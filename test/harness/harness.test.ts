@@ -54,7 +54,7 @@ test('thresholds: a missed limit is reported, a met one is not', () => {
   assert.match(failures(smoke, { maxP95Ms: p95 - 1 })[0]!, /p95 latency/);
 });
 
-test('a known extra lead on the server shows up as that much more measured latency', async () => {
+test('a server that leads by more (80 ms more margin) shows up as that much more measured latency', async () => {
   const extra = 80;
   // The default lead as the base: a smaller one invites underruns, after which the server adds
   // lead of its own and blurs the comparison.
@@ -66,7 +66,11 @@ test('a known extra lead on the server shows up as that much more measured laten
     const b = await runFixed(options(slow.url, one));
     const delta = b.overall.latencyMs!.p50 - a.overall.latencyMs!.p50;
     const underruns = a.overall.underruns + b.overall.underruns;
-    assert.ok(Math.abs(delta - extra) < 20, `p50 moved by ${delta.toFixed(1)} ms for ${extra} ms of extra lead (${underruns} underruns)`);
+    // The lead adapts to the machine (a stall holds it up for a while), so on a busy machine the
+    // base run may have led by more than its margin: what the harness must measure is the
+    // difference in lead the servers actually used, as they reported it.
+    const leadDelta = b.sessions[0]!.serverLeadMs! - a.sessions[0]!.serverLeadMs!;
+    assert.ok(Math.abs(delta - leadDelta) < 20, `p50 moved by ${delta.toFixed(1)} ms for ${leadDelta.toFixed(1)} ms more lead (${underruns} underruns)`);
   } finally {
     await Promise.all([base.close(), slow.close()]);
   }

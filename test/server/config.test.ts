@@ -30,6 +30,9 @@ test('bad options are refused with a message naming the option', () => {
   assert.throws(() => configFromArgs(['--port'], {}), /needs a value/);
   assert.throws(() => configFromArgs(['--beat-prediction', 'maybe'], {}), /must be on or off/);
   assert.equal(configFromArgs(['--beat-prediction', 'off'], {}).beatPrediction, false);
+  assert.equal(configFromArgs([], {}).decoderBatching, true);
+  assert.equal(configFromArgs(['--decoder-batching', 'off'], {}).decoderBatching, false);
+  assert.equal(configFromArgs([], { EXPOTION_DECODER_BATCHING: 'off' }).decoderBatching, false);
   assert.throws(() => configFromArgs([], { EXPOTION_MAX_SESSIONS: '0' }), /maxSessions/);
   assert.throws(() => resolveConfig({ leadMs: 500, maxLeadMs: 100 }), /leadMs \(500\) exceeds maxLeadMs/);
   assert.throws(() => resolveConfig({ pack: 'Bad Pack!' }), /pack/);

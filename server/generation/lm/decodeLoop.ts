@@ -17,7 +17,8 @@
  * like any other step. Both give the same logits (cached and full passes agree to float rounding).
  */
 import type { EncodedPrompt } from './textConditioner.js';
-import type { DecoderPass, KvCache } from './decoderRunner.js';
+import { EngineCacheDecoderRunner, type DecoderPass, type KvCache } from './decoderRunner.js';
+import { DEFAULT_MAX_BATCH_SESSIONS, StepBatcher } from './stepBatcher.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
 import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsContext, type LogitsProcessor } from './logitsProcessors.js';
 import { controlFeatureWidth } from '../pack/manifest.js';
@@ -44,11 +45,19 @@ export interface GenerationSettings {
    * so a larger value costs fewer, longer passes.
    */
   prefillPositions: number;
+  /**
+   * Run the cached passes (steps, prefill) of the sessions sharing this loop (one worker's streams
+   * on one pack) together where they coincide (stepBatcher.ts). Only where the decoder takes one past
+   * length per row (decoder.pastLength "per-row"); elsewhere, or false, each step runs alone.
+   */
+  batchSteps: boolean;
+  /** Most sessions in one batched step. */
+  maxBatchSessions: number;
 }
 
 export function resolveSettings(pack: MusicgenPack, overrides: Partial<GenerationSettings> = {}): GenerationSettings {
   const m = pack.manifest;
-  const s: GenerationSettings = { ...m.sampling, maxPositions: m.decoder.maxPositions, keepFraction: 0.75, prefillPositions: 0, ...overrides };
+  const s: GenerationSettings = { ...m.sampling, maxPositions: m.decoder.maxPositions, keepFraction: 0.75, prefillPositions: 0, batchSteps: true, maxBatchSessions: DEFAULT_MAX_BATCH_SESSIONS, ...overrides };
   const minPositions = 2 * (pack.pattern.maxDelay + 2);
   if (!(s.guidanceScale >= 0 && Number.isFinite(s.guidanceScale))) throw new RangeError(`\`guidanceScale\` must be a finite number >= 0, but is ${s.guidanceScale}`);
   if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new RangeError(`\`temperature\` must be a finite number >= 0, but is ${s.temperature}`);
@@ -62,6 +71,7 @@ export function resolveSettings(pack: MusicgenPack, overrides: Partial<Generatio
   }
   if (!(s.keepFraction > 0 && s.keepFraction < 1)) throw new RangeError(`\`keepFraction\` must be in (0, 1), but is ${s.keepFraction}`);
   if (!Number.isInteger(s.prefillPositions) || s.prefillPositions < 0) throw new RangeError(`\`prefillPositions\` must be an integer >= 0, but is ${s.prefillPositions}`);
+  if (!Number.isInteger(s.maxBatchSessions) || s.maxBatchSessions < 1) throw new RangeError(`\`maxBatchSessions\` must be an integer >= 1, but is ${s.maxBatchSessions}`);
   return s;
 }
 
@@ -119,6 +129,8 @@ export class DecodeLoop {
   private readonly processors: LogitsProcessor;
   private readonly keep: number;
   private readonly context: LogitsContext = { frame: 0, previous: 0 };
+  /** Batches the sessions' cached passes (null: each runs alone). */
+  readonly batcher: StepBatcher | null;
 
   constructor(pack: MusicgenPack, settings: GenerationSettings, options: DecodeLoopOptions = {}) {
     this.pack = pack;
@@ -130,6 +142,8 @@ export class DecodeLoop {
     list.push(new TopK(settings.topK));
     this.processors = new LogitsProcessorList(list);
     this.keep = Math.max(this.pattern.maxDelay + 2, Math.floor(settings.maxPositions * settings.keepFraction));
+    const decoder = pack.decoder;
+    this.batcher = settings.batchSteps && decoder instanceof EngineCacheDecoderRunner && decoder.batchable ? new StepBatcher(decoder, settings.maxBatchSessions) : null;
   }
 
   get guidance(): boolean {
@@ -225,7 +239,7 @@ export class DecodeLoop {
       state.slides++;
     } else {
       const input = { ids: this.columnIds(state, P), positions: 1, controls: this.windowControls(state, P, P, controls) };
-      pass = await decoder.cached(state.prompt, state.cache, input);
+      pass = await (this.batcher ?? decoder).cached(state.prompt, state.cache, input);
     }
     state.cache = pass.cache;
     return this.sample(state, pass.logits.data as Float32Array, pass.logits.dims[1]!, P + 1);
@@ -263,7 +277,7 @@ export class DecodeLoop {
     const start = this.nextWindowStart(state);
     const from = state.next ? state.next.start + state.next.cache.length : start;
     const input = { ids: this.windowIds(state, from, to, start), positions: to - from + 1, controls: this.windowControls(state, from, to, controls) };
-    const pass = state.next ? await this.pack.decoder.cached(state.prompt, state.next.cache, input) : await this.pack.decoder.full(state.prompt, input);
+    const pass = state.next ? await (this.batcher ?? this.pack.decoder).cached(state.prompt, state.next.cache, input) : await this.pack.decoder.full(state.prompt, input);
     if (!state.next) state.primes++;
     state.next = { start, cache: pass.cache };
     return pass;

@@ -42,6 +42,13 @@ export interface DecoderInput {
   controls?: Float32Array;
 }
 
+/** One session's cached pass in EngineCacheDecoderRunner.cachedBatch. */
+export interface BatchItem {
+  prompt: EncodedPrompt;
+  cache: KvCache;
+  input: DecoderInput;
+}
+
 export interface DecoderPass {
   /** logits [T*K, s, V]. */
   logits: Tensor;
@@ -249,14 +256,177 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
   }
 
   async cached(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput): Promise<DecoderPass> {
-    const { layers, heads, headDim } = this.m.decoder;
-    const T = prompt.rows;
-    const s = input.positions;
     const feeds = this.baseFeeds(prompt, input, this.withPast.hasInput('encoder_hidden_states'));
     feeds[PAST_SEQUENCE_LENGTH] = new Tensor('int64', BigInt64Array.of(BigInt(cache.length)), [1]);
     this.pastFeeds(feeds, cache);
     if (this.merged) feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([1]), [1]);
     const out = await this.withPast.run(feeds);
+    this.append(out, cache, prompt.rows, input.positions, 0, prompt.rows);
+    return { logits: out['logits']!, cache };
+  }
+
+  /** Whether cachedBatch() can run steps over caches of different lengths together (decoder.pastLength "per-row"). */
+  get batchable(): boolean {
+    return this.m.decoder.pastLength === 'per-row';
+  }
+
+  /**
+   * Cached passes of several sessions as one run (decoder.pastLength "per-row"): their rows
+   * stacked (input_ids, control_features, encoder mask and K/V padded to the longest prompt,
+   * past K/V padded to the largest capacity, one past length per row), then split back: each
+   * item gets its logits [T*K, s, V] and its cache with the new K/V appended, as cached() would.
+   * Every item must feed the same number of positions. Padding is exact: past positions beyond a
+   * row's length and prompt positions beyond its mask get a -1e9 bias (weight 0 after softmax);
+   * a null guidance row (mask all zero, the same K/V at every position) attends uniformly, so its
+   * padding repeats its own last position. Results equal cached() per item to float rounding.
+   */
+  async cachedBatch(items: readonly BatchItem[]): Promise<DecoderPass[]> {
+    if (!this.batchable) throw new Error(`cachedBatch needs decoder.pastLength "per-row" (${this.m.name} declares "${this.m.decoder.pastLength}")`);
+    if (items.length === 0) return [];
+    const { layers } = this.m.decoder;
+    const K = this.m.tokens.codebooks;
+    const s = items[0]!.input.positions;
+    let R = 0;
+    let S = 0;
+    let cap = 0;
+    for (const it of items) {
+      if (it.input.positions !== s) throw new RangeError(`cachedBatch: every item must feed the same positions (${s} and ${it.input.positions})`);
+      if (it.input.ids.length !== it.prompt.rows * K * s) throw new RangeError(`input_ids has ${it.input.ids.length} values, expected ${it.prompt.rows} x ${K} x ${s}`);
+      R += it.prompt.rows;
+      S = Math.max(S, it.prompt.mask.dims[1]!);
+      cap = Math.max(cap, it.cache.capacity ?? it.cache.length);
+    }
+    const scratch = this.batchBusy ? null : this.scratch;
+    this.batchBusy = true;
+    try {
+      const ids = new BigInt64Array(R * K * s);
+      const mask = new BigInt64Array(R * S);
+      const lengths = new BigInt64Array(R);
+      const C = this.usesControls ? controlFeatureWidth(this.m) : 0;
+      const controls = this.usesControls ? new Float32Array(R * s * C) : null;
+      let row = 0;
+      for (const it of items) {
+        const T = it.prompt.rows;
+        ids.set(it.input.ids, row * K * s);
+        const m = it.prompt.mask.data as BigInt64Array;
+        const Si = it.prompt.mask.dims[1]!;
+        for (let t = 0; t < T; t++) mask.set(m.subarray(t * Si, (t + 1) * Si), (row + t) * S);
+        lengths.fill(BigInt(it.cache.length), row, row + T);
+        if (controls) {
+          const one = it.input.controls;
+          if (!one || one.length !== s * C) throw new RangeError(`control_features needs ${s} x ${C} values, got ${one?.length ?? 0}`);
+          for (let t = 0; t < T; t++) controls.set(one, (row + t) * s * C);
+        }
+        row += T;
+      }
+      const feeds: Feeds = {
+        input_ids: new Tensor('int64', ids, [R * K, s]),
+        encoder_attention_mask: new Tensor('int64', mask, [R, S]),
+        [PAST_SEQUENCE_LENGTH]: new Tensor('int64', lengths, [R]),
+      };
+      if (this.withPast.hasInput('encoder_hidden_states')) {
+        // The cached branch reads the kept encoder K/V, not the hidden states: zeros of the right shape.
+        const hidden = this.m.text.hiddenSize;
+        if (!this.zeroHidden || this.zeroHidden.dims[0] !== R || this.zeroHidden.dims[1] !== S) this.zeroHidden = new Tensor('float32', new Float32Array(R * S * hidden), [R, S, hidden]);
+        feeds['encoder_hidden_states'] = this.zeroHidden;
+      }
+      if (controls) feeds[CONTROL_INPUT] = new Tensor('float32', controls, [R, s, C]);
+      if (this.merged) feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([1]), [1]);
+      for (let i = 0; i < 2 * layers; i++) {
+        const layer = i >> 1;
+        const part = i & 1 ? 'value' : 'key';
+        feeds[pastName(layer, 'decoder', part)] = this.stackDecoder(items, i, R, cap, scratch, 2 * i);
+        feeds[pastName(layer, 'encoder', part)] = this.stackEncoder(items, i, R, S, scratch, 2 * i + 1);
+      }
+      const out = await this.withPast.run(feeds);
+      const logits = out['logits']!;
+      const V = logits.dims[2]!;
+      const all = logits.data as Float32Array;
+      const passes: DecoderPass[] = [];
+      row = 0;
+      for (const it of items) {
+        const T = it.prompt.rows;
+        this.append(out, it.cache, R, s, row, T);
+        const mine = all.subarray(row * K * s * V, (row + T) * K * s * V);
+        passes.push({ logits: new Tensor('float32', mine, [T * K, s, V]), cache: it.cache });
+        row += T;
+      }
+      return passes;
+    } finally {
+      if (scratch) this.batchBusy = false;
+    }
+  }
+
+  /** Reused stacking buffers of cachedBatch (one per past tensor), while no other batch uses them. */
+  private scratch: Float32Array[] = [];
+  private batchBusy = false;
+  private zeroHidden: Tensor | null = null;
+
+  private buffer(scratch: Float32Array[] | null, slot: number, n: number): Float32Array {
+    if (!scratch) return new Float32Array(n);
+    let b = scratch[slot];
+    if (!b || b.length < n) {
+      b = new Float32Array(Math.ceil(n * 1.25));
+      scratch[slot] = b;
+    }
+    return b.subarray(0, n);
+  }
+
+  /** past_key_values.{i}.decoder.*: each item's valid positions in a [R, H, cap, Dh] buffer (positions past a row's length are masked). */
+  private stackDecoder(items: readonly BatchItem[], i: number, R: number, cap: number, scratch: Float32Array[] | null, slot: number): Tensor {
+    const { heads, headDim } = this.m.decoder;
+    const dst = this.buffer(scratch, slot, R * heads * cap * headDim);
+    let row = 0;
+    for (const it of items) {
+      const T = it.prompt.rows;
+      const c = it.cache.capacity ?? it.cache.length;
+      const src = it.cache.decoder[i]!.data as Float32Array;
+      if (c === cap) dst.set(src.subarray(0, T * heads * c * headDim), row * heads * cap * headDim);
+      else {
+        const n = it.cache.length * headDim;
+        for (let r = 0; r < T * heads; r++) dst.set(src.subarray(r * c * headDim, r * c * headDim + n), (row * heads + r) * cap * headDim);
+      }
+      row += T;
+    }
+    return new Tensor('float32', dst, [R, heads, cap, headDim]);
+  }
+
+  /** past_key_values.{i}.encoder.*: each item's encoder K/V in a [R, H, S, Dh] buffer (see cachedBatch on padding). */
+  private stackEncoder(items: readonly BatchItem[], i: number, R: number, S: number, scratch: Float32Array[] | null, slot: number): Tensor {
+    const { heads, headDim } = this.m.decoder;
+    const dst = this.buffer(scratch, slot, R * heads * S * headDim);
+    let row = 0;
+    for (const it of items) {
+      const T = it.prompt.rows;
+      const Si = it.prompt.mask.dims[1]!;
+      const src = it.cache.encoder[i]!.data as Float32Array;
+      if (Si === S) dst.set(src.subarray(0, T * heads * S * headDim), row * heads * S * headDim);
+      else {
+        const mask = it.prompt.mask.data as BigInt64Array;
+        for (let t = 0; t < T; t++) {
+          let attended = false;
+          for (let j = 0; j < Si; j++) if (mask[t * Si + j] !== 0n) attended = true;
+          for (let h = 0; h < heads; h++) {
+            const from = (t * heads + h) * Si * headDim;
+            const to = ((row + t) * heads + h) * S * headDim;
+            dst.set(src.subarray(from, from + Si * headDim), to);
+            const pad = dst.subarray(to + Si * headDim, to + S * headDim);
+            if (attended) pad.fill(0);
+            else for (let j = Si; j < S; j++) dst.copyWithin(to + j * headDim, to + (Si - 1) * headDim, to + Si * headDim);
+          }
+        }
+      }
+      row += T;
+    }
+    return new Tensor('float32', dst, [R, heads, S, headDim]);
+  }
+
+  /**
+   * Appends the s new positions' K/V of rows row0 .. row0 + T - 1 of a run's outputs ([rows, H, s, Dh])
+   * to `cache` (growing it when full) and advances its length.
+   */
+  private append(out: Fetches, cache: KvCache, rows: number, s: number, row0: number, T: number): void {
+    const { layers, heads, headDim } = this.m.decoder;
     const file = this.withPast.spec.file;
     let capacity = cache.capacity ?? cache.length;
     const length = cache.length + s;
@@ -270,14 +440,14 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
       for (const [j, part] of (['key', 'value'] as const).entries()) {
         const name = this.merged ? presentName(i, 'decoder', part) : presentNewName(i, part);
         const d = out[name];
-        const want = [T, heads, s, headDim];
+        const want = [rows, heads, s, headDim];
         if (!d || d.dims.join() !== want.join()) throw new Error(`${file}: ${name} is [${d?.dims.join(', ') ?? 'missing'}], expected [${want.join(', ')}]`);
         const src = d.data as Float32Array;
         const dst = cache.decoder[2 * i + j]!.data as Float32Array;
         // Element loop: 32 rows of 64 floats per tensor, where subarray objects cost more than the copy.
         const n = s * row;
         for (let r = 0; r < T * heads; r++) {
-          const from = r * n;
+          const from = (row0 * heads + r) * n;
           const to = (r * capacity + cache.length) * row;
           for (let x = 0; x < n; x++) dst[to + x] = src[from + x]!;
         }
@@ -285,7 +455,6 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     }
     cache.length = length;
     cache.capacity = capacity;
-    return { logits: out['logits']!, cache };
   }
 
   override syntheticCache(encoder: Tensor[], rows: number, length: number): KvCache {

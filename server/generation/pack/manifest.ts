@@ -72,6 +72,13 @@ const manifestSchema = z
          * (tools/export_default_pack.py): the cached branch returns them as present.{i}.decoder.*.
          */
         kvOutputs: z.enum(['full', 'new']).default('full'),
+        /**
+         * With kvOutputs "new": the shape of `past_sequence_length`. "scalar": int64 [1], one length
+         * for every row (the first exports). "per-row": int64 [T], one length per batch row (rows
+         * may also pass [1]), so cached steps of sessions with different cache lengths run as one
+         * batch (lm/stepBatcher.ts); tools/per_row_past_length.py rewrites a scalar merged graph.
+         */
+        pastLength: z.enum(['scalar', 'per-row']).default('scalar'),
       })
       .strict(),
     /**
@@ -199,6 +206,7 @@ export function manifestProblems(m: PackManifest): string[] {
   }
   const maxDelay = Math.max(0, ...t.delays);
   if (m.decoder.maxPositions < 2 * (maxDelay + 2)) p.push(`decoder.maxPositions: expected at least ${2 * (maxDelay + 2)} for delays up to ${maxDelay}, got ${m.decoder.maxPositions}`);
+  if (m.decoder.pastLength === 'per-row' && m.decoder.kvOutputs !== 'new') p.push('decoder.pastLength: "per-row" needs decoder.kvOutputs "new" (only that graph takes past_sequence_length)');
   const f = m.files;
   if (m.decoder.layout === 'merged') {
     if (!f.decoderMerged) p.push('files.decoderMerged: required by decoder.layout "merged"');

@@ -16,6 +16,8 @@ export interface TensorSpec {
   dims: readonly Dim[];
   /** Inputs: the session may lack it (fed only when present). Outputs: may be absent. */
   optional?: boolean;
+  /** The model must leave the string (symbolic) dims free: a fixed size there is refused, with this hint. */
+  symbolicRequired?: string;
 }
 
 export interface SessionSpec {
@@ -74,6 +76,9 @@ export function metadataProblems(
       const got = shape[i];
       if (typeof d === 'number' && typeof got === 'number' && got >= 0 && got !== d) {
         p.push(`${kind} "${spec.name}": dimension ${i} expected ${d} ${describeSpec(spec)}, got ${got} [${shape.join(', ')}]`);
+      }
+      if (typeof d === 'string' && spec.symbolicRequired !== undefined && typeof got === 'number' && got >= 0) {
+        p.push(`${kind} "${spec.name}": dimension ${i} expected a free size ${describeSpec(spec)}, the model fixes it to ${got} (${spec.symbolicRequired})`);
       }
     });
   }

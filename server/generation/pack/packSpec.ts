@@ -66,12 +66,20 @@ export function textEncoderSpec(m: PackManifest, file: string): SessionSpec {
   };
 }
 
+/** past_sequence_length: int64 [1] (decoder.pastLength "scalar"), or [T] with one length per row ("per-row"). */
+function pastLengthSpec(m: PackManifest): TensorSpec {
+  if (m.decoder.pastLength === 'per-row') {
+    return { name: PAST_SEQUENCE_LENGTH, type: 'int64', dims: ['T'], symbolicRequired: 'decoder.pastLength "per-row" needs one length per row: tools/per_row_past_length.py rewrites the graph' };
+  }
+  return { name: PAST_SEQUENCE_LENGTH, type: 'int64', dims: [1] };
+}
+
 export function mergedDecoderSpec(m: PackManifest, file: string): SessionSpec {
   return {
     file,
     inputs: [
       ...commonInputs(m, true),
-      ...(m.decoder.kvOutputs === 'new' ? [{ name: PAST_SEQUENCE_LENGTH, type: 'int64', dims: [1] } satisfies TensorSpec] : []),
+      ...(m.decoder.kvOutputs === 'new' ? [pastLengthSpec(m)] : []),
       ...layerTensors(m, pastName, ['decoder', 'encoder']),
       { name: USE_CACHE_BRANCH, type: 'bool', dims: [1] },
       ...controlInput(m),
@@ -116,7 +124,7 @@ export function decoderWithPastNewKvSpec(m: PackManifest, file: string): Session
     file,
     inputs: [
       ...commonInputs(m, 'optional'),
-      { name: PAST_SEQUENCE_LENGTH, type: 'int64', dims: [1] },
+      pastLengthSpec(m),
       ...layerTensors(m, pastName, ['decoder', 'encoder']),
       ...controlInput(m),
     ],

@@ -1,0 +1,64 @@
+/**
+ * The adaptive lead: what a listener would notice is an underrun (a click) when a chunk takes
+ * longer than the lead allows, and latency when the lead stays longer than the machine needs.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LeadController } from '../../server/session/leadController.js';
+
+const CHUNK_MS = 1024 / 48;
+
+/** Chunks every CHUNK_MS from `from` for `seconds`, each taking `ms(i)` from due to ready. */
+function feed(lead: LeadController, from: number, seconds: number, ms: (i: number) => number): number {
+  let t = from;
+  const n = Math.round((seconds * 1000) / CHUNK_MS);
+  for (let i = 0; i < n; i++, t += CHUNK_MS) lead.recordGeneration(ms(i), t);
+  return t;
+}
+
+test('a stall that comes back every 15 s is covered the next time it comes, not only right after it', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  let t = feed(lead, 0, 10, () => 8); // a quiet machine: 8 ms from due to ready
+  const quiet = lead.leadMs(10, t);
+  t = feed(lead, t, 0.02, () => 65); // one 65 ms render: another process's burst
+  t = feed(lead, t, 14, () => 8);
+  // When it comes back, the lead still holds most of what that stall needed beyond the quiet
+  // lead (whose 60 ms margin absorbs about 40 ms of it), where the p95 of the last 64 chunks
+  // alone forgot it after a second and a half and the next stall was a click.
+  const before = lead.leadMs(10, t);
+  assert.ok(before >= quiet + 25, `lead ${before.toFixed(1)} ms 14 s after a 65 ms stall, vs ${quiet.toFixed(1)} ms before it`);
+});
+
+test('one slow chunk (a session\'s first pass, a prompt change) does not hold the lead up', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  lead.recordGeneration(180, 0, true); // the first chunk encodes the prompt and primes the model
+  let t = feed(lead, CHUNK_MS, 3, () => 8);
+  lead.recordGeneration(40, t, true); // a new prompt: the model re-primes
+  t = feed(lead, t + CHUNK_MS, 3, () => 8);
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
+});
+
+test('on a quiet machine the lead settles back to margin + output latency + generation time', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  let t = feed(lead, 0, 2, () => 8);
+  t = feed(lead, t, 0.02, () => 65);
+  t = feed(lead, t, 45, () => 8); // 45 s without another stall: the held peak has sunk
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
+});
+
+test('one huge stall holds the lead up by at most peakCapMs, and not for long', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  let t = feed(lead, 0, 2, () => 8);
+  t = feed(lead, t, 0.02, () => 300);
+  t = feed(lead, t, 2, () => 8);
+  assert.ok(lead.leadMs(10, t) <= 60 + 10 + 100, `lead ${lead.leadMs(10, t).toFixed(1)} ms after a 300 ms stall`);
+  t = feed(lead, t, 50, () => 8);
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
+});
+
+test('never more than maxLeadMs, whatever the stalls and underruns', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 200 });
+  const t = feed(lead, 0, 1, () => 500);
+  lead.recordUnderruns(20, t);
+  assert.equal(lead.leadMs(10, t), 200);
+});
