@@ -5,6 +5,7 @@
  * one table written to models/expotion-small/EVAL.md with the command that produced it.
  *
  *   npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
+ *                           [--engines teacher,base,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -35,7 +36,7 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]',
+  'npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3]',
 );
 const clipsN = Math.floor(options.number('clips', 24));
 const danceN = Math.floor(options.number('dance-clips', 8));
@@ -44,7 +45,15 @@ const out = options.text('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
 const wavDir = options.text('wav');
 const modelsDir = options.text('models') ?? MODELS_DIR;
 const guidance = options.text('guidance') !== null ? options.number('guidance') : null;
-const settings = guidance !== null ? { settings: { guidanceScale: guidance } } : {};
+const temperatures = options.text('temperatures')?.split(',').map(Number) ?? null;
+const settings = {
+  settings: { ...(guidance !== null ? { guidanceScale: guidance } : {}), ...(temperatures !== null ? { codebookTemperatures: temperatures } : {}) },
+};
+/** Which columns to measure (all three by default; fewer for a quick comparison while tuning). */
+/** Seed of the first clip's stream (clip i gets seed + i): another value measures the same clips on other draws. */
+const seedBase = Math.floor(options.number('seed', 1000));
+const engines = new Set((options.text('engines') ?? 'teacher,base,adaptor').split(','));
+for (const e of engines) if (!['teacher', 'base', 'adaptor'].includes(e)) throw new RangeError(`--engines: unknown engine ${e} (teacher, base, adaptor)`);
 
 interface EvalClip {
   clip: SymbolicClip;
@@ -150,7 +159,7 @@ async function evaluate(name: string, open: Opener, clips: EvalClip[], classifie
     const e = clips[i]!;
     const before = pack?.onnxTime().ms ?? 0;
     const keep = wavDir !== null && i < 3;
-    const out = await render(open(e.clip.caption, 1000 + i), e, keep);
+    const out = await render(open(e.clip.caption, seedBase + i), e, keep);
     r.decoderMs += (pack?.onnxTime().ms ?? 0) - before;
     r.decoderSteps += out.steps.length;
     r.wallMs += out.wallMs;
@@ -213,15 +222,14 @@ const t0 = performance.now();
 const clips = evalClips();
 console.log(`training the style classifier on teacher renders...`);
 const classifier = await trainClassifier();
-const base = await loadNeuralEngine(join(modelsDir, BASE), settings);
-const adapted = await loadNeuralEngine(join(modelsDir, PACK), settings);
-const results = [
-  await evaluate('teacher', (prompt, seed) => new TeacherStream({ prompt, seed }), clips, classifier, null),
-  await evaluate(`base (${BASE})`, (prompt, seed) => base.openStream({ prompt, seed }), clips, classifier, base),
-  await evaluate(`adaptor (${PACK})`, (prompt, seed) => adapted.openStream({ prompt, seed }), clips, classifier, adapted),
-];
-base.dispose();
-adapted.dispose();
+const results: EngineResult[] = [];
+if (engines.has('teacher')) results.push(await evaluate('teacher', (prompt, seed) => new TeacherStream({ prompt, seed }), clips, classifier, null));
+for (const [key, name] of [['base', BASE], ['adaptor', PACK]] as const) {
+  if (!engines.has(key)) continue;
+  const engine = await loadNeuralEngine(join(modelsDir, name), settings);
+  results.push(await evaluate(`${key} (${name})`, (prompt, seed) => engine.openStream({ prompt, seed }), clips, classifier, engine));
+  await engine.dispose();
+}
 
 const styles = new Map<StyleName, number>();
 for (const c of clips) styles.set(c.clip.style, (styles.get(c.clip.style) ?? 0) + 1);

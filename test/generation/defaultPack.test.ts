@@ -7,15 +7,17 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { C, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
+import { C, CONTROL_SIZE, neutralControls, type ControlName, type ControlVector } from '../../protocol/controlVector.js';
 import { loadManifest, PackError } from '../../server/generation/pack/manifest.js';
 import { MusicgenPack } from '../../server/generation/lm/musicgenPack.js';
 import { defaultPack, listPacks, packProblems } from '../../server/generation/packs.js';
 import { loadNeuralEngine, type NeuralEngine } from '../../server/generation/symbolic/neuralEngine.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
-import { decodeStep, isValidToken } from '../../server/generation/symbolic/tokens.js';
+import { decodeStep, isValidToken, KICK } from '../../server/generation/symbolic/tokens.js';
 import { MODELS_DIR } from '../../server/paths.js';
 import { tempPack } from './tinyPacks.js';
+import { makeClip, type SymbolicClip } from '../../scripts/dataset/symbolicClips.js';
+import { STYLE_PRESETS } from '../../server/generation/symbolic/stylePresets.js';
 
 const PACK = join(MODELS_DIR, 'expotion-small');
 const BASE = join(MODELS_DIR, 'expotion-small-base');
@@ -190,6 +192,89 @@ test('expotion-small follows the performer: more energy, denser music; hands up,
   const n = Math.min(calm.steps.length, busy.steps.length);
   assert.ok(n >= 24);
   assert.deepEqual(calm.steps.slice(0, n).map((s) => s.tokens), busy.steps.slice(0, n).map((s) => s.tokens), 'the text-only base has no control input');
+});
+
+test('expotion-small never holds a note after a rest or at the start of a stream (the token grammar), over long seeded streams', { timeout: 120_000 }, async () => {
+  const e = await engine(PACK);
+  let rests = 0;
+  let holds = 0;
+  for (const [prompt, seed, v] of [
+    ['calm ambient pads, slow and sad', 11, controls({ energy: 0.1, valence: -0.6, handHeight: 0.3 })],
+    ['a happy funk groove with slap bass', 12, controls({ energy: 0.8, valence: 0.6, handHeight: 0.8, armOpenness: 0.9 })],
+  ] as const) {
+    const { steps } = await perform(e, prompt, seed, 30, v);
+    const prev = ['start', 'start', 'start'];
+    for (const s of steps) {
+      const ev = decodeStep(s.tokens);
+      [ev.bass, ev.harmony, ev.lead].forEach((x, j) => {
+        if (x.type === 'hold') {
+          holds++;
+          assert.notEqual(prev[j], 'rest', `step ${s.step}: a hold after a rest in stream ${j + 1} (${prompt})`);
+          assert.notEqual(prev[j], 'start', `step ${s.step}: a hold at the start of stream ${j + 1} (${prompt})`);
+        }
+        if (x.type === 'rest') rests++;
+        if (x.type !== 'hold') prev[j] = x.type;
+      });
+    }
+  }
+  assert.ok(rests > 100 && holds > 100, `the streams rest (${rests}) and hold (${holds}) often enough for the check to mean something`);
+});
+
+/**
+ * A dancer from the evaluation's held-out set (scripts/dataset: a dancing control trajectory) with
+ * the steady beat grid the server's beat prediction sends at the clip's tempo; the control vector
+ * carries the grid's phase, as the tracker's does.
+ */
+async function dance(e: NeuralEngine, clip: SymbolicClip, seed: number, seconds: number, anchorShare: number): Promise<{ steps: EmittedStep[]; beats: number[] }> {
+  const stream = e.openStream({ prompt: clip.caption, seed });
+  const steps: EmittedStep[] = [];
+  stream.onStep((s) => steps.push(s));
+  const period = (60 / clip.bpm) * SR;
+  const beat = { anchorSample: Math.round(anchorShare * period) + SR, periodSamples: period, strength: 0.9 };
+  const rows = clip.controls.length / CONTROL_SIZE;
+  const total = seconds * SR;
+  for (let n = 0; n < total; n += 1024) {
+    const row = Math.min(rows - 1, Math.floor(n / SR / (15 / clip.bpm)));
+    const v = clip.controls.slice(row * CONTROL_SIZE, (row + 1) * CONTROL_SIZE);
+    const phase = (n - beat.anchorSample) / period;
+    v[C.beatPhase] = phase - Math.floor(phase);
+    v[C.tempo] = clip.bpm;
+    await stream.render({ startSample: n, frames: Math.min(1024, total - n), controls: [v], controlStepSamples: 1024, beat });
+  }
+  stream.dispose();
+  const beats: number[] = [];
+  for (let b = beat.anchorSample; b < total; b += period) beats.push(b);
+  return { steps, beats };
+}
+
+test('expotion-small puts kicks on a dancer\'s beats, as the teacher does', { timeout: 240_000 }, async () => {
+  const e = await engine(PACK);
+  let hit = 0;
+  let counted = 0;
+  const report: string[] = [];
+  // Held-out dancers whose style accents the beat with the kick (ambient's accent is a percussion hit).
+  const clips: SymbolicClip[] = [];
+  for (let i = 0; clips.length < 4; i++) {
+    const clip = makeClip({ seed: 3, index: 200_000 + i, steps: 160, split: 'test', moves: ['dance'] });
+    if (STYLE_PRESETS[clip.style].beatAccent === KICK) clips.push(clip);
+  }
+  for (const [i, clip] of clips.entries()) {
+    const { steps, beats } = await dance(e, clip, 300 + i, 16, (i * 0.29) % 1);
+    const kicks = steps.filter((s) => (decodeStep(s.tokens).drums & KICK) !== 0).map((s) => s.sample);
+    const from = steps[32]!.sample; // after two bars: the beat lock has settled
+    let h = 0;
+    let n = 0;
+    for (const b of beats) {
+      if (b < from || b > steps.at(-1)!.sample) continue;
+      n++;
+      if (kicks.some((k) => Math.abs(k - b) <= 0.06 * SR)) h++;
+    }
+    hit += h;
+    counted += n;
+    report.push(`${clip.style} ${clip.bpm.toFixed(0)} BPM: ${h}/${n}`);
+  }
+  assert.ok(counted >= 60, `${counted} beats`);
+  assert.ok(hit >= 0.85 * counted, `beats with a kick within 60 ms: ${hit}/${counted} (${report.join(', ')})`);
 });
 
 test('a symbolic pack that does not match this server is refused with a message naming the field', async () => {

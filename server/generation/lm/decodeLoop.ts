@@ -20,7 +20,7 @@ import type { EncodedPrompt } from './textConditioner.js';
 import { EngineCacheDecoderRunner, type DecoderPass, type KvCache } from './decoderRunner.js';
 import { DEFAULT_MAX_BATCH_SESSIONS, StepBatcher } from './stepBatcher.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
-import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsProcessor } from './logitsProcessors.js';
+import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsContext, type LogitsProcessor } from './logitsProcessors.js';
 import { controlFeatureWidth } from '../pack/manifest.js';
 import type { MusicgenPack } from './musicgenPack.js';
 import { Rng } from '../rng.js';
@@ -32,6 +32,8 @@ export interface GenerationSettings {
   guidanceScale: number;
   /** 0 = greedy. */
   temperature: number;
+  /** Each codebook's own temperature, in place of `temperature` (when that is > 0); the manifest's `sampling.codebookTemperatures`. */
+  codebookTemperatures?: readonly number[];
   topK: number;
   /** Context limit in positions (at most the pack's decoder.maxPositions). */
   maxPositions: number;
@@ -59,6 +61,10 @@ export function resolveSettings(pack: MusicgenPack, overrides: Partial<Generatio
   const minPositions = 2 * (pack.pattern.maxDelay + 2);
   if (!(s.guidanceScale >= 0 && Number.isFinite(s.guidanceScale))) throw new RangeError(`\`guidanceScale\` must be a finite number >= 0, but is ${s.guidanceScale}`);
   if (!(s.temperature >= 0 && Number.isFinite(s.temperature))) throw new RangeError(`\`temperature\` must be a finite number >= 0, but is ${s.temperature}`);
+  const temps = s.codebookTemperatures;
+  if (temps !== undefined && (temps.length !== pack.pattern.codebooks || !temps.every((t) => t > 0 && Number.isFinite(t)))) {
+    throw new RangeError(`\`codebookTemperatures\` must be ${pack.pattern.codebooks} positive numbers (one per codebook), but is [${temps.join(', ')}]`);
+  }
   if (!Number.isInteger(s.topK) || s.topK < 1) throw new RangeError(`\`topK\` must be a positive integer, but is ${s.topK}`);
   if (!Number.isInteger(s.maxPositions) || s.maxPositions < minPositions || s.maxPositions > m.decoder.maxPositions) {
     throw new RangeError(`\`maxPositions\` must be an integer in [${minPositions}, ${m.decoder.maxPositions}], but is ${s.maxPositions}`);
@@ -87,6 +93,19 @@ export interface GeneratorState {
   primes: number;
   /** Times the window slid. */
   slides: number;
+  /**
+   * This session's own logits processors (e.g. a prior that follows the session's beat), run after
+   * the valid-range mask and the loop's grammar, before temperature and top-k.
+   */
+  processors: LogitsProcessor[];
+}
+
+export interface DecodeLoopOptions {
+  /**
+   * Processors every session runs after the valid-range mask (a token grammar, e.g. a symbolic
+   * pack's ContinuationMask). They see each row's frame and previous token (LogitsContext).
+   */
+  grammar?: readonly LogitsProcessor[];
 }
 
 export interface StepResult {
@@ -106,17 +125,20 @@ export class DecodeLoop {
   readonly pack: MusicgenPack;
   readonly settings: GenerationSettings;
   private readonly pattern: DelayPattern;
+  private readonly masks: LogitsProcessor;
   private readonly processors: LogitsProcessor;
   private readonly keep: number;
+  private readonly context: LogitsContext = { frame: 0, previous: 0 };
   /** Batches the sessions' cached passes (null: each runs alone). */
   readonly batcher: StepBatcher | null;
 
-  constructor(pack: MusicgenPack, settings: GenerationSettings) {
+  constructor(pack: MusicgenPack, settings: GenerationSettings, options: DecodeLoopOptions = {}) {
     this.pack = pack;
     this.settings = settings;
     this.pattern = pack.pattern;
-    const list: LogitsProcessor[] = [new ValidRangeMask(pack.manifest.tokens.validRanges)];
-    if (settings.temperature > 0) list.push(new Temperature(settings.temperature));
+    this.masks = new LogitsProcessorList([new ValidRangeMask(pack.manifest.tokens.validRanges), ...(options.grammar ?? [])]);
+    const list: LogitsProcessor[] = [];
+    if (settings.temperature > 0) list.push(new Temperature(settings.temperature, settings.codebookTemperatures ?? null));
     list.push(new TopK(settings.topK));
     this.processors = new LogitsProcessorList(list);
     this.keep = Math.max(this.pattern.maxDelay + 2, Math.floor(settings.maxPositions * settings.keepFraction));
@@ -132,7 +154,7 @@ export class DecodeLoop {
     return this.pack.text.encode(prompt, this.guidance);
   }
 
-  async createState(prompt: string, seed: number): Promise<GeneratorState> {
+  async createState(prompt: string, seed: number, processors: readonly LogitsProcessor[] = []): Promise<GeneratorState> {
     const K = this.pattern.codebooks;
     const history = new TokenHistory(K, this.settings.maxPositions + this.pattern.maxDelay + 8);
     history.push(new Int32Array(K).fill(this.pack.manifest.tokens.bosTokenId));
@@ -149,6 +171,7 @@ export class DecodeLoop {
       sampler: this.settings.temperature > 0 ? new MultinomialSampler(random) : new GreedySampler(),
       primes: 0,
       slides: 0,
+      processors: [...processors],
     };
   }
 
@@ -277,12 +300,18 @@ export class DecodeLoop {
     for (let r = 0; r < T * K; r++) raw.set(logits.subarray((r * s + s - 1) * V, (r * s + s) * V), r * V);
     const processed = new Float32Array(K * V);
     const column = new Int32Array(K);
+    const previous = state.history.column(position - 1);
+    const context = this.context;
     for (let k = 0; k < K; k++) {
       const row = processed.subarray(k * V, (k + 1) * V);
       const cond = raw.subarray(k * V, (k + 1) * V);
       if (T === 2) applyGuidance(cond, raw.subarray((K + k) * V, (K + k + 1) * V), this.settings.guidanceScale, row);
       else row.set(cond);
-      this.processors.process(row, k);
+      context.frame = this.pattern.frameAt(position, k);
+      context.previous = previous[k]!;
+      this.masks.process(row, k, context);
+      for (const p of state.processors) p.process(row, k, context);
+      this.processors.process(row, k, context);
       const token = state.sampler.sample(row);
       // The delay pattern forces pad where this codebook has no frame yet; the draw is still made so
       // that the random stream does not depend on the position.

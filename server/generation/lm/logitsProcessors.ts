@@ -4,9 +4,17 @@
  * the decode loop never knows which ones exist.
  */
 
+/** Where the row being processed sits in its codebook's stream (the decode loop fills it in). */
+export interface LogitsContext {
+  /** The frame this codebook's token will belong to (the delay pattern: position - 1 - delay). */
+  frame: number;
+  /** The token this codebook emitted for the frame before (the pad/start id before its first frame). */
+  previous: number;
+}
+
 export interface LogitsProcessor {
   /** Transforms `row` (the logits of codebook `codebook`) in place. */
-  process(row: Float32Array, codebook: number): void;
+  process(row: Float32Array, codebook: number, context?: LogitsContext): void;
 }
 
 /**
@@ -41,16 +49,66 @@ export class ValidRangeMask implements LogitsProcessor {
   }
 }
 
-/** Divides logits by the temperature (> 0; 0 is greedy and handled by the sampler). */
+/**
+ * A token grammar: per codebook, a "continue" token (a hold: keep the previous note sounding)
+ * that means nothing after some tokens (a rest, silence, the start of the stream), so it may never
+ * follow them. There it is heard as the rest it is, so its probability goes to the rest token
+ * (`into`, log-sum-exp) rather than being spread over every token: the music keeps the sound the
+ * model meant and the grammar holds. `rules[k]` is null for a codebook without such a token.
+ * Needs the context (the previous token); without one it changes nothing.
+ */
+export interface ContinuationRule {
+  hold: number;
+  /** Tokens a hold may not follow. */
+  after: readonly number[];
+  /** The token that takes the hold's probability there (the rest). */
+  into: number;
+}
+
+export class ContinuationMask implements LogitsProcessor {
+  private readonly rules: readonly ({ hold: number; after: ReadonlySet<number>; into: number } | null)[];
+  constructor(rules: readonly (ContinuationRule | null)[]) {
+    rules.forEach((r, k) => {
+      if (r === null) return;
+      for (const [name, id] of [['hold', r.hold], ['into', r.into]] as const) {
+        if (!(Number.isInteger(id) && id >= 0)) throw new RangeError(`\`rules[${k}].${name}\` must be a token id, but is ${id}`);
+      }
+      if (r.hold === r.into) throw new RangeError(`\`rules[${k}]\`: \`into\` must differ from \`hold\` (${r.hold})`);
+    });
+    this.rules = rules.map((r) => (r === null ? null : { hold: r.hold, after: new Set(r.after), into: r.into }));
+  }
+  process(row: Float32Array, codebook: number, context?: LogitsContext): void {
+    const rule = this.rules[codebook];
+    if (!rule || context === undefined || rule.hold >= row.length || rule.into >= row.length) return;
+    if (!rule.after.has(context.previous)) return;
+    const a = row[rule.into]!;
+    const b = row[rule.hold]!;
+    const hi = Math.max(a, b);
+    // log(e^a + e^b); a masked (-Infinity) rest stays masked only if the hold was masked too.
+    if (hi !== -Infinity && b !== -Infinity) row[rule.into] = hi + Math.log(Math.exp(a - hi) + Math.exp(b - hi));
+    row[rule.hold] = -Infinity;
+  }
+}
+
+/**
+ * Divides logits by the temperature (> 0; 0 is greedy and handled by the sampler), or by each
+ * codebook's own temperature when `perCodebook` names one (e.g. a symbolic pack's chords and
+ * lead sharper than its drums).
+ */
 export class Temperature implements LogitsProcessor {
   readonly temperature: number;
-  constructor(temperature: number) {
-    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`\`temperature\` must be a positive number, but is ${temperature}`);
+  readonly perCodebook: readonly number[] | null;
+  constructor(temperature: number, perCodebook: readonly number[] | null = null) {
+    for (const [name, t] of [['temperature', temperature], ...(perCodebook ?? []).map((t, k) => [`codebookTemperatures[${k}]`, t] as const)] as const) {
+      if (!(t > 0) || !Number.isFinite(t)) throw new RangeError(`\`${name}\` must be a positive number, but is ${t}`);
+    }
     this.temperature = temperature;
+    this.perCodebook = perCodebook;
   }
-  process(row: Float32Array): void {
-    if (this.temperature === 1) return;
-    const inv = 1 / this.temperature;
+  process(row: Float32Array, codebook = 0): void {
+    const t = this.perCodebook?.[codebook] ?? this.temperature;
+    if (t === 1) return;
+    const inv = 1 / t;
     for (let i = 0; i < row.length; i++) row[i] = row[i]! * inv;
   }
 }
@@ -120,7 +178,7 @@ export class LogitsProcessorList implements LogitsProcessor {
   constructor(processors: readonly LogitsProcessor[]) {
     this.processors = processors;
   }
-  process(row: Float32Array, codebook: number): void {
-    for (const p of this.processors) p.process(row, codebook);
+  process(row: Float32Array, codebook: number, context?: LogitsContext): void {
+    for (const p of this.processors) p.process(row, codebook, context);
   }
 }

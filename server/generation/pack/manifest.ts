@@ -114,7 +114,13 @@ const manifestSchema = z
         .strict(),
     ]),
     sampling: z
-      .object({ guidanceScale: z.number().min(0).max(100), temperature: z.number().min(0).max(100), topK: int(1) })
+      .object({
+        guidanceScale: z.number().min(0).max(100),
+        temperature: z.number().min(0).max(100),
+        topK: int(1),
+        /** Each codebook's own temperature (one per codebook), in place of `temperature` when that is > 0. */
+        codebookTemperatures: z.array(z.number().gt(0).max(100)).optional(),
+      })
       .strict(),
   })
   .strict();
@@ -171,6 +177,8 @@ export function manifestProblems(m: PackManifest): string[] {
   const p: string[] = [];
   const t = m.tokens;
   if (t.delays.length !== t.codebooks) p.push(`tokens.delays: expected ${t.codebooks} entries (one per codebook), got ${t.delays.length}`);
+  const temps = m.sampling.codebookTemperatures;
+  if (temps && temps.length !== t.codebooks) p.push(`sampling.codebookTemperatures: expected ${t.codebooks} entries (one per codebook), got ${temps.length}`);
   if (t.validRanges.length !== t.codebooks) p.push(`tokens.validRanges: expected ${t.codebooks} entries (one per codebook), got ${t.validRanges.length}`);
   t.validRanges.forEach(([lo, hi], k) => {
     if (!(lo < hi && hi <= t.vocabSize)) p.push(`tokens.validRanges.${k}: expected [lo, hi) with 0 <= lo < hi <= vocabSize ${t.vocabSize}, got [${lo}, ${hi})`);

@@ -17,9 +17,11 @@
  * held at the first one before the stream had that many.
  */
 import { clamp01 } from '../../../protocol/numbers.js';
-import { CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
+import { C, CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
 import type { ControlSource, DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
+import type { BeatAccentPrior } from './beatAccentPrior.js';
 import { KeyFinder } from './keyFinder.js';
+import { STYLE_PRESETS } from './stylePresets.js';
 import type { PromptReading } from './prompt.js';
 import type { ComposedStep, ComposerControls, StepSource } from './stepSource.js';
 import type { Chord, Mode, PitchClass } from './theory.js';
@@ -46,11 +48,15 @@ export class NeuralComposer implements StepSource {
   /** Beat weight per step modulo 4, decaying (about two bars). */
   private readonly beatWeight = new Float64Array(4);
 
-  constructor(generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>, reading: PromptReading, window: number) {
+  private readonly accent: BeatAccentPrior | null;
+
+  /** `accent`: the session's beat accent prior, if its decode loop state runs one (this composer keeps it up to date). */
+  constructor(generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>, reading: PromptReading, window: number, accent: BeatAccentPrior | null = null) {
     this.generator = generator;
     this.reading = reading;
     this.styleNow = reading.style;
     this.window = window;
+    this.accent = accent;
   }
 
   get style(): StyleName {
@@ -102,6 +108,12 @@ export class NeuralComposer implements StepSource {
       await loop.changePrompt(state, prompt);
     }
     this.remember(controls);
+    if (this.accent !== null) {
+      // The drums decoded now sound three steps on: accents go where the clock will start quarters.
+      this.accent.offset = this.offset;
+      this.accent.beatStrength = this.recentControls[this.recentControls.length - 1]![C.beatStrength]!;
+      this.accent.accent = STYLE_PRESETS[this.styleNow].beatAccent;
+    }
     const windowed = this.windowed();
     const source: ControlSource = () => windowed;
     const target = this.stepIndex + this.queue.length + 1;

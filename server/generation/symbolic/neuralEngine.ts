@@ -12,7 +12,10 @@ import type { ChunkRequest, Engine, GeneratedChunk, PackInfo, StreamOptions } fr
 import { DecodeLoop, resolveSettings, type GenerationSettings } from '../lm/decodeLoop.js';
 import type { PackManifest } from '../pack/manifest.js';
 import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../lm/musicgenPack.js';
+import { ContinuationMask } from '../lm/logitsProcessors.js';
+import { BeatAccentPrior } from './beatAccentPrior.js';
 import { NeuralComposer } from './neuralComposer.js';
+import { HOLD_RULES } from './tokens.js';
 import { loadSymbolicManifest } from './symbolicPack.js';
 import { SymbolicStream, SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, checkedSeed, readCheckedPrompt, type SymbolicStreamOptions } from './symbolicStream.js';
 
@@ -35,9 +38,10 @@ export class NeuralStream extends SymbolicStream {
   constructor(generator: Promise<{ loop: DecodeLoop; pack: MusicgenPack }>, stream: StreamOptions, window: number, options: SymbolicStreamOptions = {}) {
     const seed = checkedSeed(stream.seed);
     const reading = readCheckedPrompt(stream.prompt, options.maxPromptChars);
-    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed) }));
+    const accent = new BeatAccentPrior();
+    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed, accent ? [accent] : []) }));
     state.catch(() => undefined); // reported by the first render
-    const composer = new NeuralComposer(state, reading, window);
+    const composer = new NeuralComposer(state, reading, window, accent);
     super(composer, seed ^ 0x5eed, { ...options, instruments: stream.instruments ?? options.instruments });
     this.composer = composer;
   }
@@ -71,7 +75,9 @@ export class NeuralEngine implements Engine {
         // next window is prefilled 4 positions per pass between steps (one position per step on
         // average), so that a slide costs one ordinary step rather than a 128-position pass.
         const defaults = { keepFraction: 0.5, prefillPositions: 4 };
-        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { ...defaults, ...options.settings })) };
+        // The token grammar: a hold never follows a rest or the start of a stream (tokens.ts).
+        const grammar = [new ContinuationMask(HOLD_RULES)];
+        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { ...defaults, ...options.settings }), { grammar }) };
       } catch (err) {
         void pack.dispose();
         throw err;

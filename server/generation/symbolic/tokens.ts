@@ -228,6 +228,20 @@ export function decodeStep(tokens: readonly number[]): SymbolicStep {
   };
 }
 
+/**
+ * The token grammar beyond the per-stream ranges: per stream (STREAM_NAMES order), the hold id,
+ * the ids it may never follow in that stream (a rest, and the pad/start before the stream's first
+ * token: nothing is sounding to hold) and the rest it is heard as there. The drums have no hold.
+ * A decoder's sampler masks by it (lm/logitsProcessors.ts ContinuationMask).
+ */
+export const HOLD_RULES: readonly ({ hold: number; after: readonly number[]; into: number } | null)[] = Object.freeze(
+  [null, ...(['bass', 'harmony', 'lead'] as const).map((s) => ({
+    hold: SYMBOLIC_VOCAB.hold[s],
+    after: [SYMBOLIC_VOCAB.rest[s], SYMBOLIC_VOCAB.padId],
+    into: SYMBOLIC_VOCAB.rest[s],
+  }))],
+);
+
 /** Whether `id` is a valid (non-pad) token of stream `stream` (0..3). */
 export function isValidToken(stream: number, id: number): boolean {
   const name = STREAM_NAMES[stream];

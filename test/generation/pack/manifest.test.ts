@@ -51,6 +51,8 @@ test('invalid manifests are refused naming the file, the field and what was expe
   await refused(TINY, (m) => (m.files.codec = '../elsewhere.onnx'), /files\.codec: expected a path inside the pack folder/);
   await refused(TINY, (m) => (m.files.codec = 'nope.onnx'), /files\.codec: .*nope\.onnx is missing/);
   await refused(TINY, (m) => (m.sampling.topK = 0), /sampling\.topK: Number must be greater than or equal to 1/);
+  await refused(TINY, (m) => (m.sampling.codebookTemperatures = [1, 0.7]), /sampling\.codebookTemperatures: expected 4 entries \(one per codebook\), got 2/);
+  await refused(TINY, (m) => (m.sampling.codebookTemperatures = [1, 1, 0, 1]), /sampling\.codebookTemperatures\.2: Number must be greater than 0/);
   await refused(TINY, (m) => (m.extra = 1), /Unrecognized key\(s\) in object: 'extra'/);
   await refused(TINY_EXPOTION, (m) => (m.controls.version = 2), /controls\.version: this server speaks control vector version 1, the pack wants 2/);
   await refused(TINY_EXPOTION, (m) => (m.controls.size = 16), /controls\.size: control vector v1 has 15 entries, the pack declares 16/);
