@@ -35,6 +35,12 @@ const ConfigSchema = z
     leadMs: z.number().min(5).max(2000).default(60),
     /** Upper bound for the adaptive lead (ms). */
     maxLeadMs: z.number().min(10).max(5000).default(400),
+    /**
+     * The lead also covers the slowest render lately, held and sinking 2 ms/s, counted up to this
+     * much (ms); 0 = off. For kiosks and shared machines: it stops most underruns from stalls that
+     * recur every few seconds, at a few ms of latency on a quiet machine and less capacity.
+     */
+    leadHoldMs: z.number().min(0).max(1000).default(0),
     /** Audio chunk size in sample frames (1024 at 48 kHz = 21.3 ms). */
     chunkFrames: z.number().int().min(128).max(48000).default(1024),
     /**
@@ -181,6 +187,7 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'workers', env: 'EXPOTION_WORKERS', key: 'workers', parse: 'number' },
   { flag: 'lead-ms', env: 'EXPOTION_LEAD_MS', key: 'leadMs', parse: 'number' },
   { flag: 'max-lead-ms', env: 'EXPOTION_MAX_LEAD_MS', key: 'maxLeadMs', parse: 'number' },
+  { flag: 'lead-hold-ms', env: 'EXPOTION_LEAD_HOLD_MS', key: 'leadHoldMs', parse: 'number' },
   { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },
   { flag: 'beat-prediction', env: 'EXPOTION_BEAT_PREDICTION', key: 'beatPrediction', parse: 'boolean' },
   { flag: 'decoder-batching', env: 'EXPOTION_DECODER_BATCHING', key: 'decoderBatching', parse: 'boolean' },

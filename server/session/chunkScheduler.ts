@@ -91,7 +91,7 @@ export class ChunkScheduler {
 
   constructor(host: ChunkSchedulerHost, now: Milliseconds) {
     this.host = host;
-    this.lead = new LeadController({ marginMs: host.config.leadMs, maxLeadMs: host.config.maxLeadMs });
+    this.lead = new LeadController({ marginMs: host.config.leadMs, maxLeadMs: host.config.maxLeadMs, peakCapMs: host.config.leadHoldMs });
     this.listener = new ListenerClock(host.stream.info.sampleRate, now + this.lead.leadMs(0, now));
   }
 

@@ -33,11 +33,11 @@ export interface LeadOptions {
   boostDecayPerSecond: number;
   /** The held slowest generation time sinks at this rate (ms per second) ... */
   peakDecayPerSecond: number;
-  /** ... and counts for at most this much (ms): beyond it a stall is an accident, left to the underrun boost. */
+  /** ... and counts for at most this much (ms; 0: not at all, the server's default, `--lead-hold-ms`): beyond it a stall is an accident, left to the underrun boost. */
   peakCapMs: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 2, peakCapMs: 100 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 2, peakCapMs: 0 };
 
 export class LeadController {
   private readonly options: LeadOptions;

@@ -17,7 +17,7 @@ function feed(lead: LeadController, from: number, seconds: number, ms: (i: numbe
 }
 
 test('a stall that comes back every 15 s is covered the next time it comes, not only right after it', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 100 });
   let t = feed(lead, 0, 10, () => 8); // a quiet machine: 8 ms from due to ready
   const quiet = lead.leadMs(10, t);
   t = feed(lead, t, 0.02, () => 65); // one 65 ms render: another process's burst
@@ -30,7 +30,7 @@ test('a stall that comes back every 15 s is covered the next time it comes, not 
 });
 
 test('one slow chunk (a session\'s first pass, a prompt change) does not hold the lead up', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 100 });
   lead.recordGeneration(180, 0, true); // the first chunk encodes the prompt and primes the model
   let t = feed(lead, CHUNK_MS, 3, () => 8);
   lead.recordGeneration(40, t, true); // a new prompt: the model re-primes
@@ -39,7 +39,7 @@ test('one slow chunk (a session\'s first pass, a prompt change) does not hold th
 });
 
 test('on a quiet machine the lead settles back to margin + output latency + generation time', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 100 });
   let t = feed(lead, 0, 2, () => 8);
   t = feed(lead, t, 0.02, () => 65);
   t = feed(lead, t, 45, () => 8); // 45 s without another stall: the held peak has sunk
@@ -47,7 +47,7 @@ test('on a quiet machine the lead settles back to margin + output latency + gene
 });
 
 test('one huge stall holds the lead up by at most peakCapMs, and not for long', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 100 });
   let t = feed(lead, 0, 2, () => 8);
   t = feed(lead, t, 0.02, () => 300);
   t = feed(lead, t, 2, () => 8);
@@ -57,8 +57,16 @@ test('one huge stall holds the lead up by at most peakCapMs, and not for long', 
 });
 
 test('never more than maxLeadMs, whatever the stalls and underruns', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 200 });
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 200, peakCapMs: 100 });
   const t = feed(lead, 0, 1, () => 500);
   lead.recordUnderruns(20, t);
   assert.equal(lead.leadMs(10, t), 200);
+});
+
+test('without --lead-hold-ms (the default) a stall is forgotten as soon as it leaves the p95 of the last 64 chunks', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+  let t = feed(lead, 0, 10, () => 8);
+  t = feed(lead, t, 0.02, () => 65);
+  t = feed(lead, t, 2, () => 8);
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
 });
