@@ -30,16 +30,15 @@ import type { EncodedPrompt } from '../server/generation/lm/textConditioner.js';
 import { controlFeatureWidth } from '../server/generation/pack/manifest.js';
 import { loadNeuralEngine } from '../server/generation/symbolic/neuralEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
+import { CliOptions } from '../scripts/cliOptions.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+const cli = new CliOptions('bench:decoder-batch', 'node dist/bench/decoderBatch.js [--parts same,batched,streams] [--batches 1,4,8,16] [--past 128] [--runs 200] [--streams 1,8,16] [--seconds 10] [--pace free,real]');
+const arg = (name: string, fallback: string): string => cli.text(name) ?? fallback;
 
 const parts = arg('parts', 'same,batched,streams').split(',');
 const batches = arg('batches', '1,4,8,16').split(',').map(Number);
-const past = Number(arg('past', '128'));
-const runs = Number(arg('runs', '200'));
+const past = cli.number('past', 128);
+const runs = cli.number('runs', 200);
 const packName = arg('pack', 'expotion-small');
 const PROMPTS = ['an upbeat funk groove', 'ambient', 'dark cinematic strings in the rain at night with a slow heavy beat', 'pop', 'a happy house track with piano', 'bossa nova guitar'];
 const f = (x: number, d = 2): string => x.toFixed(d);
@@ -158,9 +157,9 @@ function controlsAt(n: number, k: number, bpm: number, v: ControlVector): Contro
 
 async function streamsPart(): Promise<void> {
   const counts = arg('streams', '1,8,16').split(',').map(Number);
-  const seconds = Number(arg('seconds', '10'));
-  const chunk = Number(arg('chunk', '1024'));
-  const reps = Number(arg('reps', '2'));
+  const seconds = cli.number('seconds', 10);
+  const chunk = cli.number('chunk', 1024);
+  const reps = cli.number('reps', 2);
   const paces = arg('pace', 'free,real').split(',') as Array<'free' | 'real'>;
   const instruments = arg('instruments', '') as InstrumentKind | '';
   const dir = join(MODELS_DIR, packName);
