@@ -2,9 +2,11 @@
  * Where the server's CPU time goes with N sessions (issue #15: capacity per machine). Starts the
  * built server under `node --cpu-prof`, streams N harness sessions for D seconds, stops it with
  * SIGTERM (which writes one .cpuprofile per thread: the main thread and each generation worker),
- * and prints for each thread how busy it was and its top functions by self time.
+ * and prints for each thread how busy it was and its top functions by self time; for the main
+ * thread also its longest busy stretches (what held the event loop: every session's timers,
+ * frames and chunk sends wait behind them) and our functions that ran in them.
  *
- *   npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--server-args "--workers 2"]
+ *   npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--stretches 5] [--server-args "--workers 2"]
  *
  * Profiling costs time itself: compare threads and functions within one run, not latency figures
  * across runs (the harness's latency line is printed only to show how loaded the run was).
@@ -16,16 +18,28 @@ import { RUN_DEFAULTS, runFixed } from '../harness/runner.js';
 import { startServerProcess } from '../harness/serverProcess.js';
 import { CliOptions } from '../scripts/cliOptions.js';
 
-const cli = new CliOptions('bench:profile', 'npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--server-args "..."]');
+const cli = new CliOptions('bench:profile', 'npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--stretches 5] [--server-args "..."]');
 const sessions = cli.number('sessions', 16);
 const seconds = cli.number('seconds', 20);
 const top = cli.number('top', 12);
+const stretches = cli.number('stretches', 5);
 const serverArgs = (cli.text('server-args') ?? '').split(' ').filter(Boolean);
 
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: CallFrame; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
+}
+
+function frameName(frame: CallFrame): string {
+  const where = frame.url ? ` ${frame.url.replace(/^file:\/\/.*?\/(dist|node_modules)\//, '$1/')}:${frame.lineNumber + 1}` : '';
+  return `${frame.functionName || '(anonymous)'}${where}`;
 }
 
 /** Self time (µs) per function, and the idle share, of one profile. */
@@ -42,11 +56,63 @@ function summarise(profile: CpuProfile): { totalUs: number; idleUs: number; func
       idleUs += dt;
       continue;
     }
-    const where = frame.url ? ` ${frame.url.replace(/^file:\/\/.*?\/(dist|node_modules)\//, '$1/')}:${frame.lineNumber + 1}` : '';
-    const name = `${frame.functionName || '(anonymous)'}${where}`;
+    const name = frameName(frame);
     selfUs.set(name, (selfUs.get(name) ?? 0) + dt);
   }
   return { totalUs, idleUs, functions: [...selfUs].sort((a, b) => b[1] - a[1]) };
+}
+
+interface Stretch {
+  startUs: number;
+  us: number;
+  /** Time (µs) in each of our functions (dist/) on the stack: what was running. */
+  ours: [string, number][];
+  /** Self time (µs) per function: where the time went (GC, native calls). */
+  self: [string, number][];
+}
+
+/** The longest runs of consecutive busy samples (anything but idle), with our functions that ran in each. */
+function longestStretches(profile: CpuProfile, count: number): Stretch[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const found: { startUs: number; us: number; samples: [number, number][] }[] = [];
+  let t = 0;
+  let current: (typeof found)[number] | null = null;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const dt = profile.timeDeltas[i] ?? 0;
+    t += dt;
+    const id = profile.samples[i]!;
+    if (byId.get(id)!.callFrame.functionName === '(idle)') {
+      current = null;
+      continue;
+    }
+    if (!current) found.push((current = { startUs: t, us: 0, samples: [] }));
+    current.us += dt;
+    current.samples.push([id, dt]);
+  }
+  return found
+    .sort((a, b) => b.us - a.us)
+    .slice(0, count)
+    .map(({ startUs, us, samples }) => {
+      const ours = new Map<string, number>();
+      const self = new Map<string, number>();
+      for (const [id, dt] of samples) {
+        const name = frameName(byId.get(id)!.callFrame);
+        self.set(name, (self.get(name) ?? 0) + dt);
+        const seen = new Set<string>();
+        for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+          const frame = byId.get(n)!.callFrame;
+          if (!frame.url.includes('/dist/')) continue;
+          const name = frameName(frame);
+          if (seen.has(name)) continue;
+          seen.add(name);
+          ours.set(name, (ours.get(name) ?? 0) + dt);
+        }
+      }
+      const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);
+      return { startUs, us, ours: sorted(ours), self: sorted(self) };
+    });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'expotion-profile-'));
@@ -63,9 +129,17 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort((a,
 console.log(`${cpus()[0]?.model ?? '?'} x ${availableParallelism()}, server args: ${serverArgs.join(' ') || '(defaults)'}`);
 for (const file of files) {
   const thread = Number(file.split('.').at(-3));
-  const s = summarise(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  const s = summarise(profile);
   const busy = 1 - s.idleUs / Math.max(1, s.totalUs);
   console.log(`\n${thread === 0 ? 'main thread' : `worker thread ${thread}`}: busy ${(100 * busy).toFixed(1)}% of ${(s.totalUs / 1e6).toFixed(1)} s`);
   for (const [name, us] of s.functions.slice(0, top)) console.log(`  ${((100 * us) / s.totalUs).toFixed(1).padStart(5)}%  ${name}`);
+  if (thread !== 0 || stretches === 0) continue;
+  console.log(`  longest busy stretches (the event loop held):`);
+  for (const st of longestStretches(profile, stretches)) {
+    const list = (entries: [string, number][]): string => entries.slice(0, 3).map(([name, us]) => `${name} ${(us / 1000).toFixed(1)}`).join('; ');
+    console.log(`    ${(st.us / 1000).toFixed(1).padStart(6)} ms at ${(st.startUs / 1e6).toFixed(1)} s: self ${list(st.self)}`);
+    if (st.ours.length > 0) console.log(`           in ${list(st.ours)}`);
+  }
 }
 rmSync(dir, { recursive: true, force: true });

@@ -3,11 +3,11 @@
  * sample is heard, underruns, chunk arrival jitter, generation RTF (from chunk headers), time to
  * first audio, and beat alignment of the heard audio with the performer's motion beats.
  */
-import { percentiles, type Percentiles } from '../protocol/statistics.js';
+import { percentile, percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
-import type { SessionResult } from './sessionClient.js';
+import type { ChunkTiming, SessionResult } from './sessionClient.js';
 import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 
 export interface BeatAlignment {
@@ -41,6 +41,8 @@ export interface SessionMeasures {
   timeToFirstAudioMs: number | null;
   /** The lead the server reported in its stats messages (median, ms): how far ahead of the playhead it generated. */
   serverLeadMs: number | null;
+  /** Medians over the counted chunks of where a chunk's time went (sessionClient.ts ChunkTiming, server clock, ms). */
+  timingMs: { startAhead: number; render: number; delivery: number } | null;
   beat: BeatAlignment | null;
   /** Heard and music tempo against the performer's known beat, and the time to lock (tempoFollow.ts). */
   tempo: TempoFollow | null;
@@ -144,6 +146,12 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
   };
 }
 
+function medianTiming(timings: ChunkTiming[]): SessionMeasures['timingMs'] {
+  if (timings.length === 0) return null;
+  const median = (key: keyof ChunkTiming): number => percentile(timings.map((t) => t[key]), 50);
+  return { startAhead: median('startAheadMs'), render: median('renderMs'), delivery: median('deliveryMs') };
+}
+
 export function measureSession(result: SessionResult, feed: FrameFeed, prompt: string, options: Partial<MeasureOptions> = {}): SessionMeasures {
   const o = { ...MEASURE_DEFAULTS, ...options };
   const warm = result.startedMs + o.warmupMs;
@@ -168,6 +176,7 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
     rtf: { p50: percentiles(rtfs)?.p50 ?? 0, max: percentiles(rtfs)?.max ?? 0 },
     timeToFirstAudioMs: result.firstAudioHeardMs === null ? null : result.firstAudioHeardMs - result.startedMs,
     serverLeadMs: percentiles(result.stats.map((s) => s.leadMs))?.p50 ?? null,
+    timingMs: medianTiming(counted.flatMap((c) => (c.timing ? [c.timing] : []))),
     beat: beatAlignment(result, feed, o),
     tempo: tempoFollow(result, feed),
     chunks: result.chunks.length,

@@ -1,6 +1,6 @@
 /** Harness output: a terminal table, and a self-contained HTML report with SVG plots. */
 import type { SessionMeasures } from './measures.js';
-import { HARNESS_LAG_WARN_MS, type FixedReport, type Report, type SoakReport } from './runner.js';
+import { HARNESS_LAG_WARN_MS, type FixedReport, type Report, type SoakReport, type SoakWindow } from './runner.js';
 
 const f1 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(1));
 
@@ -36,6 +36,13 @@ function fixedSummary(r: FixedReport): string {
   ].join('\n');
 }
 
+/** A soak window's least slack and where that chunk's time went, e.g. "11.2 ms: started 44.0 ms ahead, render 30.9, back 2.3". */
+export function leastSlackText(w: SoakWindow): string {
+  if (!w.slackMs) return '-';
+  const t = w.leastSlack;
+  return t ? `${f1(t.slackMs)} ms: started ${f1(t.startAheadMs)} ms ahead, render ${f1(t.renderMs)}, back ${f1(t.deliveryMs)}` : `${f1(w.slackMs.min)} ms`;
+}
+
 export function terminalReport(report: Report): string {
   switch (report.mode) {
     case 'fixed':
@@ -47,10 +54,10 @@ export function terminalReport(report: Report): string {
       ].join('\n');
     case 'soak':
       return [
-        'window end s  p50 ms  p95 ms  underruns  slack min / p0.1 ms  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 ms',
+        'window end s  p50 ms  p95 ms  underruns  slack min / p0.1 ms  least: ahead / render / back ms  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 ms',
         ...report.windows.map(
           (w) =>
-            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${`${f1(w.slackMs?.min)} / ${f1(w.slackMs?.p01)}`.padStart(19)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${f1(w.harnessLagP99Ms).padStart(18)}`,
+            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${`${f1(w.slackMs?.min)} / ${f1(w.slackMs?.p01)}`.padStart(19)}  ${`${f1(w.leastSlack?.startAheadMs)} / ${f1(w.leastSlack?.renderMs)} / ${f1(w.leastSlack?.deliveryMs)}`.padStart(31)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${f1(w.harnessLagP99Ms).padStart(18)}`,
         ),
         soakSummary(report),
       ].join('\n');

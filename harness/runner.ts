@@ -16,7 +16,7 @@ import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { runReconnecting } from './reconnectingSession.js';
-import { SessionClient, type ReceivedChunk } from './sessionClient.js';
+import { SessionClient, type ChunkTiming, type ReceivedChunk } from './sessionClient.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
 export interface Thresholds {
@@ -226,6 +226,11 @@ export interface SoakWindow {
   rtf: { mean: number; max: number } | null;
   /** Arrival slack (ms before a chunk was needed): the least, and the 0.1st percentile. Below 0: underruns; how much more lead would have spared them. */
   slackMs: { min: number; p01: number } | null;
+  /**
+   * The least-slack chunk's timing (server clock): whether it started late (timer, worker queue,
+   * main thread), rendered long, or came back late. Null when no counted chunk had a timing.
+   */
+  leastSlack: ({ slackMs: number } & ChunkTiming) | null;
   /** The harness's own event-loop delay in the window (ms): high values mean it measured late, not the server. */
   harnessLagP99Ms: number;
   server: ServerStats | null;
@@ -296,6 +301,8 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     firstArrival ??= chunks[0]?.arrivalMs ?? null;
     const counted = chunks.filter((c) => firstArrival !== null && c.arrivalMs - firstArrival >= warmupMs);
     const slacks = counted.flatMap((c) => (c.slackMs === null ? [] : [c.slackMs]));
+    const timed = counted.filter((c) => c.slackMs !== null && c.timing !== null);
+    const least = timed.reduce<ReceivedChunk | null>((a, c) => (a === null || c.slackMs! < a.slackMs! ? c : a), null);
     const rtfs = chunks.map(({ header: h }) => ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames));
     const w: SoakWindow = {
       t: +((performance.now() - started) / 1000).toFixed(1),
@@ -304,6 +311,7 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
       chunks: chunks.length,
       rtf: rtfs.length > 0 ? { mean: rtfs.reduce((a, b) => a + b, 0) / rtfs.length, max: Math.max(...rtfs) } : null,
       slackMs: slacks.length > 0 ? { min: Math.min(...slacks), p01: percentile(slacks, 0.1) } : null,
+      leastSlack: least ? { slackMs: least.slackMs!, ...least.timing! } : null,
       harnessLagP99Ms: lag.percentile(99) / 1e6,
       server: last && now ? between(last, now) : null,
     };

@@ -67,10 +67,24 @@ export const SESSION_CLIENT_DEFAULTS: Omit<SessionClientOptions, 'url' | 'feed'>
   keepChunks: true,
 };
 
+/**
+ * Where a chunk's time went, on the server's clock (ms): how long before it was needed its render
+ * started (less than the lead when the timer, the worker's queue or the main thread held it), the
+ * render itself, and the way back (reply to the main thread, encoding, the socket, this process).
+ * slack = startAheadMs - renderMs - deliveryMs.
+ */
+export interface ChunkTiming {
+  startAheadMs: Milliseconds;
+  renderMs: Milliseconds;
+  deliveryMs: Milliseconds;
+}
+
 export interface ReceivedChunk extends ScheduledChunk {
   pcm: Float32Array | null;
   /** Client-side control-to-audio latency: heard time of the first sample minus the capture time of the control frame it used. */
   latencyMs: Milliseconds | null;
+  /** Null for the first chunk, or before the server's first ping told the clocks apart. */
+  timing: ChunkTiming | null;
 }
 
 export interface SessionResult {
@@ -98,6 +112,11 @@ export class SessionClient {
   private readonly timers: NodeJS.Timeout[] = [];
   private frameTimer: NodeJS.Timeout | null = null;
   private seq = 0;
+  /**
+   * Server clock minus this client's, less the one-way delay of the quickest ping so far (the
+   * server stamps each ping when it sends it); null before the first.
+   */
+  private serverAheadMs: Milliseconds | null = null;
   private readonly result: SessionResult;
   private readonly closed: Promise<void>;
 
@@ -223,6 +242,7 @@ export class SessionClient {
         ...scheduled,
         pcm: this.options.keepAudio ? pcm : null,
         latencyMs: capture === undefined ? null : scheduled.heardMs - capture,
+        timing: chunkTiming(scheduled, this.serverAheadMs),
       };
       if (this.options.keepChunks) this.result.chunks.push(chunk);
       this.options.onChunk?.(chunk);
@@ -236,6 +256,7 @@ export class SessionClient {
         this.startStreaming();
         return;
       case 'ping':
+        this.serverAheadMs = Math.max(this.serverAheadMs ?? -Infinity, msg.t - now);
         this.send({ type: 'pong', id: msg.id, t: msg.t, recvMs: now, sendMs: this.now() });
         return;
       case 'error':
@@ -256,4 +277,12 @@ export class SessionClient {
     for (const t of this.timers) clearInterval(t);
     if (this.frameTimer) clearTimeout(this.frameTimer);
   }
+}
+
+/** A chunk's timing from its header's generation times and when it arrived and was needed here. */
+export function chunkTiming(chunk: ScheduledChunk, serverAheadMs: Milliseconds | null): ChunkTiming | null {
+  if (chunk.slackMs === null || serverAheadMs === null) return null;
+  const { genStartMs, genEndMs } = chunk.header;
+  const arrivedMs = chunk.arrivalMs + serverAheadMs;
+  return { startAheadMs: arrivedMs + chunk.slackMs - genStartMs, renderMs: genEndMs - genStartMs, deliveryMs: arrivedMs - genEndMs };
 }

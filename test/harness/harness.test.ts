@@ -38,6 +38,19 @@ test('smoke: two sessions measured end to end with no errors', () => {
   assert.equal(smoke.overall.histogram.counts.reduce((a, b) => a + b, 0), smoke.overall.latencyMs!.count);
 });
 
+test("each chunk's time adds up on the server's clock: started ahead, rendered, delivered", () => {
+  for (const s of smoke.sessions) {
+    const t = s.timingMs;
+    assert.ok(t, `${s.name}: chunk timings once the server has pinged`);
+    // Started about the lead ahead of when it was needed (the listener's margin and output latency
+    // come off it): a clock read on the wrong side of the 123 s offset would be off by minutes.
+    const lead = s.serverLeadMs!;
+    assert.ok(t.startAhead > 0 && t.startAhead < lead, `${s.name}: started ${t.startAhead.toFixed(1)} ms ahead with a lead of ${lead.toFixed(1)} ms`);
+    assert.ok(t.render > 0 && t.render < t.startAhead, `${s.name}: render ${t.render.toFixed(1)} ms`);
+    assert.ok(t.delivery > -5 && t.delivery < t.startAhead, `${s.name}: delivery ${t.delivery.toFixed(1)} ms`);
+  }
+});
+
 test('reports: terminal table, JSON and an HTML page with plots', () => {
   const text = terminalReport(smoke);
   assert.match(text, /nodding 120 BPM/);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { AudioChunkHeader } from '../../protocol/audioChunk.js';
 import type { PlaybackMessage } from '../../protocol/messages.js';
 import { VirtualListener } from '../../harness/virtualListener.js';
+import { chunkTiming } from '../../harness/sessionClient.js';
 
 const header = (startSample: number, frames = 960): AudioChunkHeader => ({
   startSample, frames, sampleRate: 48000, channels: 2, format: 'f32', controlSeq: 1, genStartMs: 0, genEndMs: 1,
@@ -42,4 +43,17 @@ test('gaps and overlaps in the sample timeline are counted', () => {
   l.receive(header(960), 10);
   l.receive(header(2000), 20);
   assert.equal(l.discontinuities, 1);
+});
+
+test("a late chunk's timing says where its time went: started late, rendered long, or delivered late", () => {
+  const l = new VirtualListener({ jitterBufferMs: 40, marginMs: 10, outputLatencyMs: 0 });
+  l.receive(header(0), 1000); // plays 1040..1060 on the client clock; needed by 1050
+  // The server's clock is 4000 ms ahead of the client's: the render ran 5030..5055 and the chunk
+  // arrived at client 1058 (server 5058), 8 ms after it was needed.
+  const late = l.receive({ ...header(960), genStartMs: 5030, genEndMs: 5055 }, 1058);
+  assert.equal(late.slackMs, -8);
+  const t = chunkTiming(late, 4000)!;
+  assert.deepEqual(t, { startAheadMs: 20, renderMs: 25, deliveryMs: 3 });
+  assert.equal(t.startAheadMs - t.renderMs - t.deliveryMs, late.slackMs);
+  assert.equal(chunkTiming(late, null), null, 'no timing before the first ping');
 });
