@@ -6,7 +6,7 @@
  * thread also its longest busy stretches (what held the event loop: every session's timers,
  * frames and chunk sends wait behind them) and our functions that ran in them.
  *
- *   npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--stretches 5] [--server-args "--workers 2"]
+ *   npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--stretches 5] [--steady-from-s 10] [--server-args "--workers 2"]
  *
  * Profiling costs time itself: compare threads and functions within one run, not latency figures
  * across runs (the harness's latency line is printed only to show how loaded the run was).
@@ -18,11 +18,13 @@ import { RUN_DEFAULTS, runFixed } from '../harness/runner.js';
 import { startServerProcess } from '../harness/serverProcess.js';
 import { CliOptions } from '../scripts/cliOptions.js';
 
-const cli = new CliOptions('bench:profile', 'npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--stretches 5] [--server-args "..."]');
+const cli = new CliOptions('bench:profile', 'npm run bench:profile -- [--sessions 16] [--seconds 20] [--top 12] [--stretches 5] [--steady-from-s 10] [--server-args "..."]');
 const sessions = cli.number('sessions', 16);
 const seconds = cli.number('seconds', 20);
 const top = cli.number('top', 12);
 const stretches = cli.number('stretches', 5);
+/** Stretches that start earlier are start-up (loading packs, decoding samples, first passes): one-off, not what a running show sees. */
+const steadyFromS = cli.number('steady-from-s', 10);
 const serverArgs = (cli.text('server-args') ?? '').split(' ').filter(Boolean);
 
 interface CallFrame {
@@ -71,8 +73,8 @@ interface Stretch {
   self: [string, number][];
 }
 
-/** The longest runs of consecutive busy samples (anything but idle), with our functions that ran in each. */
-function longestStretches(profile: CpuProfile, count: number): Stretch[] {
+/** The longest runs of consecutive busy samples (anything but idle) from `fromUs` on, with our functions that ran in each. */
+function longestStretches(profile: CpuProfile, count: number, fromUs: number): Stretch[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -92,6 +94,7 @@ function longestStretches(profile: CpuProfile, count: number): Stretch[] {
     current.samples.push([id, dt]);
   }
   return found
+    .filter((st) => st.startUs >= fromUs)
     .sort((a, b) => b.us - a.us)
     .slice(0, count)
     .map(({ startUs, us, samples }) => {
@@ -134,9 +137,9 @@ for (const file of files) {
   const busy = 1 - s.idleUs / Math.max(1, s.totalUs);
   console.log(`\n${thread === 0 ? 'main thread' : `worker thread ${thread}`}: busy ${(100 * busy).toFixed(1)}% of ${(s.totalUs / 1e6).toFixed(1)} s`);
   for (const [name, us] of s.functions.slice(0, top)) console.log(`  ${((100 * us) / s.totalUs).toFixed(1).padStart(5)}%  ${name}`);
-  if (thread !== 0 || stretches === 0) continue;
-  console.log(`  longest busy stretches (the event loop held):`);
-  for (const st of longestStretches(profile, stretches)) {
+  if (stretches === 0) continue;
+  console.log(`  longest busy stretches from ${steadyFromS} s on (${thread === 0 ? 'the event loop held: every session waits' : 'renders, and what made them long'}):`);
+  for (const st of longestStretches(profile, stretches, steadyFromS * 1e6)) {
     const list = (entries: [string, number][]): string => entries.slice(0, 3).map(([name, us]) => `${name} ${(us / 1000).toFixed(1)}`).join('; ');
     console.log(`    ${(st.us / 1000).toFixed(1).padStart(6)} ms at ${(st.startUs / 1e6).toFixed(1)} s: self ${list(st.self)}`);
     if (st.ours.length > 0) console.log(`           in ${list(st.ours)}`);

@@ -234,7 +234,13 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     this.first = first;
     this.withPast = withPast;
     this.merged = m.decoder.layout === 'merged';
+    const news: string[] = [];
+    for (let i = 0; i < m.decoder.layers; i++) for (const part of ['key', 'value'] as const) news.push(this.merged ? presentName(i, 'decoder', part) : presentNewName(i, part));
+    this.stepOutputs = ['logits', ...news];
   }
+
+  /** What a cached step reads back: the logits and the new positions' K/V (not the encoder K/V it already holds). */
+  private readonly stepOutputs: readonly string[];
 
   capacityFor(needed: number): number {
     return kvCapacity(needed, this.m.decoder.maxPositions);
@@ -260,7 +266,7 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     feeds[PAST_SEQUENCE_LENGTH] = new Tensor('int64', BigInt64Array.of(BigInt(cache.length)), [1]);
     this.pastFeeds(feeds, cache);
     if (this.merged) feeds[USE_CACHE_BRANCH] = new Tensor('bool', new Uint8Array([1]), [1]);
-    const out = await this.withPast.run(feeds);
+    const out = await this.withPast.run(feeds, this.stepOutputs);
     this.append(out, cache, prompt.rows, input.positions, 0, prompt.rows);
     return { logits: out['logits']!, cache };
   }
@@ -338,7 +344,7 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
         feeds[pastName(layer, 'decoder', part)] = this.stackDecoder(items, i, R, cap, scratch, 2 * i);
         feeds[pastName(layer, 'encoder', part)] = this.stackEncoder(items, i, R, S, scratch, 2 * i + 1);
       }
-      const out = await this.withPast.run(feeds);
+      const out = await this.withPast.run(feeds, this.stepOutputs);
       const logits = out['logits']!;
       const V = logits.dims[2]!;
       const all = logits.data as Float32Array;
@@ -438,7 +444,7 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     const row = headDim;
     for (let i = 0; i < layers; i++) {
       for (const [j, part] of (['key', 'value'] as const).entries()) {
-        const name = this.merged ? presentName(i, 'decoder', part) : presentNewName(i, part);
+        const name = this.stepOutputs[1 + 2 * i + j]!;
         const d = out[name];
         const want = [rows, heads, s, headDim];
         if (!d || d.dims.join() !== want.join()) throw new Error(`${file}: ${name} is [${d?.dims.join(', ') ?? 'missing'}], expected [${want.join(', ')}]`);

@@ -154,12 +154,17 @@ export class OnnxSession {
     return this.inputNames.has(name);
   }
 
-  async run(feeds: Feeds): Promise<Fetches> {
+  /**
+   * One run. `outputs`: the outputs to return (default all). Naming only those used keeps
+   * onnxruntime from copying the rest into new buffers on every run (a merged decoder's cached
+   * branch hands back the whole encoder K/V each step).
+   */
+  async run(feeds: Feeds, outputs?: readonly string[]): Promise<Fetches> {
     const problems = feedProblems(feeds, this.spec.inputs, this.inputNames);
     if (problems.length > 0) throw new Error(`${this.spec.file}: bad feeds:\n  ${problems.join('\n  ')}`);
     const t0 = performance.now();
     try {
-      const out = (await this.session.run(feeds)) as Fetches;
+      const out = (await (outputs ? this.session.run(feeds, outputs) : this.session.run(feeds))) as Fetches;
       this.stats.ms += performance.now() - t0;
       this.stats.runs++;
       return out;
