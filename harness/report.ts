@@ -54,10 +54,10 @@ export function terminalReport(report: Report): string {
       ].join('\n');
     case 'soak':
       return [
-        'window end s  p50 ms  p95 ms  underruns  slack min / p0.1 ms  least: ahead / render / back ms  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 ms',
+        'window end s  p50 ms  p95 ms  underruns  slack min / p0.1 ms  least: ahead / render / back ms  chunks  RTF mean  RTF max  RSS MB  CPU %  lag p99 ms  harness lag p99 / max ms',
         ...report.windows.map(
           (w) =>
-            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${`${f1(w.slackMs?.min)} / ${f1(w.slackMs?.p01)}`.padStart(19)}  ${`${f1(w.leastSlack?.startAheadMs)} / ${f1(w.leastSlack?.renderMs)} / ${f1(w.leastSlack?.deliveryMs)}`.padStart(31)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${f1(w.harnessLagP99Ms).padStart(18)}`,
+            `${String(w.t).padStart(12)}  ${f1(w.latencyMs?.p50).padStart(6)}  ${f1(w.latencyMs?.p95).padStart(6)}  ${String(w.underruns).padStart(9)}  ${`${f1(w.slackMs?.min)} / ${f1(w.slackMs?.p01)}`.padStart(19)}  ${`${f1(w.leastSlack?.startAheadMs)} / ${f1(w.leastSlack?.renderMs)} / ${f1(w.leastSlack?.deliveryMs)}`.padStart(31)}  ${String(w.chunks).padStart(6)}  ${(w.rtf?.mean.toFixed(4) ?? '-').padStart(8)}  ${(w.rtf?.max.toFixed(3) ?? '-').padStart(7)}  ${f1(w.server?.rssMB).padStart(6)}  ${f1(w.server?.cpuPercent).padStart(5)}  ${f1(w.server?.eventLoopLagP99Ms).padStart(10)}  ${`${f1(w.harnessLagP99Ms)} / ${f1(w.harnessLagMaxMs)}`.padStart(24)}`,
         ),
         soakSummary(report),
       ].join('\n');
@@ -73,7 +73,7 @@ export function terminalReport(report: Report): string {
 
 function soakSummary(r: SoakReport): string {
   return [
-    `${r.underruns} underruns in ${r.chunks} chunks, worst chunk RTF ${r.rtfMax?.toFixed(3) ?? '-'}, errors ${r.errors.join(',') || 'none'}`,
+    `${r.underruns} underruns in ${r.chunks} chunks (late from: start ${r.underrunCauses.start}, render ${r.underrunCauses.render}, delivery ${r.underrunCauses.delivery}), worst chunk RTF ${r.rtfMax?.toFixed(3) ?? '-'}, errors ${r.errors.join(',') || 'none'}`,
     `drift per hour from the second window on: RSS ${f1(r.memoryDriftMBPerHour)} MB/h, p95 ${f1(r.latencyDriftMsPerHour)} ms/h, CPU ${f1(r.cpuDriftPercentPerHour)} %/h, lag p99 ${f1(r.lagDriftMsPerHour)} ms/h; p95 last window minus second ${f1(r.latencyDriftMs)} ms`,
   ].join('\n');
 }

@@ -16,7 +16,7 @@ import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { runReconnecting } from './reconnectingSession.js';
-import { SessionClient, type ChunkTiming, type ReceivedChunk } from './sessionClient.js';
+import { lateCause, SessionClient, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
 export interface Thresholds {
@@ -231,8 +231,12 @@ export interface SoakWindow {
    * main thread), rendered long, or came back late. Null when no counted chunk had a timing.
    */
   leastSlack: ({ slackMs: number } & ChunkTiming) | null;
+  /** Underruns by what made each chunk late (lateCause against the window's median timing); chunks without a timing are left out. */
+  underrunCauses: Record<LateCause, number>;
   /** The harness's own event-loop delay in the window (ms): high values mean it measured late, not the server. */
   harnessLagP99Ms: number;
+  /** Its longest event-loop delay in the window (ms): a chunk can look that much later than it came. */
+  harnessLagMaxMs: number;
   server: ServerStats | null;
 }
 
@@ -240,6 +244,8 @@ export interface SoakReport {
   mode: 'soak';
   windows: SoakWindow[];
   underruns: number;
+  /** Underruns by cause over all windows (SoakWindow.underrunCauses). */
+  underrunCauses: Record<LateCause, number>;
   chunks: number;
   /** The worst chunk RTF of the whole run. */
   rtfMax: number | null;
@@ -303,6 +309,12 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     const slacks = counted.flatMap((c) => (c.slackMs === null ? [] : [c.slackMs]));
     const timed = counted.filter((c) => c.slackMs !== null && c.timing !== null);
     const least = timed.reduce<ReceivedChunk | null>((a, c) => (a === null || c.slackMs! < a.slackMs! ? c : a), null);
+    const underrunCauses: Record<LateCause, number> = { start: 0, render: 0, delivery: 0 };
+    if (timed.length > 0) {
+      const median = (key: keyof ChunkTiming): number => percentile(timed.map((c) => c.timing![key]), 50);
+      const typical: ChunkTiming = { startAheadMs: median('startAheadMs'), renderMs: median('renderMs'), deliveryMs: median('deliveryMs') };
+      for (const c of timed) if (c.underrun) underrunCauses[lateCause(c.timing!, typical)]++;
+    }
     const rtfs = chunks.map(({ header: h }) => ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames));
     const w: SoakWindow = {
       t: +((performance.now() - started) / 1000).toFixed(1),
@@ -312,7 +324,9 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
       rtf: rtfs.length > 0 ? { mean: rtfs.reduce((a, b) => a + b, 0) / rtfs.length, max: Math.max(...rtfs) } : null,
       slackMs: slacks.length > 0 ? { min: Math.min(...slacks), p01: percentile(slacks, 0.1) } : null,
       leastSlack: least ? { slackMs: least.slackMs!, ...least.timing! } : null,
+      underrunCauses,
       harnessLagP99Ms: lag.percentile(99) / 1e6,
+      harnessLagMaxMs: lag.max / 1e6,
       server: last && now ? between(last, now) : null,
     };
     lag.reset();
@@ -335,6 +349,11 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     mode: 'soak',
     windows,
     underruns: windows.reduce((a, w) => a + w.underruns, 0),
+    underrunCauses: {
+      start: windows.reduce((a, w) => a + w.underrunCauses.start, 0),
+      render: windows.reduce((a, w) => a + w.underrunCauses.render, 0),
+      delivery: windows.reduce((a, w) => a + w.underrunCauses.delivery, 0),
+    },
     chunks: windows.reduce((a, w) => a + w.chunks, 0),
     rtfMax: rtfMaxes.length > 0 ? Math.max(...rtfMaxes) : null,
     memoryDriftMBPerHour: slopePerHour(series((w) => w.server?.rssMB)),

@@ -286,3 +286,20 @@ export function chunkTiming(chunk: ScheduledChunk, serverAheadMs: Milliseconds |
   const arrivedMs = chunk.arrivalMs + serverAheadMs;
   return { startAheadMs: arrivedMs + chunk.slackMs - genStartMs, renderMs: genEndMs - genStartMs, deliveryMs: arrivedMs - genEndMs };
 }
+
+export type LateCause = 'start' | 'render' | 'delivery';
+
+/**
+ * Which part made a late chunk late: the one furthest beyond its typical value (`typical`: e.g. the
+ * window's medians). `start`: its render began later than usual before it was needed (timer,
+ * worker busy with other sessions, main thread); `render`: the render ran long; `delivery`: the
+ * way back (main thread, socket, or this process's own stalls).
+ */
+export function lateCause(t: ChunkTiming, typical: ChunkTiming): LateCause {
+  const excess: [LateCause, number][] = [
+    ['start', typical.startAheadMs - t.startAheadMs],
+    ['render', t.renderMs - typical.renderMs],
+    ['delivery', t.deliveryMs - typical.deliveryMs],
+  ];
+  return excess.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { AudioChunkHeader } from '../../protocol/audioChunk.js';
 import type { PlaybackMessage } from '../../protocol/messages.js';
 import { VirtualListener } from '../../harness/virtualListener.js';
-import { chunkTiming } from '../../harness/sessionClient.js';
+import { chunkTiming, lateCause } from '../../harness/sessionClient.js';
 
 const header = (startSample: number, frames = 960): AudioChunkHeader => ({
   startSample, frames, sampleRate: 48000, channels: 2, format: 'f32', controlSeq: 1, genStartMs: 0, genEndMs: 1,
@@ -56,4 +56,11 @@ test("a late chunk's timing says where its time went: started late, rendered lon
   assert.deepEqual(t, { startAheadMs: 20, renderMs: 25, deliveryMs: 3 });
   assert.equal(t.startAheadMs - t.renderMs - t.deliveryMs, late.slackMs);
   assert.equal(chunkTiming(late, null), null, 'no timing before the first ping');
+});
+
+test("a late chunk's cause is the part furthest beyond its usual value", () => {
+  const typical = { startAheadMs: 50, renderMs: 5, deliveryMs: 1 };
+  assert.equal(lateCause({ startAheadMs: 50, renderMs: 70, deliveryMs: 1 }, typical), 'render');
+  assert.equal(lateCause({ startAheadMs: 10, renderMs: 20, deliveryMs: 2 }, typical), 'start');
+  assert.equal(lateCause({ startAheadMs: 45, renderMs: 8, deliveryMs: 60 }, typical), 'delivery');
 });
