@@ -203,6 +203,9 @@ export class SplitDecoderRunner extends DecoderRunner {
   }
 }
 
+/** Largest window whose cache (per row: keys and values of every layer) is allocated whole rather than grown. */
+const WHOLE_WINDOW_MAX_BYTES_PER_ROW = 4 * 1024 * 1024;
+
 /**
  * Capacity of an engine-held cache for `needed` positions: a slack of 2·sqrt(needed) (at least
  * 16) balances the masked positions every step reads (slack / 2 on average) against the copy
@@ -239,11 +242,23 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     this.stepOutputs = ['logits', ...news];
   }
 
+  /** Largest window allocated whole (bytes per row); 0 makes every cache grow (tests of growth). */
+  wholeWindowMaxBytesPerRow = WHOLE_WINDOW_MAX_BYTES_PER_ROW;
+
   /** What a cached step reads back: the logits and the new positions' K/V (not the encoder K/V it already holds). */
   private readonly stepOutputs: readonly string[];
 
+  /**
+   * A small model's cache is allocated for the whole window at once (the default pack: 2 MB per
+   * row), so it never grows: each growth allocated and copied a new cache (~3 MB every few seconds
+   * per session), and V8 counts such buffers against the heap's headroom, so they set off a
+   * mark-compact of the worker's heap every 2-3 s. Large models grow by kvCapacity's slack.
+   */
   capacityFor(needed: number): number {
-    return kvCapacity(needed, this.m.decoder.maxPositions);
+    const { maxPositions, layers, heads, headDim } = this.m.decoder;
+    const windowBytesPerRow = maxPositions * layers * 2 * heads * headDim * Float32Array.BYTES_PER_ELEMENT;
+    if (needed <= maxPositions && windowBytesPerRow <= this.wholeWindowMaxBytesPerRow) return maxPositions;
+    return kvCapacity(needed, maxPositions);
   }
 
   async full(prompt: EncodedPrompt, input: DecoderInput): Promise<DecoderPass> {

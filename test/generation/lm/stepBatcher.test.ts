@@ -59,6 +59,7 @@ test('cachedBatch: sessions with different past lengths, capacities and prompts 
     assert.equal(p.manifest.decoder.pastLength, 'per-row');
     const runner = p.decoder;
     assert.ok(runner instanceof EngineCacheDecoderRunner && runner.batchable);
+    runner.wholeWindowMaxBytesPerRow = 0; // caches of different capacities, as a large model's grow
     const loop = new DecodeLoop(p, resolveSettings(p, { batchSteps: false }));
     const specs: Array<[string, number, number]> = [
       ['a happy funk groove with slap bass', 1, 3],
@@ -175,5 +176,23 @@ test('packs with a scalar past length still load and step unbatched; a per-row m
     }
   } finally {
     old.cleanup();
+  }
+});
+
+test("the default pack's KV cache is allocated for its whole window once, and never regrown as a session plays", TIMEOUT, async () => {
+  const p = await MusicgenPack.load(PACK);
+  try {
+    const loop = new DecodeLoop(p, resolveSettings(p, { batchSteps: false }));
+    const state = await loop.createState('house', 1);
+    const window = p.manifest.decoder.maxPositions;
+    const buffers = new Set<ArrayBufferLike>();
+    for (let i = 0; i < 200; i++) {
+      await loop.step(state, controlsAt(1));
+      assert.equal(state.cache!.capacity, window, `step ${i}: capacity ${state.cache!.capacity}`);
+      buffers.add((state.cache!.decoder[0]!.data as Float32Array).buffer);
+    }
+    assert.equal(buffers.size, 1, 'the same buffer from the first step to the 200th');
+  } finally {
+    await p.dispose();
   }
 });
