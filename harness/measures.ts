@@ -3,11 +3,11 @@
  * sample is heard, underruns, chunk arrival jitter, generation RTF (from chunk headers), time to
  * first audio, and beat alignment of the heard audio with the performer's motion beats.
  */
-import { percentile, percentiles, type Percentiles } from '../protocol/statistics.js';
+import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
-import type { ChunkTiming, SessionResult } from './sessionClient.js';
+import { medianTiming, type ChunkTiming, type SessionResult } from './sessionClient.js';
 import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 
 export interface BeatAlignment {
@@ -42,7 +42,7 @@ export interface SessionMeasures {
   /** The lead the server reported in its stats messages (median, ms): how far ahead of the playhead it generated. */
   serverLeadMs: number | null;
   /** Medians over the counted chunks of where a chunk's time went (sessionClient.ts ChunkTiming, server clock, ms). */
-  timingMs: { startAhead: number; render: number; delivery: number } | null;
+  timingMs: ChunkTiming | null;
   beat: BeatAlignment | null;
   /** Heard and music tempo against the performer's known beat, and the time to lock (tempoFollow.ts). */
   tempo: TempoFollow | null;
@@ -144,12 +144,6 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
     meanOffsetMs: offsets.length ? offsets.reduce((a, b) => a + b, 0) / offsets.length : NaN,
     tempoErrorBpm: typeof reported === 'number' && bpm !== null ? reported - bpm : null,
   };
-}
-
-function medianTiming(timings: ChunkTiming[]): SessionMeasures['timingMs'] {
-  if (timings.length === 0) return null;
-  const median = (key: keyof ChunkTiming): number => percentile(timings.map((t) => t[key]), 50);
-  return { startAhead: median('startAheadMs'), render: median('renderMs'), delivery: median('deliveryMs') };
 }
 
 export function measureSession(result: SessionResult, feed: FrameFeed, prompt: string, options: Partial<MeasureOptions> = {}): SessionMeasures {

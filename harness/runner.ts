@@ -16,7 +16,7 @@ import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { runReconnecting } from './reconnectingSession.js';
-import { lateCause, SessionClient, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
+import { LATE_CAUSES, lateCause, medianTiming, SessionClient, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
 export interface Thresholds {
@@ -310,11 +310,8 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     const timed = counted.filter((c) => c.slackMs !== null && c.timing !== null);
     const least = timed.reduce<ReceivedChunk | null>((a, c) => (a === null || c.slackMs! < a.slackMs! ? c : a), null);
     const underrunCauses: Record<LateCause, number> = { start: 0, render: 0, delivery: 0 };
-    if (timed.length > 0) {
-      const median = (key: keyof ChunkTiming): number => percentile(timed.map((c) => c.timing![key]), 50);
-      const typical: ChunkTiming = { startAheadMs: median('startAheadMs'), renderMs: median('renderMs'), deliveryMs: median('deliveryMs') };
-      for (const c of timed) if (c.underrun) underrunCauses[lateCause(c.timing!, typical)]++;
-    }
+    const typical = medianTiming(timed.map((c) => c.timing!));
+    if (typical) for (const c of timed) if (c.underrun) underrunCauses[lateCause(c.timing!, typical)]++;
     const rtfs = chunks.map(({ header: h }) => ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames));
     const w: SoakWindow = {
       t: +((performance.now() - started) / 1000).toFixed(1),
@@ -349,11 +346,7 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     mode: 'soak',
     windows,
     underruns: windows.reduce((a, w) => a + w.underruns, 0),
-    underrunCauses: {
-      start: windows.reduce((a, w) => a + w.underrunCauses.start, 0),
-      render: windows.reduce((a, w) => a + w.underrunCauses.render, 0),
-      delivery: windows.reduce((a, w) => a + w.underrunCauses.delivery, 0),
-    },
+    underrunCauses: Object.fromEntries(LATE_CAUSES.map((k) => [k, windows.reduce((a, w) => a + w.underrunCauses[k], 0)])) as Record<LateCause, number>,
     chunks: windows.reduce((a, w) => a + w.chunks, 0),
     rtfMax: rtfMaxes.length > 0 ? Math.max(...rtfMaxes) : null,
     memoryDriftMBPerHour: slopePerHour(series((w) => w.server?.rssMB)),

@@ -17,6 +17,7 @@ import {
   type ReadyMessage,
   type StatsMessage,
 } from '../protocol/messages.js';
+import { percentile } from '../protocol/statistics.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { abortableSleep } from './abortableSleep.js';
@@ -287,7 +288,15 @@ export function chunkTiming(chunk: ScheduledChunk, serverAheadMs: Milliseconds |
   return { startAheadMs: arrivedMs + chunk.slackMs - genStartMs, renderMs: genEndMs - genStartMs, deliveryMs: arrivedMs - genEndMs };
 }
 
-export type LateCause = 'start' | 'render' | 'delivery';
+/** The median of each part over some chunks' timings; null for none. */
+export function medianTiming(timings: readonly ChunkTiming[]): ChunkTiming | null {
+  if (timings.length === 0) return null;
+  const median = (key: keyof ChunkTiming): number => percentile(timings.map((t) => t[key]), 50);
+  return { startAheadMs: median('startAheadMs'), renderMs: median('renderMs'), deliveryMs: median('deliveryMs') };
+}
+
+export const LATE_CAUSES = ['start', 'render', 'delivery'] as const;
+export type LateCause = (typeof LATE_CAUSES)[number];
 
 /**
  * Which part made a late chunk late: the one furthest beyond its typical value (`typical`: e.g. the
