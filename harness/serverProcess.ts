@@ -37,6 +37,21 @@ export interface StartServerOptions {
   nodeArgs?: readonly string[];
 }
 
+/**
+ * Node flags the server process (and the harness, which listens to it) runs with. Every spawner
+ * passes them: `npm start` and `npm run harness` (package.json), the server started here,
+ * `npm run cluster` and the systemd unit (deploy/); test/harness/serverProcess.test.ts checks the
+ * literal copies.
+ *
+ * A 4 MB semi-space, as the generation workers have (workerPool.ts). With Node's default the
+ * young generation grows to 16 MB, collections are rare, and the ArrayBuffers that every chunk
+ * passes through (PCM from the workers, frames for the socket) pile up against V8's old-generation
+ * headroom until it runs a mark-compact of the whole heap. 4 sessions, 95 s on 2 quiet cores
+ * (`node --trace-gc`): the server's main thread 38 -> 6 mark-compacts, the harness 49 -> 17 with
+ * the longest pause 12 -> 8 ms; a delivered chunk waits for each of them.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
 const OUTPUT_TAIL_CHARS = 16_000;
 
 /** VmRSS of a process in MB, or null. */
@@ -51,7 +66,7 @@ export function processRssMB(pid: number): number | null {
 
 export async function startServerProcess(extraArgs: readonly string[] = [], options: StartServerOptions = {}): Promise<ServerProcess> {
   const main = fileURLToPath(new URL('../server/main.js', import.meta.url));
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main, '--port', '0', '--log-level', 'warn', '--record-dir', 'off', '--max-sessions', '256', '--max-sessions-per-address', '256', ...extraArgs], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(options.nodeArgs ?? []), main, '--port', '0', '--log-level', 'warn', '--record-dir', 'off', '--max-sessions', '256', '--max-sessions-per-address', '256', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

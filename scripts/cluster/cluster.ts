@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../../server/paths.js';
+import { SERVER_NODE_FLAGS } from '../../harness/serverProcess.js';
 import { renderMain, renderSite } from './nginxConfig.js';
 import { SupervisedProcess } from './supervisedProcess.js';
 
@@ -113,7 +114,7 @@ export class Cluster {
       const process_ = new SupervisedProcess({
         name: `server ${i + 1} (:${port})`,
         command: process.execPath,
-        args: [main, '--host', '127.0.0.1', '--port', String(port), ...PROXIED_FLAGS, ...o.serverArgs],
+        args: [...SERVER_NODE_FLAGS, main, '--host', '127.0.0.1', '--port', String(port), ...PROXIED_FLAGS, ...o.serverArgs],
         output: o.output,
         log: o.log,
       });
