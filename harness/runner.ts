@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AudioFormat } from '../protocol/audioChunk.js';
-import { percentile, percentiles, type Percentiles } from '../protocol/statistics.js';
+import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
 import type { FrameFeed } from './frameFeed.js';
 import { measureSession, type MeasureOptions, type SessionMeasures } from './measures.js';
@@ -16,7 +16,8 @@ import { abortableSleep } from './abortableSleep.js';
 import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { runReconnecting } from './reconnectingSession.js';
-import { LATE_CAUSES, lateCause, medianTiming, SessionClient, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
+import { LATE_CAUSES, SessionClient, type LateCause } from './sessionClient.js';
+import { SoakTally, type WindowFigures } from './soakTally.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
 export interface Thresholds {
@@ -216,23 +217,10 @@ export async function runRamp(options: RunOptions, start: number, step: number, 
   return { mode: 'ramp', steps, capacity, limits };
 }
 
-export interface SoakWindow {
+/** A soak window: its chunks' figures (soakTally.ts), the harness's own delay, and the server's figures. */
+export interface SoakWindow extends WindowFigures {
   /** Seconds since the soak started (window end). */
   t: number;
-  latencyMs: Percentiles | null;
-  underruns: number;
-  chunks: number;
-  /** Chunk real-time factor (generation time over audio time, from the chunk headers): mean and worst. */
-  rtf: { mean: number; max: number } | null;
-  /** Arrival slack (ms before a chunk was needed): the least, and the 0.1st percentile. Below 0: underruns; how much more lead would have spared them. */
-  slackMs: { min: number; p01: number } | null;
-  /**
-   * The least-slack chunk's timing (server clock): whether it started late (timer, worker queue,
-   * main thread), rendered long, or came back late. Null when no counted chunk had a timing.
-   */
-  leastSlack: ({ slackMs: number } & ChunkTiming) | null;
-  /** Underruns by what made each chunk late (lateCause against the window's median timing); chunks without a timing are left out. */
-  underrunCauses: Record<LateCause, number>;
   /** The harness's own event-loop delay in the window (ms): high values mean it measured late, not the server. */
   harnessLagP99Ms: number;
   /** Its longest event-loop delay in the window (ms): a chunk can look that much later than it came. */
@@ -277,7 +265,9 @@ function slopePerHour(points: [number, number][]): number | null {
 /** N sessions kept open for `options.seconds`, measured every `windowSeconds`. */
 export async function runSoak(options: RunOptions, windowSeconds: number, onWindow?: (w: SoakWindow) => void): Promise<SoakReport> {
   const o = options;
-  let bucket: ReceivedChunk[] = [];
+  const warmupMs = o.measure.warmupMs ?? 2000;
+  let tally = new SoakTally();
+  let firstArrival: number | null = null;
   const clients = Array.from({ length: o.sessions }, (_, i) =>
     new SessionClient({
       url: wsUrl(o.url),
@@ -288,40 +278,28 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
       listener: o.listener,
       keepAudio: false,
       keepChunks: false,
-      onChunk: (c) => bucket.push(c),
+      onChunk: (c) => {
+        firstArrival ??= c.arrivalMs;
+        tally.add(c, c.arrivalMs - firstArrival >= warmupMs);
+      },
       ...(o.pack ? { pack: o.pack } : {}),
     }),
   );
   const started = performance.now();
+  /** The same moment on the clients' clock, which chunk arrivals are on. */
+  const startedOnClientClock = clients[0]!.now();
   const windows: SoakWindow[] = [];
   let last = await trySnapshot(o.url);
-  const warmupMs = o.measure.warmupMs ?? 2000;
-  let firstArrival: number | null = null;
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
   while ((performance.now() - started) / 1000 < o.seconds && !o.signal?.aborted) {
     await abortableSleep(Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started)), o.signal);
     const now = await trySnapshot(o.url);
-    const chunks = bucket;
-    bucket = [];
-    firstArrival ??= chunks[0]?.arrivalMs ?? null;
-    const counted = chunks.filter((c) => firstArrival !== null && c.arrivalMs - firstArrival >= warmupMs);
-    const slacks = counted.flatMap((c) => (c.slackMs === null ? [] : [c.slackMs]));
-    const timed = counted.filter((c) => c.slackMs !== null && c.timing !== null);
-    const least = timed.reduce<ReceivedChunk | null>((a, c) => (a === null || c.slackMs! < a.slackMs! ? c : a), null);
-    const underrunCauses: Record<LateCause, number> = { start: 0, render: 0, delivery: 0 };
-    const typical = medianTiming(timed.map((c) => c.timing!));
-    if (typical) for (const c of timed) if (c.underrun) underrunCauses[lateCause(c.timing!, typical)]++;
-    const rtfs = chunks.map(({ header: h }) => ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames));
+    const figures = tally.figures(startedOnClientClock);
+    tally = new SoakTally();
     const w: SoakWindow = {
       t: +((performance.now() - started) / 1000).toFixed(1),
-      latencyMs: percentiles(counted.flatMap((c) => (c.latencyMs === null ? [] : [c.latencyMs]))),
-      underruns: counted.filter((c) => c.underrun).length,
-      chunks: chunks.length,
-      rtf: rtfs.length > 0 ? { mean: rtfs.reduce((a, b) => a + b, 0) / rtfs.length, max: Math.max(...rtfs) } : null,
-      slackMs: slacks.length > 0 ? { min: Math.min(...slacks), p01: percentile(slacks, 0.1) } : null,
-      leastSlack: least ? { slackMs: least.slackMs!, ...least.timing! } : null,
-      underrunCauses,
+      ...figures,
       harnessLagP99Ms: lag.percentile(99) / 1e6,
       harnessLagMaxMs: lag.max / 1e6,
       server: last && now ? between(last, now) : null,

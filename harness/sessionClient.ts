@@ -118,6 +118,8 @@ export class SessionClient {
    * server stamps each ping when it sends it); null before the first.
    */
   private serverAheadMs: Milliseconds | null = null;
+  /** Decoded samples when they are not kept (keepAudio off), grown to the largest chunk so far. */
+  private scratch: Float32Array = new Float32Array(0);
   private readonly result: SessionResult;
   private readonly closed: Promise<void>;
 
@@ -236,7 +238,9 @@ export class SessionClient {
   private handleMessage(data: Buffer, isBinary: boolean): void {
     const now = this.now();
     if (isBinary) {
-      const { header, pcm } = decodeAudioChunk(data);
+      const { header, pcm } = decodeAudioChunk(data, this.options.keepAudio ? undefined : this.scratch);
+      // Without keepAudio the samples are checked and dropped: one buffer serves every chunk.
+      if (!this.options.keepAudio && pcm.buffer !== this.scratch.buffer) this.scratch = pcm;
       const scheduled = this.listener.receive(header, now, (report) => this.send(report));
       const capture = header.controlSeq === null ? undefined : this.captureTimes.get(header.controlSeq);
       const chunk: ReceivedChunk = {

@@ -174,11 +174,13 @@ export function encodeAudioChunk(header: AudioChunkHeader, pcm: Float32Array): U
 
 /**
  * Decode one chunk. `bytes` may be a view at any byte offset into a larger buffer; the returned
- * `pcm` is always a fresh Float32Array (never a view into `bytes`, which the transport may reuse).
+ * `pcm` is never a view into `bytes` (which the transport may reuse): a fresh Float32Array, or a
+ * view at the start of `scratch` where that is given and large enough (a listener that checks
+ * and drops the samples need not allocate one per chunk: ArrayBuffers set off full GCs).
  * s16 samples decode as q / 32767 (the value -32768, which the encoder never writes, reads as -1).
  * Throws ProtocolError CHUNK_INVALID, naming the bad field.
  */
-export function decodeAudioChunk(bytes: Uint8Array): AudioChunk {
+export function decodeAudioChunk(bytes: Uint8Array, scratch?: Float32Array): AudioChunk {
   const length = bytes.byteLength;
   if (length < AUDIO_CHUNK_HEADER_BYTES) {
     throw invalid(`audio chunk has ${length} bytes; the header alone needs ${AUDIO_CHUNK_HEADER_BYTES}`);
@@ -212,7 +214,7 @@ export function decodeAudioChunk(bytes: Uint8Array): AudioChunk {
   if (problem) throw invalid(problem);
 
   const n = frames * channels;
-  const pcm = new Float32Array(n);
+  const pcm = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float32Array(n);
   const off = AUDIO_CHUNK_HEADER_BYTES;
   if (format === 'f32') {
     const start = bytes.byteOffset + off;

@@ -40,6 +40,24 @@ function chunk(overrides: Partial<AudioChunkHeader> = {}): { h: AudioChunkHeader
 const S16_TOLERANCE = 0.5 / 32767 + 1e-7;
 
 describe('audio chunk round trip', () => {
+  it('decodes into a caller\'s scratch buffer when it is large enough, the same samples as a fresh one', () => {
+    for (const format of ['f32', 's16'] as const) {
+      const { h, pcm } = chunk({ format, frames: 333 });
+      const bytes = encodeAudioChunk(h, pcm);
+      const fresh = decodeAudioChunk(bytes).pcm;
+      const scratch = new Float32Array(4096).fill(7);
+      const into = decodeAudioChunk(bytes, scratch).pcm;
+      assert.equal(into.buffer, scratch.buffer, 'no new buffer');
+      assert.equal(into.length, 666);
+      assert.deepEqual(into, fresh);
+      const small = new Float32Array(100);
+      const grown = decodeAudioChunk(bytes, small).pcm;
+      assert.notEqual(grown.buffer, small.buffer, 'a scratch too small is left alone');
+      assert.deepEqual(grown, fresh);
+      assert.ok(small.every((v) => v === 0));
+    }
+  });
+
   const forms: [AudioFormat, number][] = [['f32', 1], ['f32', 2], ['s16', 1], ['s16', 2]];
   for (const [format, channels] of forms) {
     it(`${format} ${channels === 1 ? 'mono' : 'stereo'}`, () => {
