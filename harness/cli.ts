@@ -14,6 +14,7 @@ import { incidentLine, incidentText, LIVENESS_DEFAULTS, LivenessWatch } from './
 import { PERFORMER_NAMES } from './performers/catalog.js';
 import { htmlReport, leastSlackText, terminalReport } from './report.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
+import { SLOW_STAGE_MS, slowStagesText, threadsText } from './serverStats.js';
 import { failures, RUN_DEFAULTS, runFaults, runFixed, runRamp, runSoak, type Report, type RunOptions } from './runner.js';
 
 const USAGE = `usage: npm run harness -- [options]
@@ -184,7 +185,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
         console.log(`  ${s.overall.sessions} sessions: p95 ${s.overall.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${s.overall.underruns}`));
       if (report.capacity === 0) missed.push('no session count met the limits');
     } else if (mode === 'soak') {
-      report = await runSoak(options, num(args, 'window-seconds', 60, 1, 3600), (w) => console.log(`  t=${w.t}s p95 ${w.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${w.underruns}${w.underruns > 0 ? ` [start ${w.underrunCauses.start}, render ${w.underrunCauses.render}, delivery ${w.underrunCauses.delivery}]` : ''} (least slack ${leastSlackText(w)}), RTF max ${w.rtf?.max.toFixed(3) ?? '-'}, RSS ${w.server?.rssMB.toFixed(1) ?? '-'} MB, CPU ${w.server?.cpuPercent.toFixed(0) ?? '-'}%, lag p99 ${w.server?.eventLoopLagP99Ms.toFixed(1) ?? '-'} ms, harness lag max ${w.harnessLagMaxMs.toFixed(1)} ms`));
+      report = await runSoak(options, num(args, 'window-seconds', 60, 1, 3600), (w) => console.log(`  t=${w.t}s p95 ${w.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${w.underruns}${w.underruns > 0 ? ` [start ${w.underrunCauses.start}, render ${w.underrunCauses.render}, delivery ${w.underrunCauses.delivery}]` : ''} (least slack ${leastSlackText(w)}), RTF max ${w.rtf?.max.toFixed(3) ?? '-'}, RSS ${w.server?.rssMB.toFixed(1) ?? '-'} MB, CPU ${w.server?.cpuPercent.toFixed(0) ?? '-'}%, lag p99 ${w.server?.eventLoopLagP99Ms.toFixed(1) ?? '-'} ms, busy ${w.server ? threadsText(w.server) : '-'}, server stages over ${SLOW_STAGE_MS} ms: ${w.server ? slowStagesText(w.server) : '-'}, harness lag max ${w.harnessLagMaxMs.toFixed(1)} ms`));
       if (report.errors.length > 0) missed.push(`errors: ${report.errors.join(', ')}`);
       if (options.thresholds.maxUnderruns !== undefined && report.windows.reduce((n, w) => n + w.underruns, 0) > options.thresholds.maxUnderruns) missed.push('underruns over the limit');
     } else {

@@ -1,6 +1,7 @@
 /** Harness output: a terminal table, and a self-contained HTML report with SVG plots. */
 import type { SessionMeasures } from './measures.js';
 import { HARNESS_LAG_WARN_MS, type FixedReport, type Report, type SoakReport, type SoakWindow } from './runner.js';
+import { SLOW_STAGE_MS, slowStagesText, threadsText } from './serverStats.js';
 
 const f1 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(1));
 
@@ -25,7 +26,7 @@ export function sessionTable(sessions: SessionMeasures[]): string {
 function fixedSummary(r: FixedReport): string {
   const o = r.overall;
   const server = r.server
-    ? `server: CPU ${f1(r.server.cpuPercent)}% of a core, RSS ${f1(r.server.rssMB)} MB, event-loop lag p99 ${f1(r.server.eventLoopLagP99Ms)} ms, refused ${r.server.refusedSessions}, rejected ${r.server.rejectedMessages}`
+    ? `server: CPU ${f1(r.server.cpuPercent)}% of a core, RSS ${f1(r.server.rssMB)} MB, event-loop lag p99 ${f1(r.server.eventLoopLagP99Ms)} ms, threads busy: ${threadsText(r.server)}, chunk stages over ${SLOW_STAGE_MS} ms: ${slowStagesText(r.server)}, refused ${r.server.refusedSessions}, rejected ${r.server.rejectedMessages}`
     : 'server: /metrics unavailable';
   const lag = r.harnessLagMs;
   const harness = `harness: CPU ${f1(r.harnessCpuPercent)}% of a core, event-loop delay p99 ${f1(lag.p99)} ms, max ${f1(lag.max)} ms${lag.p99 > HARNESS_LAG_WARN_MS ? ' -- WARNING: the measuring process was overloaded; latency and underruns read worse than the server delivers' : ''}`;
@@ -36,11 +37,11 @@ function fixedSummary(r: FixedReport): string {
   ].join('\n');
 }
 
-/** A soak window's least slack and where that chunk's time went, e.g. "11.2 ms: started 44.0 ms ahead, render 30.9, back 2.3". */
+/** A soak window's least slack, when, and where that chunk's time went, e.g. "11.2 ms at 95.3 s: started 44.0 ms ahead, render 30.9, back 2.3". */
 export function leastSlackText(w: SoakWindow): string {
   if (!w.slackMs) return '-';
   const t = w.leastSlack;
-  return t ? `${f1(t.slackMs)} ms: started ${f1(t.startAheadMs)} ms ahead, render ${f1(t.renderMs)}, back ${f1(t.deliveryMs)}` : `${f1(w.slackMs.min)} ms`;
+  return t ? `${f1(t.slackMs)} ms at ${f1(t.atS)} s: started ${f1(t.startAheadMs)} ms ahead, render ${f1(t.renderMs)}, back ${f1(t.deliveryMs)}` : `${f1(w.slackMs.min)} ms`;
 }
 
 export function terminalReport(report: Report): string {

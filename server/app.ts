@@ -58,6 +58,7 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
     preloadSoundfont: (config.instruments ?? packs.find((p) => p.name === config.pack)?.instruments) === 'soundfont',
     decoderBatching: config.decoderBatching,
   });
+  metrics.watchThreads(() => pool.threadBusy());
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();
   const osc = config.oscTarget === null ? null : new OscOut(parseOscTarget(config.oscTarget), { onFirstError: (err) => logger.warn({ err: err.message, target: config.oscTarget }, 'OSC out failed; messages are dropped') });

@@ -2,7 +2,20 @@
  * Prometheus metrics, one registry per server instance (no module-global state, so several
  * servers can run in one test process).
  */
+import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * A thread's busy time so far: its event loop's active time since the thread started (ms).
+ * `key` tells a thread from the one that replaced it under the same name (a respawned worker).
+ */
+export interface ThreadBusy {
+  thread: string;
+  key: object;
+  activeMs: number;
+}
+
+const MAIN_THREAD = {};
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -14,6 +27,7 @@ export class ServerMetrics {
   readonly latency: Histogram;
   readonly rtf: Histogram;
   readonly lead: Histogram;
+  readonly chunkStages: Histogram<'stage'>;
   readonly rejected: Counter<'reason'>;
   readonly framesIn: Counter<'result'>;
   readonly sceneHook: Counter<'result'>;
@@ -21,6 +35,9 @@ export class ServerMetrics {
   readonly recordingsStopped: Counter;
   readonly workerRestarts: Counter;
   readonly escapedErrors: Counter<'kind'>;
+  readonly threadBusy: Counter<'thread'>;
+  private moreThreads: () => ThreadBusy[] = () => [];
+  private readonly lastBusy = new Map<string, { key: object; activeMs: number }>();
 
   constructor() {
     const registers = [this.registry];
@@ -52,6 +69,13 @@ export class ServerMetrics {
       name: 'expotion_lead_seconds',
       help: 'Adaptive lead of each chunk: how long before it is heard its generation started',
       buckets: [0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5],
+      registers,
+    });
+    this.chunkStages = new Histogram({
+      name: 'expotion_chunk_stage_seconds',
+      help: 'Where each chunk spent its lead, on the server: start (from when it was due to when its worker began: a late timer or a busy worker), render, and reply (from the end of the render to the socket write: the main thread taking the reply, framing and sending)',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5],
       registers,
     });
     this.rejected = new Counter({
@@ -90,5 +114,28 @@ export class ServerMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.threadBusy = new Counter({
+      name: 'expotion_thread_busy_seconds_total',
+      help: 'Time each thread was busy (event-loop utilization of the main thread and of each generation worker): its rate is how loaded the thread is, and the first thread near 1 limits how many sessions the process serves',
+      labelNames: ['thread'],
+      registers,
+      collect: () => this.collectThreadBusy(),
+    });
+  }
+
+  /** The threads counted besides the main thread (the generation workers), read at each scrape. */
+  watchThreads(more: () => ThreadBusy[]): void {
+    this.moreThreads = more;
+  }
+
+  private collectThreadBusy(): void {
+    const readings = [{ thread: 'main', key: MAIN_THREAD, activeMs: performance.eventLoopUtilization().active }, ...this.moreThreads()];
+    for (const r of readings) {
+      const last = this.lastBusy.get(r.thread);
+      // A replaced thread starts from 0: count all of the new one's time.
+      const deltaMs = last === undefined || last.key !== r.key ? r.activeMs : r.activeMs - last.activeMs;
+      if (deltaMs > 0) this.threadBusy.inc({ thread: r.thread }, deltaMs / 1000);
+      this.lastBusy.set(r.thread, { key: r.key, activeMs: r.activeMs });
+    }
   }
 }

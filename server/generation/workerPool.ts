@@ -204,6 +204,11 @@ export class WorkerPool {
     return this.workers.map((w) => w?.streams.size ?? 0);
   }
 
+  /** Each live worker's busy time so far (its event loop's active time), for expotion_thread_busy_seconds_total. */
+  threadBusy(): { thread: string; key: object; activeMs: number }[] {
+    return this.workers.flatMap((w, slot) => (w && w.alive ? [{ thread: `worker${slot}`, key: w.worker, activeMs: w.worker.performance.eventLoopUtilization().active }] : []));
+  }
+
   /** Lets each worker finish its renders in flight and release its engines, then ends it (at most SHUTDOWN_TIMEOUT_MS). */
   async close(): Promise<void> {
     this.closing = true;

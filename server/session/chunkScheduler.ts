@@ -249,6 +249,9 @@ export class ChunkScheduler {
     metrics.chunks.inc();
     metrics.rtf.observe(rtf);
     metrics.lead.observe(leadMs / 1000);
+    metrics.chunkStages.observe({ stage: 'start' }, Math.max(0, chunk.genStartMs - dueMs) / 1000);
+    metrics.chunkStages.observe({ stage: 'render' }, (chunk.genEndMs - chunk.genStartMs) / 1000);
+    metrics.chunkStages.observe({ stage: 'reply' }, Math.max(0, sentAt - chunk.genEndMs) / 1000);
     if (controlSeq !== null && captureMs !== null) this.pendingLatency.push({ startSample, captureMs });
     if (this.pendingLatency.length > MAX_PENDING_LATENCIES) this.pendingLatency.shift();
     this.host.onChunk({ startSample, controlSeq, decidedMs: now, controls, pcm: chunk.pcm, state: chunk.state });

@@ -80,6 +80,11 @@ test('chunks carry the newest control frame used, and latency is measured on bot
   assert.ok(metricValue(metrics, 'expotion_audio_chunks_total') >= calm.chunks.length + energetic.chunks.length);
   assert.equal(metricValue(metrics, 'expotion_sessions'), 0);
   assert.equal(metricValue(metrics, 'expotion_sessions_opened_total'), 2);
+  // Busy time per thread, for finding the one that limits capacity: the main thread, and every
+  // generation worker (each rendered its warm-up, and the two sessions).
+  const busy = (thread: string): number => metricValue(metrics, `expotion_thread_busy_seconds_total{thread="${thread}"}`);
+  assert.ok(busy('main') > 0, 'the main thread was busy');
+  for (let i = 0; i < server.config.workers; i++) assert.ok(busy(`worker${i}`) > 0, `worker${i} was busy`);
 });
 
 test('the server and client agree on latency to within a few milliseconds', () => {
