@@ -2,7 +2,8 @@
  * Where the server's CPU time goes with N sessions (issue #15: capacity per machine). Starts the
  * built server under `node --cpu-prof`, streams N harness sessions for D seconds, stops it with
  * SIGTERM (which writes one .cpuprofile per thread: the main thread and each generation worker),
- * and prints for each thread how busy it was and its top functions by self time; for the main
+ * and prints for each thread, from --steady-from-s on, how busy it was, its top functions by self
+ * time and our functions by inclusive time (which activity spent it); for the main
  * thread also its longest busy stretches (what held the event loop: every session's timers,
  * frames and chunk sends wait behind them) and our functions that ran in them.
  *
@@ -44,15 +45,36 @@ function frameName(frame: CallFrame): string {
   return `${frame.functionName || '(anonymous)'}${where}`;
 }
 
-/** Self time (µs) per function, and the idle share, of one profile. */
-function summarise(profile: CpuProfile): { totalUs: number; idleUs: number; functions: [string, number][] } {
-  const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+/** Our functions (dist/) on the stack of sample node `id`, each once. */
+function ourFramesOnStack(id: number, byId: Map<number, CpuProfile['nodes'][number]>, parent: Map<number, number>): Set<string> {
+  const names = new Set<string>();
+  for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+    const frame = byId.get(n)!.callFrame;
+    if (frame.url.includes('/dist/')) names.add(frameName(frame));
+  }
+  return names;
+}
+
+/**
+ * From `fromUs` on: self time (µs) per function, the idle share, and the inclusive time of each
+ * of our functions (dist/) on the stack: self time says where the time went (GC, native calls),
+ * inclusive time which of our activities spent it (frames, chunks, controls messages, ...).
+ */
+function summarise(profile: CpuProfile, fromUs: number): { totalUs: number; idleUs: number; functions: [string, number][]; ours: [string, number][] } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<string, number>();
+  const oursUs = new Map<string, number>();
+  let t = 0;
   let totalUs = 0;
   let idleUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
-    const frame = frames.get(profile.samples[i]!)!;
+    t += dt;
+    if (t < fromUs) continue;
+    const id = profile.samples[i]!;
+    const frame = byId.get(id)!.callFrame;
     totalUs += dt;
     if (frame.functionName === '(idle)') {
       idleUs += dt;
@@ -60,8 +82,10 @@ function summarise(profile: CpuProfile): { totalUs: number; idleUs: number; func
     }
     const name = frameName(frame);
     selfUs.set(name, (selfUs.get(name) ?? 0) + dt);
+    for (const ours of ourFramesOnStack(id, byId, parent)) oursUs.set(ours, (oursUs.get(ours) ?? 0) + dt);
   }
-  return { totalUs, idleUs, functions: [...selfUs].sort((a, b) => b[1] - a[1]) };
+  const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);
+  return { totalUs, idleUs, functions: sorted(selfUs), ours: sorted(oursUs) };
 }
 
 interface Stretch {
@@ -103,15 +127,7 @@ function longestStretches(profile: CpuProfile, count: number, fromUs: number): S
       for (const [id, dt] of samples) {
         const name = frameName(byId.get(id)!.callFrame);
         self.set(name, (self.get(name) ?? 0) + dt);
-        const seen = new Set<string>();
-        for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
-          const frame = byId.get(n)!.callFrame;
-          if (!frame.url.includes('/dist/')) continue;
-          const name = frameName(frame);
-          if (seen.has(name)) continue;
-          seen.add(name);
-          ours.set(name, (ours.get(name) ?? 0) + dt);
-        }
+        for (const our of ourFramesOnStack(id, byId, parent)) ours.set(our, (ours.get(our) ?? 0) + dt);
       }
       const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);
       return { startUs, us, ours: sorted(ours), self: sorted(self) };
@@ -133,10 +149,13 @@ console.log(`${cpus()[0]?.model ?? '?'} x ${availableParallelism()}, server args
 for (const file of files) {
   const thread = Number(file.split('.').at(-3));
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-  const s = summarise(profile);
+  const s = summarise(profile, steadyFromS * 1e6);
   const busy = 1 - s.idleUs / Math.max(1, s.totalUs);
-  console.log(`\n${thread === 0 ? 'main thread' : `worker thread ${thread}`}: busy ${(100 * busy).toFixed(1)}% of ${(s.totalUs / 1e6).toFixed(1)} s`);
+  console.log(`\n${thread === 0 ? 'main thread' : `worker thread ${thread}`}: busy ${(100 * busy).toFixed(1)}% of ${(s.totalUs / 1e6).toFixed(1)} s from ${steadyFromS} s on`);
+  console.log('  self time (share of the thread\'s time):');
   for (const [name, us] of s.functions.slice(0, top)) console.log(`  ${((100 * us) / s.totalUs).toFixed(1).padStart(5)}%  ${name}`);
+  console.log('  inclusive time of our functions:');
+  for (const [name, us] of s.ours.slice(0, top)) console.log(`  ${((100 * us) / s.totalUs).toFixed(1).padStart(5)}%  ${name}`);
   if (stretches === 0) continue;
   console.log(`  longest busy stretches from ${steadyFromS} s on (${thread === 0 ? 'the event loop held: every session waits' : 'renders, and what made them long'}):`);
   for (const st of longestStretches(profile, stretches, steadyFromS * 1e6)) {
