@@ -122,7 +122,9 @@ describe('browser client', { skip: skip ?? false }, () => {
     // most chunks; this bound catches that, and bench:contention measures the rest.
     const allowed = Math.max(8, Math.ceil(MAX_UNDERRUN_FRACTION * s.playback.chunks));
     assert.ok(s.playback.underruns <= allowed, `${s.playback.underruns} underruns in ${s.playback.chunks} chunks (at most ${allowed}): ${JSON.stringify(s.playback.recentUnderruns)}`);
-    assert.ok(s.playback.levelDb !== null && s.playback.levelDb > -70, `music is audible at the output (level ${s.playback.levelDb} dB)`);
+    // The meter reads the output at one instant, which can fall in a rest of the music or, on a
+    // starved machine, in a gap (it read -Infinity once beside two CPU hogs): audible within 10 s.
+    await waitFor(page, 'music audible at the output (level above -70 dB)', (x) => x.playback.levelDb !== null && x.playback.levelDb > -70, 10_000);
     assert.ok(s.clientLatency && s.clientLatency.count > 10, 'the client measures control-to-audio latency');
     const tracking = s.serverStats?.tracking;
     assert.ok(tracking && tracking.fps > 0 && tracking.captureToArrivalMs !== null, `the server reports the tracking rate it receives (${JSON.stringify(tracking)})`);
