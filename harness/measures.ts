@@ -7,7 +7,7 @@ import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
-import { medianTiming, type ChunkTiming, type SessionResult } from './sessionClient.js';
+import { chunkRtf, medianTiming, type ChunkTiming, type SessionResult } from './sessionClient.js';
 import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 
 export interface BeatAlignment {
@@ -156,7 +156,7 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
     const prev = result.chunks[i - 1]!;
     intervals.push(result.chunks[i]!.arrivalMs - prev.arrivalMs - (prev.header.frames / prev.header.sampleRate) * 1000);
   }
-  const rtfs = result.chunks.map((c) => (c.header.genEndMs - c.header.genStartMs) / ((c.header.frames / c.header.sampleRate) * 1000));
+  const rtfs = result.chunks.map((c) => chunkRtf(c.header));
   const withLatency = result.chunks.filter((c) => c.latencyMs !== null);
   const step = Math.max(1, Math.ceil(withLatency.length / o.timelinePoints));
   return {

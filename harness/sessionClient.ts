@@ -4,7 +4,7 @@
  * playback reports, like the browser client does. Used by the end-to-end tests and the harness.
  */
 import WebSocket from 'ws';
-import { decodeAudioChunk, type AudioFormat } from '../protocol/audioChunk.js';
+import { decodeAudioChunk, type AudioChunkHeader, type AudioFormat } from '../protocol/audioChunk.js';
 import { encodeLandmarkFrame } from '../protocol/landmarkFrame.js';
 import type { LandmarkFrame } from '../protocol/landmarkTypes.js';
 import {
@@ -282,6 +282,11 @@ export class SessionClient {
     for (const t of this.timers) clearInterval(t);
     if (this.frameTimer) clearTimeout(this.frameTimer);
   }
+}
+
+/** A chunk's real-time factor: its generation time over its audio time, from its header. */
+export function chunkRtf(h: AudioChunkHeader): number {
+  return (h.genEndMs - h.genStartMs) / ((h.frames / h.sampleRate) * 1000);
 }
 
 /** A chunk's timing from its header's generation times and when it arrived and was needed here. */

@@ -6,7 +6,7 @@
  */
 import { percentile, percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
-import { LATE_CAUSES, lateCause, medianTiming, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
+import { chunkRtf, LATE_CAUSES, lateCause, medianTiming, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
 
 export interface WindowFigures {
   /** Chunks received in the window, the warm-up included. */
@@ -39,8 +39,7 @@ export class SoakTally {
   /** `counted`: past the warm-up; only then do its latency, slack and underrun count. */
   add(chunk: ReceivedChunk, counted: boolean): void {
     this.chunks++;
-    const h = chunk.header;
-    const rtf = ((h.genEndMs - h.genStartMs) / 1000) * (h.sampleRate / h.frames);
+    const rtf = chunkRtf(chunk.header);
     this.rtfSum += rtf;
     this.rtfMax = Math.max(this.rtfMax, rtf);
     if (!counted) return;
