@@ -17,6 +17,7 @@ import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { runReconnecting } from './reconnectingSession.js';
 import { LATE_CAUSES, SessionClient, type LateCause } from './sessionClient.js';
+import { SoakListeners, type SoakSessionSpec } from './soakListeners.js';
 import { SoakTally, type WindowFigures } from './soakTally.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
@@ -221,9 +222,9 @@ export async function runRamp(options: RunOptions, start: number, step: number, 
 export interface SoakWindow extends WindowFigures {
   /** Seconds since the soak started (window end). */
   t: number;
-  /** The harness's own event-loop delay in the window (ms): high values mean it measured late, not the server. */
+  /** The listener threads' event-loop delay in the window (ms, the worst thread's): high values mean they measured late, not the server. */
   harnessLagP99Ms: number;
-  /** Its longest event-loop delay in the window (ms): a chunk can look that much later than it came. */
+  /** Their longest event-loop delay in the window (ms): a chunk can look that much later than it came. */
   harnessLagMaxMs: number;
   server: ServerStats | null;
 }
@@ -262,56 +263,57 @@ function slopePerHour(points: [number, number][]): number | null {
   return den === 0 ? null : (num / den) * 3600;
 }
 
-/** N sessions kept open for `options.seconds`, measured every `windowSeconds`. */
+/** N sessions kept open for `options.seconds`, measured every `windowSeconds` (the sessions run in listener threads: soakListeners.ts). */
 export async function runSoak(options: RunOptions, windowSeconds: number, onWindow?: (w: SoakWindow) => void): Promise<SoakReport> {
   const o = options;
   const warmupMs = o.measure.warmupMs ?? 2000;
+  const epochNow = (): number => performance.timeOrigin + performance.now();
   let tally = new SoakTally();
   let firstArrival: number | null = null;
-  const clients = Array.from({ length: o.sessions }, (_, i) =>
-    new SessionClient({
-      url: wsUrl(o.url),
-      feed: feedFor(o.performers[i % o.performers.length]!, o.fps),
-      prompt: o.prompts[i % o.prompts.length]!,
-      format: o.format,
-      seed: i + 1,
-      listener: o.listener,
-      keepAudio: false,
-      keepChunks: false,
-      onChunk: (c) => {
-        firstArrival ??= c.arrivalMs;
-        tally.add(c, c.arrivalMs - firstArrival >= warmupMs);
-      },
-      ...(o.pack ? { pack: o.pack } : {}),
-    }),
-  );
+  const specs: SoakSessionSpec[] = Array.from({ length: o.sessions }, (_, i) => ({
+    url: wsUrl(o.url),
+    performer: o.performers[i % o.performers.length]!,
+    fps: o.fps,
+    prompt: o.prompts[i % o.prompts.length]!,
+    format: o.format,
+    seed: i + 1,
+    listener: o.listener,
+    ...(o.pack ? { pack: o.pack } : {}),
+  }));
+  const listeners = new SoakListeners(specs, (chunks) => {
+    for (const c of chunks) {
+      firstArrival ??= c.arrivalMs;
+      tally.add(c, c.arrivalMs - firstArrival >= warmupMs);
+    }
+  });
   const started = performance.now();
-  /** The same moment on the clients' clock, which chunk arrivals are on. */
-  const startedOnClientClock = clients[0]!.now();
+  /** The same moment on the epoch clock, which the listeners stamp arrivals on. */
+  const startedEpochMs = epochNow();
   const windows: SoakWindow[] = [];
   let last = await trySnapshot(o.url);
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  lag.enable();
-  while ((performance.now() - started) / 1000 < o.seconds && !o.signal?.aborted) {
-    await abortableSleep(Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started)), o.signal);
-    const now = await trySnapshot(o.url);
-    const figures = tally.figures(startedOnClientClock);
-    tally = new SoakTally();
-    const w: SoakWindow = {
-      t: +((performance.now() - started) / 1000).toFixed(1),
-      ...figures,
-      harnessLagP99Ms: lag.percentile(99) / 1e6,
-      harnessLagMaxMs: lag.max / 1e6,
-      server: last && now ? between(last, now) : null,
-    };
-    lag.reset();
-    last = now;
-    windows.push(w);
-    onWindow?.(w);
+  try {
+    while ((performance.now() - started) / 1000 < o.seconds && !o.signal?.aborted) {
+      await abortableSleep(Math.min(windowSeconds * 1000, o.seconds * 1000 - (performance.now() - started)), o.signal);
+      const lag = await listeners.window();
+      const now = await trySnapshot(o.url);
+      const figures = tally.figures(startedEpochMs);
+      tally = new SoakTally();
+      const w: SoakWindow = {
+        t: +((performance.now() - started) / 1000).toFixed(1),
+        ...figures,
+        harnessLagP99Ms: lag.p99Ms,
+        harnessLagMaxMs: lag.maxMs,
+        server: last && now ? between(last, now) : null,
+      };
+      last = now;
+      windows.push(w);
+      onWindow?.(w);
+    }
+  } catch (err) {
+    await listeners.stop().catch(() => undefined);
+    throw err;
   }
-  for (const c of clients) c.send({ type: 'stop' });
-  lag.disable();
-  const results = await Promise.all(clients.map((c) => c.finish()));
+  const results = await listeners.stop();
   const settled = windows.slice(1);
   const series = (value: (w: SoakWindow) => number | null | undefined): [number, number][] =>
     settled.flatMap((w) => {
@@ -332,8 +334,8 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
     cpuDriftPercentPerHour: slopePerHour(series((w) => w.server?.cpuPercent)),
     lagDriftMsPerHour: slopePerHour(series((w) => w.server?.eventLoopLagP99Ms)),
     latencyDriftMs: lat.length >= 2 ? lat.at(-1)!.latencyMs!.p95 - lat[0]!.latencyMs!.p95 : null,
-    errors: results.flatMap((r) => r.errors.map((e) => e.code)),
-    closeCodes: results.map((r) => r.closeCode),
+    errors: results.errors,
+    closeCodes: results.closeCodes,
   };
 }
 

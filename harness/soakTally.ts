@@ -8,6 +8,29 @@ import { percentile, percentiles, type Percentiles } from '../protocol/statistic
 import type { Milliseconds } from '../protocol/units.js';
 import { chunkRtf, LATE_CAUSES, lateCause, medianTiming, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
 
+/** What the tally needs of a chunk: a few numbers, small enough to post between threads in batches. */
+export interface TalliedChunk {
+  /** Arrival time (ms) on the clock the tally's `startedMs` is on. */
+  arrivalMs: Milliseconds;
+  rtf: number;
+  latencyMs: Milliseconds | null;
+  underrun: boolean;
+  slackMs: Milliseconds | null;
+  timing: ChunkTiming | null;
+}
+
+/** A received chunk as the tally sees it; `clockToTallyMs` moves the client's clock onto the tally's. */
+export function tallied(chunk: ReceivedChunk, clockToTallyMs: Milliseconds): TalliedChunk {
+  return {
+    arrivalMs: chunk.arrivalMs + clockToTallyMs,
+    rtf: chunkRtf(chunk.header),
+    latencyMs: chunk.latencyMs,
+    underrun: chunk.underrun,
+    slackMs: chunk.slackMs,
+    timing: chunk.timing,
+  };
+}
+
 export interface WindowFigures {
   /** Chunks received in the window, the warm-up included. */
   chunks: number;
@@ -37,9 +60,9 @@ export class SoakTally {
   private least: { slackMs: Milliseconds; arrivalMs: Milliseconds; timing: ChunkTiming } | null = null;
 
   /** `counted`: past the warm-up; only then do its latency, slack and underrun count. */
-  add(chunk: ReceivedChunk, counted: boolean): void {
+  add(chunk: TalliedChunk, counted: boolean): void {
     this.chunks++;
-    const rtf = chunkRtf(chunk.header);
+    const rtf = chunk.rtf;
     this.rtfSum += rtf;
     this.rtfMax = Math.max(this.rtfMax, rtf);
     if (!counted) return;
