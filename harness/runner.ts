@@ -6,18 +6,14 @@
  * - soak: N sessions for hours, measured in windows, with memory and latency drift;
  * - faults: N well-behaved sessions beside clients that misbehave, compared with a baseline.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AudioFormat } from '../protocol/audioChunk.js';
 import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
-import type { FrameFeed } from './frameFeed.js';
-import { measureSession, type MeasureOptions, type SessionMeasures } from './measures.js';
+import type { MeasureOptions, SessionMeasures } from './measures.js';
 import { abortableSleep } from './abortableSleep.js';
-import { feedFor } from './performers/catalog.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
-import { runReconnecting } from './reconnectingSession.js';
-import { LATE_CAUSES, SessionClient, type LateCause } from './sessionClient.js';
-import { SoakListeners, type SoakSessionSpec } from './soakListeners.js';
+import { LATE_CAUSES, type LateCause } from './sessionClient.js';
+import { runFixedSessions, SoakListeners, type ListenerSessionSpec } from './listenerThreads.js';
 import { SoakTally, type WindowFigures } from './soakTally.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
@@ -79,11 +75,11 @@ export interface FixedReport {
   overall: Overall;
   server: ServerStats | null;
   /**
-   * The measuring process's own event-loop delay (p99, max; ms). When it is high the clients'
-   * timestamps are late and latency and underruns read worse than the server delivers.
+   * The listener threads' event-loop delay (p99, max; ms; the worst thread's). When it is high
+   * the clients' timestamps are late and latency and underruns read worse than the server delivers.
    */
   harnessLagMs: { p99: number; max: number };
-  /** The measuring process's own CPU while the sessions ran (% of one core): on a shared machine, what the server did not get. */
+  /** The measuring process's own CPU while the sessions ran, all its threads (% of one core): on a shared machine, what the server did not get. */
   harnessCpuPercent: number;
 }
 
@@ -123,44 +119,36 @@ async function trySnapshot(url: string) {
   }
 }
 
-/** N sessions for D seconds. */
+/** The sessions of a run: performers and prompts in turn. */
+function sessionSpecs(o: RunOptions, count = o.sessions): ListenerSessionSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    url: wsUrl(o.url),
+    performer: o.performers[i % o.performers.length]!,
+    fps: o.fps,
+    prompt: o.prompts[i % o.prompts.length]!,
+    format: o.format,
+    seed: i + 1,
+    listener: o.listener,
+    ...(o.pack ? { pack: o.pack } : {}),
+  }));
+}
+
+/** N sessions for D seconds, in listener threads (listenerThreads.ts). */
 export async function runFixed(options: RunOptions): Promise<FixedReport> {
   const o = options;
   const before = await trySnapshot(o.url);
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  lag.enable();
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
-  const feeds: FrameFeed[] = [];
-  const clients = Array.from({ length: o.sessions }, (_, i) => {
-    const feed = feedFor(o.performers[i % o.performers.length]!, o.fps);
-    feeds.push(feed);
-    return {
-      url: wsUrl(o.url),
-      feed,
-      prompt: o.prompts[i % o.prompts.length]!,
-      format: o.format,
-      seed: i + 1,
-      listener: o.listener,
-      ...(o.pack ? { pack: o.pack } : {}),
-    };
-  });
-  const results = await Promise.all(
-    clients.map((c) => (o.reconnect ? runReconnecting(c, o.seconds * 1000, o.signal) : new SessionClient(c).run(o.seconds * 1000, o.signal))),
-  );
-  lag.disable();
+  const run = await runFixedSessions(sessionSpecs(o), { seconds: o.seconds, reconnect: o.reconnect ?? false, measure: o.measure }, o.signal);
   const cpu = process.cpuUsage(cpuBefore);
   const harnessCpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallBefore)) * 100;
   const after = await trySnapshot(o.url);
-  const warm = o.measure.warmupMs ?? 2000;
-  const measures = results.map((r, i) => measureSession(r, feeds[i]!, clients[i]!.prompt, o.measure));
-  const latencies = results.flatMap((r) => r.chunks.filter((c) => c.arrivalMs >= r.startedMs + warm && c.latencyMs !== null).map((c) => c.latencyMs!));
   return {
     mode: 'fixed',
-    sessions: measures,
-    overall: summarise(measures, latencies),
+    sessions: run.measures,
+    overall: summarise(run.measures, run.latencies),
     server: before && after ? between(before, after) : null,
-    harnessLagMs: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+    harnessLagMs: { p99: run.lag.p99Ms, max: run.lag.maxMs },
     harnessCpuPercent,
   };
 }
@@ -263,24 +251,14 @@ function slopePerHour(points: [number, number][]): number | null {
   return den === 0 ? null : (num / den) * 3600;
 }
 
-/** N sessions kept open for `options.seconds`, measured every `windowSeconds` (the sessions run in listener threads: soakListeners.ts). */
+/** N sessions kept open for `options.seconds`, measured every `windowSeconds` (the sessions run in listener threads: listenerThreads.ts). */
 export async function runSoak(options: RunOptions, windowSeconds: number, onWindow?: (w: SoakWindow) => void): Promise<SoakReport> {
   const o = options;
   const warmupMs = o.measure.warmupMs ?? 2000;
   const epochNow = (): number => performance.timeOrigin + performance.now();
   let tally = new SoakTally();
   let firstArrival: number | null = null;
-  const specs: SoakSessionSpec[] = Array.from({ length: o.sessions }, (_, i) => ({
-    url: wsUrl(o.url),
-    performer: o.performers[i % o.performers.length]!,
-    fps: o.fps,
-    prompt: o.prompts[i % o.prompts.length]!,
-    format: o.format,
-    seed: i + 1,
-    listener: o.listener,
-    ...(o.pack ? { pack: o.pack } : {}),
-  }));
-  const listeners = new SoakListeners(specs, (chunks) => {
+  const listeners = new SoakListeners(sessionSpecs(o), (chunks) => {
     for (const c of chunks) {
       firstArrival ??= c.arrivalMs;
       tally.add(c, c.arrivalMs - firstArrival >= warmupMs);
