@@ -29,6 +29,7 @@ const USAGE = `usage: npm run harness -- [options]
   --pack NAME --format s16|f32 --fps 30      s16: what the browser asks for (half the bytes); f32 for bit-exact audio
   --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
+  --sessions-per-thread 8         sessions per listener thread (each thread stamps its chunks' arrival)
   --faults disconnect,stall,garbage,storm
   --reconnect on|off              fixed, ramp: a session whose connection is lost opens a new one at once,
                                   like the browser (through nginx while processes die); off (default) ends it
@@ -64,7 +65,7 @@ function parseArgs(argv: string[]): Map<string, string> {
 }
 
 const KNOWN = ['mode', 'url', 'server-args', 'sessions', 'ramp-start', 'ramp-step', 'ramp-max', 'seconds', 'window-seconds', 'performers', 'prompts', 'pack', 'format', 'fps',
-  'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out',
+  'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'sessions-per-thread', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out',
   'healthz-interval-ms', 'healthz-timeout-ms', 'reconnect', 'messages', 'connections', 'seed', 'rate', 'good-sessions', 'clean-seconds', 'replay', 'replay-times'];
 const MODES = ['fixed', 'ramp', 'soak', 'faults', 'fuzz'];
 
@@ -163,6 +164,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
       outputLatencyMs: num(args, 'output-latency-ms', 10, 0, 1000),
     },
     measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000) },
+    sessionsPerThread: num(args, 'sessions-per-thread', RUN_DEFAULTS.sessionsPerThread, 1, 1000),
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),
     signal: AbortSignal.any([watch.signal, interrupted.signal]),

@@ -1,5 +1,5 @@
 /**
- * The harness's sessions run in listener threads of their own (listenerThread.ts), four to a
+ * The harness's sessions run in listener threads of their own (listenerThread.ts), eight to a
  * thread; the main thread only starts them, scrapes /metrics and writes the report.
  *
  * The thread that receives a chunk stamps its arrival. In the harness's main thread that stamp
@@ -48,8 +48,12 @@ export type FromListener =
   /** A fixed run's sessions, measured; `latencies`: every counted chunk's, for the overall figures. */
   | { type: 'measured'; measures: SessionMeasures[]; latencies: number[]; lag: ListenerLag };
 
-/** Sessions per listener thread: at 4, a thread is busy about 6 % of the time (one core's share). */
-export const SESSIONS_PER_LISTENER = 4;
+/**
+ * Sessions per listener thread. Each thread costs CPU of its own (an isolate that compiles the
+ * client code again): 16 sessions for 15 s took 35-37 % of a core in one thread, 43-45 % in two,
+ * 57-63 % in four, and one thread's delay reached p99 16-20 ms. Eight is the middle.
+ */
+export const SESSIONS_PER_LISTENER = 8;
 
 /** Small scavenges, as in the server's generation workers (workerPool.ts). */
 const LISTENER_YOUNG_GENERATION_MB = 12;
@@ -58,18 +62,23 @@ function worst(lags: ListenerLag[]): ListenerLag {
   return { p99Ms: Math.max(0, ...lags.map((l) => l.p99Ms)), maxMs: Math.max(0, ...lags.map((l) => l.maxMs)) };
 }
 
-/** Listener threads for `specs`, started with `start(group)`; messages go to `onMessage` with the thread's index; a thread that fails rejects `failed`. */
+/** Listener threads for `specs`, `perThread` sessions in each, started with `start(group)`; messages go to `onMessage` with the thread's index; a thread that fails rejects `failed`. */
 class ListenerThreads {
   readonly threads: Worker[];
   readonly failed: Promise<never>;
   private stopping = false;
 
-  constructor(specs: ListenerSessionSpec[], start: (sessions: ListenerSessionSpec[]) => ListenerStart, onMessage: (m: FromListener, thread: number) => void) {
+  constructor(
+    specs: ListenerSessionSpec[],
+    perThread: number,
+    start: (sessions: ListenerSessionSpec[]) => ListenerStart,
+    onMessage: (m: FromListener, thread: number) => void,
+  ) {
     let fail: (err: Error) => void = () => undefined;
     this.failed = new Promise<never>((_, reject) => (fail = reject));
     this.failed.catch(() => undefined); // raced by the callers
     const groups: ListenerSessionSpec[][] = [];
-    for (let i = 0; i < specs.length; i += SESSIONS_PER_LISTENER) groups.push(specs.slice(i, i + SESSIONS_PER_LISTENER));
+    for (let i = 0; i < specs.length; i += perThread) groups.push(specs.slice(i, i + perThread));
     this.threads = groups.map((sessions, i) => {
       const w = new Worker(new URL('./listenerThread.js', import.meta.url), {
         workerData: start(sessions),
@@ -102,9 +111,10 @@ export interface FixedSessions {
   lag: ListenerLag;
 }
 
-/** Runs `specs` for `seconds` (less if `signal` aborts) in listener threads and measures them there. */
+/** Runs `specs` for `seconds` (less if `signal` aborts) in listener threads of `perThread` sessions, and measures them there. */
 export async function runFixedSessions(
   specs: ListenerSessionSpec[],
+  perThread: number,
   run: { seconds: number; reconnect: boolean; measure: Partial<MeasureOptions> },
   signal?: AbortSignal,
 ): Promise<FixedSessions> {
@@ -114,6 +124,7 @@ export async function runFixedSessions(
   const measured = new Promise<void>((resolve) => (allMeasured = resolve));
   const threads: ListenerThreads = new ListenerThreads(
     specs,
+    perThread,
     (sessions) => ({ mode: 'fixed', sessions, ...run }),
     (m, i) => {
       if (m.type !== 'measured') return;
@@ -142,8 +153,8 @@ export class SoakListeners {
   private doneCount = 0;
   private onDone: (() => void) | null = null;
 
-  constructor(specs: ListenerSessionSpec[], onChunks: (chunks: TalliedChunk[]) => void) {
-    this.threads = new ListenerThreads(specs, (sessions) => ({ mode: 'soak', sessions }), (m, i) => {
+  constructor(specs: ListenerSessionSpec[], perThread: number, onChunks: (chunks: TalliedChunk[]) => void) {
+    this.threads = new ListenerThreads(specs, perThread, (sessions) => ({ mode: 'soak', sessions }), (m, i) => {
       if (m.type === 'chunks') onChunks(m.chunks);
       else if (m.type === 'window') this.windowReply(m.lag);
       else if (m.type === 'done') {

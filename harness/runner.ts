@@ -13,7 +13,7 @@ import type { MeasureOptions, SessionMeasures } from './measures.js';
 import { abortableSleep } from './abortableSleep.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { LATE_CAUSES, type LateCause } from './sessionClient.js';
-import { runFixedSessions, SoakListeners, type ListenerSessionSpec } from './listenerThreads.js';
+import { runFixedSessions, SESSIONS_PER_LISTENER, SoakListeners, type ListenerSessionSpec } from './listenerThreads.js';
 import { SoakTally, type WindowFigures } from './soakTally.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
 
@@ -44,6 +44,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** A session whose connection is lost opens a new one, like the browser (behind nginx, another process takes it). */
   reconnect?: boolean;
+  /** Sessions per listener thread (listenerThreads.ts). */
+  sessionsPerThread: number;
 }
 
 export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
@@ -56,6 +58,7 @@ export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
   listener: {},
   measure: {},
   thresholds: {},
+  sessionsPerThread: SESSIONS_PER_LISTENER,
 };
 
 export interface Overall {
@@ -139,7 +142,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
   const before = await trySnapshot(o.url);
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
-  const run = await runFixedSessions(sessionSpecs(o), { seconds: o.seconds, reconnect: o.reconnect ?? false, measure: o.measure }, o.signal);
+  const run = await runFixedSessions(sessionSpecs(o), o.sessionsPerThread, { seconds: o.seconds, reconnect: o.reconnect ?? false, measure: o.measure }, o.signal);
   const cpu = process.cpuUsage(cpuBefore);
   const harnessCpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallBefore)) * 100;
   const after = await trySnapshot(o.url);
@@ -258,7 +261,7 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
   const epochNow = (): number => performance.timeOrigin + performance.now();
   let tally = new SoakTally();
   let firstArrival: number | null = null;
-  const listeners = new SoakListeners(sessionSpecs(o), (chunks) => {
+  const listeners = new SoakListeners(sessionSpecs(o), o.sessionsPerThread, (chunks) => {
     for (const c of chunks) {
       firstArrival ??= c.arrivalMs;
       tally.add(c, c.arrivalMs - firstArrival >= warmupMs);

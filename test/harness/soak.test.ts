@@ -16,7 +16,7 @@ before(async () => {
 after(() => server.close());
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
-  return { ...RUN_DEFAULTS, url: server.url, sessions: 5, seconds: 5, performers: ['nodding:120', 'still'], prompts: ['house'], measure: { warmupMs: 1000 }, ...overrides };
+  return { ...RUN_DEFAULTS, url: server.url, sessions: 5, seconds: 5, performers: ['nodding:120', 'still'], prompts: ['house'], measure: { warmupMs: 1000 }, sessionsPerThread: 3, ...overrides };
 }
 
 test('a soak over two listener threads measures every session in each window and ends them cleanly', { timeout: 30_000 }, async () => {
