@@ -9,7 +9,7 @@
 import type { AudioFormat } from '../protocol/audioChunk.js';
 import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
-import type { MeasureOptions, SessionMeasures } from './measures.js';
+import { MEASURE_DEFAULTS, type MeasureOptions, type SessionMeasures } from './measures.js';
 import { abortableSleep } from './abortableSleep.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { LATE_CAUSES, type LateCause } from './sessionClient.js';
@@ -123,8 +123,8 @@ async function trySnapshot(url: string) {
 }
 
 /** The sessions of a run: performers and prompts in turn. */
-function sessionSpecs(o: RunOptions, count = o.sessions): ListenerSessionSpec[] {
-  return Array.from({ length: count }, (_, i) => ({
+function sessionSpecs(o: RunOptions): ListenerSessionSpec[] {
+  return Array.from({ length: o.sessions }, (_, i) => ({
     url: wsUrl(o.url),
     performer: o.performers[i % o.performers.length]!,
     fps: o.fps,
@@ -257,8 +257,7 @@ function slopePerHour(points: [number, number][]): number | null {
 /** N sessions kept open for `options.seconds`, measured every `windowSeconds` (the sessions run in listener threads: listenerThreads.ts). */
 export async function runSoak(options: RunOptions, windowSeconds: number, onWindow?: (w: SoakWindow) => void): Promise<SoakReport> {
   const o = options;
-  const warmupMs = o.measure.warmupMs ?? 2000;
-  const epochNow = (): number => performance.timeOrigin + performance.now();
+  const warmupMs = o.measure.warmupMs ?? MEASURE_DEFAULTS.warmupMs;
   let tally = new SoakTally();
   let firstArrival: number | null = null;
   const listeners = new SoakListeners(sessionSpecs(o), o.sessionsPerThread, (chunks) => {
@@ -269,7 +268,7 @@ export async function runSoak(options: RunOptions, windowSeconds: number, onWind
   });
   const started = performance.now();
   /** The same moment on the epoch clock, which the listeners stamp arrivals on. */
-  const startedEpochMs = epochNow();
+  const startedEpochMs = performance.timeOrigin + performance.now();
   const windows: SoakWindow[] = [];
   let last = await trySnapshot(o.url);
   try {
