@@ -36,11 +36,11 @@ const ConfigSchema = z
     /** Upper bound for the adaptive lead (ms). */
     maxLeadMs: z.number().min(10).max(5000).default(400),
     /**
-     * The lead also covers the slowest render lately, held and sinking 2 ms/s, counted up to this
-     * much (ms); 0 = off. For kiosks and shared machines: it stops most underruns from stalls that
-     * recur every few seconds, at a few ms of latency on a quiet machine and less capacity.
+     * The lead also covers the slowest render lately, held and sinking 0.25 ms/s, counted up to
+     * this much (ms); 0 = off. A stall that recurs every minute or two on a shared machine is then
+     * covered the next time, at a few ms of latency on a quiet machine.
      */
-    leadHoldMs: z.number().min(0).max(1000).default(0),
+    leadHoldMs: z.number().min(0).max(1000).default(40),
     /** Audio chunk size in sample frames (1024 at 48 kHz = 21.3 ms). */
     chunkFrames: z.number().int().min(128).max(48000).default(1024),
     /**

@@ -7,13 +7,15 @@
  * more) + a fixed margin for transport and the client's scheduling, + a boost after underruns
  * that decays.
  *
- * The slowest generation lately (up to `peakCapMs`) is held and sinks slowly (`peakDecayPerSecond`): the p95 of the
- * last 64 chunks is a second and a half of memory, so a stall that comes back every half minute
- * on a shared machine (another process's burst, a GC) is never in it and each one was an
- * underrun. Holding it covers the next stall before the listener hears it, at a cost in latency
- * only while stalls keep coming. Chunks known to be slow for their own reasons (a session's first
- * seconds: its first pass, and chunks queued behind other sessions' first passes; a prompt change
- * re-priming the model) are left out of the held peak.
+ * The slowest generation lately (up to `peakCapMs`) is held and sinks slowly (`peakDecayPerSecond`,
+ * a quarter of a millisecond per second): the p95 of the last 64 chunks is a second and a half of
+ * memory, and on two shared cores one of a chunk's stages is held up by 20-50 ms about once a minute
+ * (another thread's burst, a GC). Forgotten at once, about once an hour two of those met, or one
+ * was long enough, and a chunk was late (2 h soaks of 4 sessions: 1 underrun in 58 min without the
+ * hold). Holding the peak covers the next stall before the listener hears it, at a cost in latency
+ * only while stalls keep coming: a few ms on a quiet machine. Chunks known to be slow for their own
+ * reasons (a session's first seconds: its first pass, and chunks queued behind other sessions'
+ * first passes; a prompt change re-priming the model) are left out of the held peak.
  *
  * Underruns count twice over: the
  * client's reports, and at once when the server sees the listener's playhead pass the next
@@ -33,11 +35,11 @@ export interface LeadOptions {
   boostDecayPerSecond: number;
   /** The held slowest generation time sinks at this rate (ms per second) ... */
   peakDecayPerSecond: number;
-  /** ... and counts for at most this much (ms; 0: not at all, the server's default, `--lead-hold-ms`): beyond it a stall is an accident, left to the underrun boost. */
+  /** ... and counts for at most this much (ms; 0: not at all; `--lead-hold-ms`): beyond it a stall is an accident, left to the underrun boost. */
   peakCapMs: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 2, peakCapMs: 0 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 0.25, peakCapMs: 40 };
 
 export class LeadController {
   private readonly options: LeadOptions;

@@ -42,18 +42,30 @@ test('on a quiet machine the lead settles back to margin + output latency + gene
   const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 100 });
   let t = feed(lead, 0, 2, () => 8);
   t = feed(lead, t, 0.02, () => 65);
-  t = feed(lead, t, 45, () => 8); // 45 s without another stall: the held peak has sunk
+  t = feed(lead, t, 240, () => 8); // four minutes without another stall: the held peak has sunk
   assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
 });
 
-test('one huge stall holds the lead up by at most peakCapMs, and not for long', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 100 });
+test('by default one huge stall holds the lead up by at most 40 ms, and for under three minutes', { timeout: 5_000 }, () => {
+  const lead = new LeadController();
   let t = feed(lead, 0, 2, () => 8);
   t = feed(lead, t, 0.02, () => 300);
   t = feed(lead, t, 2, () => 8);
-  assert.ok(lead.leadMs(10, t) <= 60 + 10 + 100, `lead ${lead.leadMs(10, t).toFixed(1)} ms after a 300 ms stall`);
-  t = feed(lead, t, 50, () => 8);
+  assert.ok(lead.leadMs(10, t) <= 60 + 10 + 40, `lead ${lead.leadMs(10, t).toFixed(1)} ms after a 300 ms stall`);
+  t = feed(lead, t, 160, () => 8);
   assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
+});
+
+test('by default a 40 ms stall that comes back a minute later finds the lead still raised by half of what it needed', { timeout: 5_000 }, () => {
+  // The 2 h soaks of 4 sessions on two shared cores: a stage of a chunk held up 20-50 ms about
+  // once a minute, and a chunk late about once an hour when two met.
+  const lead = new LeadController();
+  let t = feed(lead, 0, 10, () => 8);
+  const quiet = lead.leadMs(10, t);
+  t = feed(lead, t, 0.02, () => 40);
+  t = feed(lead, t, 59, () => 8);
+  const before = lead.leadMs(10, t);
+  assert.ok(before >= quiet + (40 - 8) / 2, `lead ${before.toFixed(1)} ms a minute after a 40 ms stall, vs ${quiet.toFixed(1)} ms before it`);
 });
 
 test('never more than maxLeadMs, whatever the stalls and underruns', { timeout: 5_000 }, () => {
@@ -63,8 +75,8 @@ test('never more than maxLeadMs, whatever the stalls and underruns', { timeout: 
   assert.equal(lead.leadMs(10, t), 200);
 });
 
-test('without --lead-hold-ms (the default) a stall is forgotten as soon as it leaves the p95 of the last 64 chunks', { timeout: 5_000 }, () => {
-  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400 });
+test('with --lead-hold-ms 0 a stall is forgotten as soon as it leaves the p95 of the last 64 chunks', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 0 });
   let t = feed(lead, 0, 10, () => 8);
   t = feed(lead, t, 0.02, () => 65);
   t = feed(lead, t, 2, () => 8);
