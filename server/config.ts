@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { instrumentsSchema } from '../protocol/messages.js';
 import { defaultPack } from './generation/index.js';
+import { LEAD_DEFAULTS } from './session/leadController.js';
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
 
@@ -32,15 +33,15 @@ const ConfigSchema = z
      * Lead margin (ms): generation of a chunk starts this long, plus the listener's output latency
      * and the recent p95 generation time, before its first sample is heard. Grows after underruns.
      */
-    leadMs: z.number().min(5).max(2000).default(60),
+    leadMs: z.number().min(5).max(2000).default(LEAD_DEFAULTS.marginMs),
     /** Upper bound for the adaptive lead (ms). */
-    maxLeadMs: z.number().min(10).max(5000).default(400),
+    maxLeadMs: z.number().min(10).max(5000).default(LEAD_DEFAULTS.maxLeadMs),
     /**
      * The lead also covers the slowest render lately, held and sinking 0.25 ms/s, counted up to
      * this much (ms); 0 = off. A stall that recurs every minute or two on a shared machine is then
-     * covered the next time, at a few ms of latency on a quiet machine.
+     * covered the next time, for several ms of latency on a quiet machine (1 session, 20 s: p95 +8).
      */
-    leadHoldMs: z.number().min(0).max(1000).default(40),
+    leadHoldMs: z.number().min(0).max(1000).default(LEAD_DEFAULTS.peakCapMs),
     /** Audio chunk size in sample frames (1024 at 48 kHz = 21.3 ms). */
     chunkFrames: z.number().int().min(128).max(48000).default(1024),
     /**

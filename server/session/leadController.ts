@@ -13,9 +13,10 @@
  * (another thread's burst, a GC). Forgotten at once, about once an hour two of those met, or one
  * was long enough, and a chunk was late (2 h soaks of 4 sessions: 1 underrun in 58 min without the
  * hold). Holding the peak covers the next stall before the listener hears it, at a cost in latency
- * only while stalls keep coming: a few ms on a quiet machine. Chunks known to be slow for their own
- * reasons (a session's first seconds: its first pass, and chunks queued behind other sessions'
- * first passes; a prompt change re-priming the model) are left out of the held peak.
+ * mostly while stalls keep coming (1 session for 20 s on a quiet machine: p95 +8 ms). Chunks
+ * known to be slow for their own reasons (a session's first seconds: its first pass, and chunks
+ * queued behind other sessions' first passes; a prompt change re-priming the model) are left out
+ * of the held peak.
  *
  * Underruns count twice over: the
  * client's reports, and at once when the server sees the listener's playhead pass the next
