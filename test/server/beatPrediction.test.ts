@@ -15,7 +15,9 @@ async function nodAt(bpm: number, beatPrediction: boolean) {
       ...RUN_DEFAULTS,
       url: server.url,
       sessions: 1,
-      seconds: 12,
+      // 15 s of beats: at a nodder's low energy a few of the strongest attacks near a beat are a
+      // bass note a 16th away, and over 12 s (about 11 kicks) they once pulled the median to 26 ms.
+      seconds: 20,
       performers: [`nodding:${bpm}`],
       prompts: ['house'],
       measure: { warmupMs: 1000, beatFromMs: 5000 },
@@ -27,7 +29,7 @@ async function nodAt(bpm: number, beatPrediction: boolean) {
   }
 }
 
-test('with beat prediction, onsets are heard on a 120 BPM nodder\'s beats', async () => {
+test('with beat prediction, onsets are heard on a 120 BPM nodder\'s beats', { timeout: 180_000 }, async () => {
   const on = await nodAt(120, true);
   const off = await nodAt(120, false);
   const line = (r: typeof on) => `|offset| median ${r.beat.medianAbsOffsetMs.toFixed(1)} ms, mean ${r.beat.meanAbsOffsetMs.toFixed(1)} ms, p95 ${r.beat.p95AbsOffsetMs.toFixed(1)} ms, hits ${(r.beat.hitRate * 100).toFixed(0)}%, tempo error ${r.beat.tempoErrorBpm?.toFixed(1)} BPM, latency p50 ${r.latency.p50.toFixed(0)} ms`;
