@@ -4,8 +4,8 @@
  * every engine rendered exactly as live (symbolic stream: step clock, beat lock, synthesiser),
  * one table written to models/expotion-small/EVAL.md with the command that produced it.
  *
- *   npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
- *                           [--engines teacher,base,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3]
+ *   npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
+ *                           [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=4,register=1,colour=0.8,density=2]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -16,6 +16,7 @@ import { C, CONTROL_SIZE } from '../protocol/controlVector.js';
 import { encodeWav } from '../server/audio/wav.js';
 import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
 import type { BeatGrid } from '../server/generation/engine.js';
+import { CONTROL_STEERING_DEFAULTS, type ControlSteeringOptions } from '../server/generation/symbolic/controlSteering.js';
 import { loadNeuralEngine, type NeuralEngine } from '../server/generation/symbolic/neuralEngine.js';
 import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/styleNames.js';
 import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type SymbolicStream } from '../server/generation/symbolic/symbolicStream.js';
@@ -36,10 +37,11 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 24] [--dance-clips 8] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3]',
+  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=4,register=1,colour=0.8,density=2]',
 );
-const clipsN = Math.floor(options.number('clips', 24));
-const danceN = Math.floor(options.number('dance-clips', 8));
+// 48 + 16 clips: with 24 + 8, other draws of the same clips moved mode by 10 points and density by 0.04.
+const clipsN = Math.floor(options.number('clips', 48));
+const danceN = Math.floor(options.number('dance-clips', 16));
 const seconds = options.number('seconds', 24);
 const out = options.text('out') ?? join(MODELS_DIR, PACK, 'EVAL.md');
 const wavDir = options.text('wav');
@@ -49,11 +51,28 @@ const temperatures = options.text('temperatures')?.split(',').map(Number) ?? nul
 const settings = {
   settings: { ...(guidance !== null ? { guidanceScale: guidance } : {}), ...(temperatures !== null ? { codebookTemperatures: temperatures } : {}) },
 };
+/** The shipped pack's control steering: "off", or strengths as name=value,... (controlSteering.ts; the rest keep their defaults). */
+const steering = parseSteering(options.text('steering'));
 /** Which columns to measure (all three by default; fewer for a quick comparison while tuning). */
 /** Seed of the first clip's stream (clip i gets seed + i): another value measures the same clips on other draws. */
 const seedBase = Math.floor(options.number('seed', 1000));
-const engines = new Set((options.text('engines') ?? 'teacher,base,adaptor').split(','));
-for (const e of engines) if (!['teacher', 'base', 'adaptor'].includes(e)) throw new RangeError(`--engines: unknown engine ${e} (teacher, base, adaptor)`);
+const ENGINES = ['teacher', 'base', 'unsteered', 'adaptor'] as const;
+const engines = new Set((options.text('engines') ?? ENGINES.join(',')).split(','));
+for (const e of engines) if (!(ENGINES as readonly string[]).includes(e)) throw new RangeError(`--engines: unknown engine ${e} (${ENGINES.join(', ')})`);
+
+function parseSteering(text: string | null): ControlSteeringOptions | false {
+  if (text === null) return {};
+  if (text === 'off') return false;
+  const out: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const [name, value] = part.split('=');
+    if (!name || !(name in CONTROL_STEERING_DEFAULTS) || value === undefined || !Number.isFinite(Number(value))) {
+      throw new RangeError(`--steering: expected "off" or name=value,... with names ${Object.keys(CONTROL_STEERING_DEFAULTS).join(', ')}, got ${part}`);
+    }
+    out[name] = Number(value);
+  }
+  return out;
+}
 
 interface EvalClip {
   clip: SymbolicClip;
@@ -224,10 +243,16 @@ console.log(`training the style classifier on teacher renders...`);
 const classifier = await trainClassifier();
 const results: EngineResult[] = [];
 if (engines.has('teacher')) results.push(await evaluate('teacher', (prompt, seed) => new TeacherStream({ prompt, seed }), clips, classifier, null));
-for (const [key, name] of [['base', BASE], ['adaptor', PACK]] as const) {
+// The base and the unsteered adaptor show what the weights learned; the adaptor column is the pack as the server plays it.
+const neural = [
+  ['base', BASE, `base (${BASE})`, false],
+  ['unsteered', PACK, `adaptor without steering`, false],
+  ['adaptor', PACK, `adaptor (${PACK}, as shipped)`, steering],
+] as const;
+for (const [key, name, label, steer] of neural) {
   if (!engines.has(key)) continue;
-  const engine = await loadNeuralEngine(join(modelsDir, name), settings);
-  results.push(await evaluate(`${key} (${name})`, (prompt, seed) => engine.openStream({ prompt, seed }), clips, classifier, engine));
+  const engine = await loadNeuralEngine(join(modelsDir, name), { ...settings, steering: steer });
+  results.push(await evaluate(label, (prompt, seed) => engine.openStream({ prompt, seed }), clips, classifier, engine));
   await engine.dispose();
 }
 

@@ -8,7 +8,7 @@ import { C, CONTROL_SIZE } from '../../protocol/controlVector.js';
 import { KeyFinder } from '../../server/generation/symbolic/keyFinder.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { inScale } from '../../server/generation/symbolic/theory.js';
-import { CHORD_INTERVALS, KICK, STREAM_COUNT, decodeStep, isValidToken } from '../../server/generation/symbolic/tokens.js';
+import { CHORD_INTERVALS, KICK, STREAM_COUNT, decodeStep, drumVoiceCount, isValidToken } from '../../server/generation/symbolic/tokens.js';
 
 /** One clip's steps with the full control vector in effect at each (steps x CONTROL_SIZE). */
 export interface MeasuredClip {
@@ -51,7 +51,7 @@ export class AdherenceSamples {
         if (p === (tonic + 4) % 12) thirds[1]!++;
       }
       const warm = s.bar >= warmupBars;
-      const onsets = popcount(e.drums) + (e.bass.type === 'note' ? 1 : 0) + (e.harmony.type === 'chord' ? 1 : 0) + (e.lead.type === 'note' ? 1 : 0);
+      const onsets = drumVoiceCount(e.drums) + (e.bass.type === 'note' ? 1 : 0) + (e.harmony.type === 'chord' ? 1 : 0) + (e.lead.type === 'note' ? 1 : 0);
       barOnsets += onsets;
       barEnergy += control(i, C.energy);
       barValence += control(i, C.valence);
@@ -121,12 +121,6 @@ function clipTonic(steps: readonly EmittedStep[]): number {
   let best = 0;
   for (let p = 1; p < 12; p++) if (weight[p]! > weight[best]!) best = p;
   return best;
-}
-
-function popcount(x: number): number {
-  let n = 0;
-  for (let v = x; v > 0; v >>= 1) n += v & 1;
-  return n;
 }
 
 /** Musical sanity of one engine's steps over all clips. */

@@ -13,7 +13,7 @@ import { MusicgenPack } from '../../server/generation/lm/musicgenPack.js';
 import { defaultPack, listPacks, packProblems } from '../../server/generation/packs.js';
 import { loadNeuralEngine, type NeuralEngine } from '../../server/generation/symbolic/neuralEngine.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
-import { decodeStep, isValidToken, KICK } from '../../server/generation/symbolic/tokens.js';
+import { CHORD_INTERVALS, decodeStep, isValidToken, KICK } from '../../server/generation/symbolic/tokens.js';
 import { MODELS_DIR } from '../../server/paths.js';
 import { tempPack } from './tinyPacks.js';
 import { makeClip, type SymbolicClip } from '../../scripts/dataset/symbolicClips.js';
@@ -192,6 +192,56 @@ test('expotion-small follows the performer: more energy, denser music; hands up,
   const n = Math.min(calm.steps.length, busy.steps.length);
   assert.ok(n >= 24);
   assert.deepEqual(calm.steps.slice(0, n).map((s) => s.tokens), busy.steps.slice(0, n).map((s) => s.tokens), 'the text-only base has no control input');
+});
+
+/** Major and minor thirds over the tonic the bass and chord roots dwell on, and the share of chord onsets with a seventh. */
+function harmonyStats(steps: readonly EmittedStep[]): { major: number; minor: number; sevenths: number; chords: number } {
+  const events = steps.filter((s) => s.bar >= 1).map((s) => decodeStep(s.tokens));
+  const weight = new Float64Array(12);
+  for (const e of events) {
+    if (e.bass.type === 'note') weight[e.bass.pitch % 12]! += 1;
+    if (e.harmony.type === 'chord') weight[e.harmony.root]! += 1;
+  }
+  const tonic = weight.indexOf(Math.max(...weight));
+  const out = { major: 0, minor: 0, sevenths: 0, chords: 0 };
+  for (const e of events) {
+    const pcs: number[] = [];
+    if (e.bass.type === 'note') pcs.push(e.bass.pitch % 12);
+    if (e.lead.type === 'note') pcs.push(e.lead.pitch % 12);
+    if (e.harmony.type === 'chord') {
+      for (const iv of CHORD_INTERVALS[e.harmony.quality]) pcs.push((e.harmony.root + iv) % 12);
+      out.chords++;
+      if (CHORD_INTERVALS[e.harmony.quality].length === 4) out.sevenths++;
+    }
+    for (const p of pcs) {
+      if (p === (tonic + 4) % 12) out.major++;
+      if (p === (tonic + 3) % 12) out.minor++;
+    }
+  }
+  return out;
+}
+
+test('expotion-small follows valence into major or minor and open arms into sevenths, as the teacher does', { timeout: 120_000 }, async () => {
+  const pack = await engine(PACK);
+  const prompt = 'pop song with bright synth';
+  const sum = (a: ReturnType<typeof harmonyStats>, b: ReturnType<typeof harmonyStats>): ReturnType<typeof harmonyStats> => ({
+    major: a.major + b.major, minor: a.minor + b.minor, sevenths: a.sevenths + b.sevenths, chords: a.chords + b.chords,
+  });
+  let happy = { major: 0, minor: 0, sevenths: 0, chords: 0 };
+  let sad = happy;
+  let wide = happy;
+  let folded = happy;
+  for (const seed of [1, 2, 3]) {
+    happy = sum(happy, harmonyStats((await perform(pack, prompt, seed, 20, controls({ energy: 0.5, valence: 0.8 }))).steps));
+    sad = sum(sad, harmonyStats((await perform(pack, prompt, seed, 20, controls({ energy: 0.5, valence: -0.8 }))).steps));
+    wide = sum(wide, harmonyStats((await perform(pack, prompt, seed, 20, controls({ energy: 0.5, armOpenness: 0.95 }))).steps));
+    folded = sum(folded, harmonyStats((await perform(pack, prompt, seed, 20, controls({ energy: 0.5, armOpenness: 0.05 }))).steps));
+  }
+  const majorShare = (h: typeof happy): number => h.major / Math.max(1, h.major + h.minor);
+  const seventhShare = (h: typeof happy): number => h.sevenths / Math.max(1, h.chords);
+  console.log(`major thirds: happy ${majorShare(happy).toFixed(2)}, sad ${majorShare(sad).toFixed(2)}; sevenths: arms wide ${seventhShare(wide).toFixed(2)}, folded ${seventhShare(folded).toFixed(2)}`);
+  assert.ok(majorShare(happy) > 0.7 && majorShare(sad) < 0.3, `share of major thirds over the tonic: happy ${majorShare(happy)}, sad ${majorShare(sad)}`);
+  assert.ok(seventhShare(wide) > seventhShare(folded) + 0.4, `share of chords with a seventh: arms wide ${seventhShare(wide)}, folded ${seventhShare(folded)}`);
 });
 
 test('expotion-small never holds a note after a rest or at the start of a stream (the token grammar), over long seeded streams', { timeout: 120_000 }, async () => {

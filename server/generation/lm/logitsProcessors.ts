@@ -29,6 +29,22 @@ export function applyGuidance(cond: Float32Array, uncond: Float32Array, scale: n
   return out;
 }
 
+/**
+ * Moves a share (0..1) of token `from`'s probability to token `to`, in log space and in place:
+ * row[to] = log(e^to + share * e^from), row[from] = log((1 - share) * e^from). The other tokens
+ * keep their odds. A masked (-Infinity) `from` moves nothing.
+ */
+export function moveProbability(row: Float32Array, from: number, to: number, share: number): void {
+  const a = row[from]!;
+  if (a === -Infinity || Number.isNaN(a) || !(share > 0)) return;
+  const s = Math.min(share, 1 - 1e-9);
+  const b = row[to]!;
+  const moved = a + Math.log(s);
+  const hi = Math.max(b, moved);
+  row[to] = b === -Infinity ? moved : hi + Math.log(Math.exp(b - hi) + Math.exp(moved - hi));
+  row[from] = a + Math.log1p(-s);
+}
+
 /** Masks every token outside codebook k's valid range [lo, hi) to -Infinity. */
 export class ValidRangeMask implements LogitsProcessor {
   private readonly ranges: readonly (readonly [number, number])[];

@@ -14,11 +14,12 @@
  * kicks keep their odds, and nothing changes unless the performer's beat is strong: the share
  * rises from 0 at beatStrength 0.4 to `amount` at 0.6 (the teacher's threshold is 0.5).
  */
-import type { LogitsContext, LogitsProcessor } from '../lm/logitsProcessors.js';
+import { moveProbability, type LogitsContext, type LogitsProcessor } from '../lm/logitsProcessors.js';
 import { DRUM_MASK_ALL, SYMBOLIC_VOCAB } from './tokens.js';
 
 export interface BeatAccentOptions {
-  /** Share of a pattern's probability moved to the pattern with the accent, at full beat strength. Default 0.85. */
+  /** Share of a pattern's probability moved to the pattern with the accent, at full beat strength. Default 1 (the harness's
+   *  nodding performer at 95 BPM: beat median 5.0-5.5 ms against 6.4-6.8 at 0.85). */
   amount?: number;
 }
 
@@ -35,7 +36,7 @@ export class BeatAccentPrior implements LogitsProcessor {
   accent = 0;
 
   constructor(options: BeatAccentOptions = {}) {
-    const amount = options.amount ?? 0.85;
+    const amount = options.amount ?? 1;
     if (!(amount >= 0 && amount <= 1)) throw new RangeError(`\`amount\` must be in [0, 1], but is ${amount}`);
     this.amount = amount;
   }
@@ -51,20 +52,8 @@ export class BeatAccentPrior implements LogitsProcessor {
     const accent = this.accent & DRUM_MASK_ALL;
     const share = this.share;
     if (accent === 0 || share <= 0 || (((context.frame - this.offset) % 4) + 4) % 4 !== 0) return;
-    const keep = Math.log1p(-Math.min(share, 1 - 1e-9));
-    const give = Math.log(share);
     for (let m = 0; m <= DRUM_MASK_ALL; m++) {
-      if ((m & accent) !== 0) continue;
-      const from = DRUMS_FIRST + m;
-      const to = DRUMS_FIRST + (m | accent);
-      const a = row[from]!;
-      if (a === -Infinity || Number.isNaN(a)) continue;
-      const b = row[to]!;
-      const moved = a + give;
-      // log(e^b + share * e^a), then log((1 - share) * e^a)
-      const hi = Math.max(b, moved);
-      row[to] = b === -Infinity ? moved : hi + Math.log(Math.exp(b - hi) + Math.exp(moved - hi));
-      row[from] = a + keep;
+      if ((m & accent) === 0) moveProbability(row, DRUMS_FIRST + m, DRUMS_FIRST + (m | accent), share);
     }
   }
 }

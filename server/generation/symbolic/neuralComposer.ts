@@ -20,6 +20,7 @@ import { clamp01 } from '../../../protocol/numbers.js';
 import { C, CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
 import type { ControlSource, DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
 import type { BeatAccentPrior } from './beatAccentPrior.js';
+import type { ControlSteering } from './controlSteering.js';
 import { KeyFinder } from './keyFinder.js';
 import { STYLE_PRESETS } from './stylePresets.js';
 import type { PromptReading } from './prompt.js';
@@ -49,14 +50,25 @@ export class NeuralComposer implements StepSource {
   private readonly beatWeight = new Float64Array(4);
 
   private readonly accent: BeatAccentPrior | null;
+  private readonly steering: ControlSteering | null;
 
-  /** `accent`: the session's beat accent prior, if its decode loop state runs one (this composer keeps it up to date). */
-  constructor(generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>, reading: PromptReading, window: number, accent: BeatAccentPrior | null = null) {
+  /**
+   * `accent`, `steering`: the session's beat accent prior and control steering, where its decode
+   * loop state runs them (this composer keeps them up to date).
+   */
+  constructor(
+    generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>,
+    reading: PromptReading,
+    window: number,
+    accent: BeatAccentPrior | null = null,
+    steering: ControlSteering | null = null,
+  ) {
     this.generator = generator;
     this.reading = reading;
     this.styleNow = reading.style;
     this.window = window;
     this.accent = accent;
+    this.steering = steering;
   }
 
   get style(): StyleName {
@@ -108,10 +120,16 @@ export class NeuralComposer implements StepSource {
       await loop.changePrompt(state, prompt);
     }
     this.remember(controls);
+    const now = this.recentControls[this.recentControls.length - 1]!;
+    this.steering?.follow(
+      { valence: now[C.valence]!, energy: now[C.energy]!, handHeight: now[C.handHeight]!, armOpenness: now[C.armOpenness]!, presence: now[C.presence]!, beatStrength: now[C.beatStrength]! },
+      this.reading,
+      this.styleNow,
+    );
     if (this.accent !== null) {
       // The drums decoded now sound three steps on: accents go where the clock will start quarters.
       this.accent.offset = this.offset;
-      this.accent.beatStrength = this.recentControls[this.recentControls.length - 1]![C.beatStrength]!;
+      this.accent.beatStrength = now[C.beatStrength]!;
       this.accent.accent = STYLE_PRESETS[this.styleNow].beatAccent;
     }
     const windowed = this.windowed();
@@ -137,6 +155,7 @@ export class NeuralComposer implements StepSource {
     const event = decodeStep(tokens);
     this.hearBeat(step, event.drums);
     this.keys.push(tokens);
+    this.steering?.hear(tokens);
     if (event.harmony.type === 'chord') this.chord = { root: event.harmony.root, quality: event.harmony.quality };
     const key = this.keys.key;
     return {

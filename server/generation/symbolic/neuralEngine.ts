@@ -14,6 +14,7 @@ import type { PackManifest } from '../pack/manifest.js';
 import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../lm/musicgenPack.js';
 import { ContinuationMask } from '../lm/logitsProcessors.js';
 import { BeatAccentPrior } from './beatAccentPrior.js';
+import { ControlSteering, type ControlSteeringOptions } from './controlSteering.js';
 import { NeuralComposer } from './neuralComposer.js';
 import { HOLD_RULES } from './tokens.js';
 import { loadSymbolicManifest } from './symbolicPack.js';
@@ -22,6 +23,8 @@ import { SymbolicStream, SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, checkedSeed, r
 
 export interface NeuralEngineOptions extends PackLoadOptions, SymbolicStreamOptions {
   settings: Partial<GenerationSettings>;
+  /** Each session's control steering (controlSteering.ts): its strengths, or false for none. Default: on where the pack takes controls. */
+  steering: ControlSteeringOptions | false;
 }
 
 export function neuralPackInfo(m: PackManifest): PackInfo {
@@ -35,13 +38,21 @@ export function neuralPackInfo(m: PackManifest): PackInfo {
 export class NeuralStream extends SymbolicStream {
   private readonly composer: NeuralComposer;
 
-  constructor(generator: Promise<{ loop: DecodeLoop; pack: MusicgenPack }>, stream: StreamOptions, window: number, options: SymbolicStreamOptions = {}) {
+  constructor(
+    generator: Promise<{ loop: DecodeLoop; pack: MusicgenPack }>,
+    stream: StreamOptions,
+    window: number,
+    options: SymbolicStreamOptions = {},
+    steeringOptions: ControlSteeringOptions | false = {},
+  ) {
     const seed = checkedSeed(stream.seed);
     const reading = readCheckedPrompt(stream.prompt, options.maxPromptChars);
     const accent = new BeatAccentPrior();
-    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed, accent ? [accent] : []) }));
+    const steering = steeringOptions === false ? null : new ControlSteering(steeringOptions);
+    const processors = steering === null ? [accent] : [accent, steering];
+    const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed, processors) }));
     state.catch(() => undefined); // reported by the first render
-    const composer = new NeuralComposer(state, reading, window, accent);
+    const composer = new NeuralComposer(state, reading, window, accent, steering);
     super(composer, seed ^ 0x5eed, { ...options, instruments: stream.instruments ?? options.instruments });
     this.composer = composer;
   }
@@ -60,6 +71,7 @@ export class NeuralEngine implements Engine {
   readonly ready: Promise<{ pack: MusicgenPack; loop: DecodeLoop }>;
   private readonly options: Partial<NeuralEngineOptions>;
   private readonly window: number;
+  private readonly steering: ControlSteeringOptions | false;
   /** The manifest's `codec.instruments`: the pack's choice when neither session nor server makes one. */
   readonly instruments: InstrumentKind | undefined;
 
@@ -67,6 +79,9 @@ export class NeuralEngine implements Engine {
     const { manifest } = loadSymbolicManifest(dir, { quantized: options.quantized ?? false });
     this.info = neuralPackInfo(manifest);
     this.window = manifest.controls?.window ?? 1;
+    // Steering follows the performer: on by default where the pack takes controls (not for a text-only base).
+    this.steering = options.steering ?? (manifest.controls ? {} : false);
+    if (this.steering !== false) new ControlSteering(this.steering); // checks the options now, not at the first session
     this.instruments = this.info.instruments;
     this.options = options;
     this.ready = MusicgenPack.load(dir, { ...DEFAULT_PACK_LOAD_OPTIONS, ...options }).then((pack) => {
@@ -87,7 +102,7 @@ export class NeuralEngine implements Engine {
   }
 
   openStream(options: StreamOptions): NeuralStream {
-    return new NeuralStream(this.ready, options, this.window, { ...this.options, instruments: this.options.instruments ?? this.instruments });
+    return new NeuralStream(this.ready, options, this.window, { ...this.options, instruments: this.options.instruments ?? this.instruments }, this.steering);
   }
 
   dispose(): Promise<void> {

@@ -28,6 +28,7 @@
  * the composer's per-step state; split, each would need most of it passed in.
  */
 import { clamp01 } from '../../../protocol/numbers.js';
+import { colouredQuality, nextColour, nextMode, type Colour } from './controlMapping.js';
 import type { PromptReading } from './prompt.js';
 import type { ComposedStep, ComposerControls, Section } from './stepSource.js';
 import { Rng } from '../rng.js';
@@ -95,7 +96,7 @@ export class TeacherComposer {
   private hand = 0.5;
   private arms = 0.3;
   /** Chord colour from the arms: 1 add sevenths, -1 strip them, 0 as written. */
-  private colour: -1 | 0 | 1 = 0;
+  private colour: Colour = 0;
   private started = false;
 
   // Form.
@@ -214,23 +215,13 @@ export class TeacherComposer {
   }
 
   private updateColour(): void {
-    const a = this.arms;
-    if (a > 0.62) this.colour = 1;
-    else if (a < 0.25) this.colour = -1;
-    else if ((this.colour === 1 && a < 0.45) || (this.colour === -1 && a > 0.4)) this.colour = 0;
+    this.colour = nextColour(this.colour, this.arms);
   }
 
   /** The progression's chord in the arms' colour, kept only where it stays in key. */
   private coloured(chord: Chord): Chord {
-    if (this.colour === 0) return chord;
-    const q = chord.quality;
-    let quality: Chord['quality'] = q;
-    if (this.colour > 0) {
-      if (q === 'min') quality = 'm7';
-      else if (q === 'maj') quality = isDiatonic({ root: chord.root, quality: 'maj7' }, this.keyRoot, this.modeNow) ? 'maj7' : '7';
-    } else if (q === 'm7') quality = 'min';
-    else if (q === 'maj7' || q === '7') quality = 'maj';
-    if (quality === q) return chord;
+    const quality = colouredQuality(chord, this.colour, this.keyRoot, this.modeNow);
+    if (quality === chord.quality) return chord;
     const next = { root: chord.root, quality };
     return isDiatonic(next, this.keyRoot, this.modeNow) || !isDiatonic(chord, this.keyRoot, this.modeNow) ? next : chord;
   }
@@ -249,12 +240,9 @@ export class TeacherComposer {
         rebuild = true;
       }
     }
-    const v = this.valence + 0.5 * this.reading.valence;
-    if (this.modeNow === 'major' && v < -this.modeThreshold) {
-      this.modeNow = 'minor';
-      rebuild = true;
-    } else if (this.modeNow === 'minor' && v > this.modeThreshold) {
-      this.modeNow = 'major';
+    const mode = nextMode(this.modeNow, this.valence + 0.5 * this.reading.valence, this.modeThreshold);
+    if (mode !== this.modeNow) {
+      this.modeNow = mode;
       rebuild = true;
     }
     const p = this.preset;

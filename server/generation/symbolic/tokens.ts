@@ -48,6 +48,13 @@ export const CLAP = 16;
 export const PERC = 32;
 export const DRUM_MASK_ALL = 63;
 
+/** How many voices a drum mask strikes. */
+export function drumVoiceCount(mask: number): number {
+  let n = 0;
+  for (let v = mask & DRUM_MASK_ALL; v > 0; v >>= 1) n += v & 1;
+  return n;
+}
+
 export const CHORD_QUALITIES = ['maj', 'min', '7', 'maj7', 'm7', 'sus2', 'sus4', 'dim'] as const;
 export type ChordQuality = (typeof CHORD_QUALITIES)[number];
 
