@@ -13,9 +13,9 @@ import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 export interface BeatAlignment {
   /** Performer beats in the measured window. */
   beats: number;
-  /** Share of beats with a strong low-band onset within a quarter period. */
+  /** Share of beats with a low-band onset within a quarter period. */
   hitRate: number;
-  /** |onset - beat| over the beats that had one (ms): mean, median (robust to a stray bass note picked now and then), p95. */
+  /** |onset - beat| over the beats that had one, the nearest strong onset within a quarter period (ms): mean, median, p95. */
   meanAbsOffsetMs: number;
   medianAbsOffsetMs: number;
   p95AbsOffsetMs: number;
@@ -99,17 +99,13 @@ function heardLowOnsets(result: SessionResult): Onset[] {
   });
 }
 
-/** An onset is strong when it rises at least this share of the session's 95th-percentile onset. */
-const STRONG_ONSET_SHARE = 0.5;
+/** An onset near a beat is strong when it rises at least this share of the strongest one there. */
+const STRONG_SHARE = 0.5;
 
 export function beatAlignment(result: SessionResult, feed: FrameFeed, options: MeasureOptions): BeatAlignment | null {
   if (!feed.beatAt || result.firstAudioHeardMs === null) return null;
   const lastHeard = result.chunks.at(-1)!.heardMs;
-  // Only strong low-band attacks mark beats (kicks); softer ones (bass notes between beats) would
-  // otherwise be picked as "the onset nearest the beat" and blur the figure.
-  const all = heardLowOnsets(result);
-  const strongest = percentiles(all.map((o) => o.strength))?.p95 ?? 0;
-  const onsets = all.filter((o) => o.strength >= STRONG_ONSET_SHARE * strongest);
+  const onsets = heardLowOnsets(result);
   const offsets: number[] = [];
   let beats = 0;
   let bpm: number | null = null;
@@ -128,9 +124,17 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
     const beatClientMs = result.startedMs + beatFeedMs;
     if (beatClientMs < result.firstAudioHeardMs || beatClientMs > lastHeard) continue;
     beats++;
-    let best = Infinity;
-    for (const onset of onsets) if (Math.abs(onset.ms - beatClientMs) < Math.abs(best)) best = onset.ms - beatClientMs;
-    if (Math.abs(best) <= beat.periodMs / 4) offsets.push(best);
+    // The beat heard is the nearest strong low-band attack within a quarter period, strong meaning
+    // at least half the strongest there: a kick on the beat, not a soft bass note a 16th away, and
+    // not a pickup kick a 16th before it that rises more only because the beat's kick follows it.
+    const near = onsets.filter((o) => Math.abs(o.ms - beatClientMs) <= beat.periodMs / 4);
+    const strongest = Math.max(0, ...near.map((o) => o.strength));
+    let best: Onset | null = null;
+    for (const onset of near) {
+      if (onset.strength < STRONG_SHARE * strongest) continue;
+      if (!best || Math.abs(onset.ms - beatClientMs) < Math.abs(best.ms - beatClientMs)) best = onset;
+    }
+    if (best) offsets.push(best.ms - beatClientMs);
   }
   if (beats === 0) return null;
   const abs = offsets.map(Math.abs);

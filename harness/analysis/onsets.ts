@@ -8,22 +8,26 @@ import type { Hz, Milliseconds } from '../../protocol/units.js';
 export interface OnsetOptions {
   /** Analysis hop (ms). */
   hopMs: Milliseconds;
+  /** Energy is measured over this window ending at each hop (ms): at least a period of the lowest
+   *  tone heard, or a 50 Hz kick's energy ripples from hop to hop and its tail reads as new onsets. */
+  windowMs: Milliseconds;
   /** Window of the local mean the flux must exceed (ms, centred). */
   meanWindowMs: Milliseconds;
   /** Flux must exceed the local mean by this much (log-energy units). */
   delta: number;
-  /** Onsets closer than this are merged (ms). */
+  /** Onsets closer than this are merged into the stronger one (ms). */
   minIntervalMs: Milliseconds;
   /** Low-pass the signal first (one pole, Hz) to hear only kicks and bass; 0 = full band. */
   lowpassHz: Hz;
 }
 
-export const ONSET_DEFAULTS: OnsetOptions = { hopMs: 5, meanWindowMs: 150, delta: 0.6, minIntervalMs: 60, lowpassHz: 0 };
+export const ONSET_DEFAULTS: OnsetOptions = { hopMs: 5, windowMs: 25, meanWindowMs: 150, delta: 0.6, minIntervalMs: 60, lowpassHz: 0 };
 
 export interface Onset {
   /** Time from the first sample (ms). */
   ms: Milliseconds;
-  /** Rise in log energy: how strong the attack is. */
+  /** Rise in RMS level (full scale 1, after the low-pass): how strong the attack is. Linear, so a
+   *  kick that lands in another's decay counts about as much as one out of quiet. */
   strength: number;
 }
 
@@ -31,25 +35,29 @@ export interface Onset {
 export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}): Onset[] {
   const o = { ...ONSET_DEFAULTS, ...options };
   const hop = Math.max(1, Math.round((o.hopMs / 1000) * sampleRate));
-  const frames = Math.floor(pcm.length / channels / hop);
-  const energy = new Float64Array(frames);
+  const window = Math.max(hop, Math.round((o.windowMs / 1000) * sampleRate));
+  const samples = Math.floor(pcm.length / channels);
+  const frames = Math.floor(samples / hop);
+  // Running sum of the (low-passed) mono signal's square: a window's energy is a difference.
+  const cumulative = new Float64Array(samples + 1);
   const a = o.lowpassHz > 0 ? 1 - Math.exp((-2 * Math.PI * o.lowpassHz) / sampleRate) : 1;
   let lp = 0;
+  for (let i = 0; i < samples; i++) {
+    let m = 0;
+    for (let c = 0; c < channels; c++) m += pcm[i * channels + c]!;
+    lp += a * (m / channels - lp);
+    cumulative[i + 1] = cumulative[i]! + lp * lp;
+  }
+  const energy = new Float64Array(frames);
   for (let f = 0; f < frames; f++) {
-    let s = 0;
-    for (let i = f * hop; i < (f + 1) * hop; i++) {
-      let m = 0;
-      for (let c = 0; c < channels; c++) m += pcm[i * channels + c]!;
-      lp += a * (m - lp);
-      s += lp * lp;
-    }
-    energy[f] = Math.log(1e-9 + s / hop / channels);
+    const end = (f + 1) * hop;
+    const start = Math.max(0, end - window);
+    energy[f] = Math.log(1e-9 + (cumulative[end]! - cumulative[start]!) / (end - start));
   }
   const flux = new Float64Array(frames);
   for (let f = 2; f < frames; f++) flux[f] = Math.max(0, energy[f]! - Math.min(energy[f - 1]!, energy[f - 2]!));
   const half = Math.max(1, Math.round(o.meanWindowMs / o.hopMs / 2));
   const onsets: Onset[] = [];
-  let lastMs = -Infinity;
   for (let f = 1; f < frames - 1; f++) {
     const v = flux[f]!;
     if (v < flux[f - 1]! || v < flux[f + 1]!) continue;
@@ -58,9 +66,14 @@ export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number
     for (let g = Math.max(0, f - half); g < Math.min(frames, f + half); g++, n++) mean += flux[g]!;
     if (v < mean / n + o.delta) continue;
     const ms = ((f * hop) / sampleRate) * 1000;
-    if (ms - lastMs < o.minIntervalMs) continue;
-    onsets.push({ ms, strength: v });
-    lastMs = ms;
+    const strength = Math.sqrt(Math.exp(energy[f]!)) - Math.sqrt(Math.exp(Math.min(energy[f - 1]!, energy[Math.max(0, f - 2)]!)));
+    const last = onsets.at(-1);
+    if (last && ms - last.ms < o.minIntervalMs) {
+      // A soft attack just before a strong one (a bass note, then the kick) must not hide it.
+      if (strength > last.strength) onsets[onsets.length - 1] = { ms, strength };
+      continue;
+    }
+    onsets.push({ ms, strength });
   }
   return onsets;
 }

@@ -35,13 +35,10 @@ test('with beat prediction, onsets are heard on a 120 BPM nodder\'s beats', { ti
   const line = (r: typeof on) => `|offset| median ${r.beat.medianAbsOffsetMs.toFixed(1)} ms, mean ${r.beat.meanAbsOffsetMs.toFixed(1)} ms, p95 ${r.beat.p95AbsOffsetMs.toFixed(1)} ms, hits ${(r.beat.hitRate * 100).toFixed(0)}%, tempo error ${r.beat.tempoErrorBpm?.toFixed(1)} BPM, latency p50 ${r.latency.p50.toFixed(0)} ms`;
   console.log(`  prediction on:  ${line(on)}\n  prediction off: ${line(off)}`);
   assert.ok(on.beat.beats >= 10);
-  // Not every beat has a kick at a nodder's low energy (the teacher's sparse patterns put one on
-  // about half of them; CI once saw 6 of 14); where there is one, it must be on time. Enough hits
-  // for the median to mean something:
+  // The teacher puts its style's accent (house: the kick) on every quarter of a strong beat.
   const hits = Math.round(on.beat.hitRate * on.beat.beats);
-  assert.ok(hits >= 5, `${hits} of ${on.beat.beats} beats had a kick: ${line(on)}`);
-  // Well inside one control-to-audio latency: the grid anticipates the performer. The median,
-  // because at a nodder's low energy the strongest attack near a beat is now and then a bass note.
+  assert.ok(hits >= 0.75 * on.beat.beats, `${hits} of ${on.beat.beats} beats had a kick: ${line(on)}`);
+  // Well inside one control-to-audio latency: the grid anticipates the performer.
   assert.ok(on.beat.medianAbsOffsetMs < 25, line(on));
   assert.ok(on.beat.medianAbsOffsetMs < on.latency.p50 / 3, line(on));
   assert.ok(Math.abs(on.beat.tempoErrorBpm ?? 99) < 3, line(on));
