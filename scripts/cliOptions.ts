@@ -1,13 +1,22 @@
 /**
  * `--name value` options of the npm scripts. A missing required option or a bad value exits with
- * code 2 and a message that names it, followed by the script's usage line.
+ * code 2 and a message that names it, followed by the script's usage line; so does an option the
+ * script never read, once it calls done() (a typo must not start a long run on defaults). --help
+ * prints the usage.
  */
 export class CliOptions {
   constructor(
     private readonly script: string,
     private readonly usage: string,
     private readonly argv: readonly string[] = process.argv,
-  ) {}
+  ) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      console.log(`usage: ${usage}`);
+      process.exit(0);
+    }
+  }
+
+  private readonly read = new Set<string>();
 
   fail(message: string): never {
     console.error(`${this.script}: ${message}\nusage: ${this.usage}`);
@@ -16,6 +25,7 @@ export class CliOptions {
 
   /** The value after --name, or null when the option is absent. */
   text(name: string): string | null {
+    this.read.add(name);
     const i = this.argv.indexOf(`--${name}`);
     if (i < 0) return null;
     const value = this.argv[i + 1];
@@ -30,5 +40,11 @@ export class CliOptions {
     const value = Number(text);
     if (!Number.isFinite(value) || value <= 0) this.fail(`--${name} must be a positive number, but is ${text}`);
     return value;
+  }
+
+  /** After every option is read: an option the script does not know fails. */
+  done(): void {
+    const unknown = this.argv.slice(2).find((a) => a.startsWith('--') && !this.read.has(a.slice(2)));
+    if (unknown !== undefined) this.fail(`unknown option ${unknown}`);
   }
 }

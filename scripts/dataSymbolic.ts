@@ -31,6 +31,7 @@ const hours = options.number('hours');
 const seed = Math.floor(options.number('seed'));
 const steps = Math.floor(options.number('steps', 256));
 const outArg = options.text('out') ?? options.fail('--out DIR is required');
+options.done();
 const out = resolve(outArg);
 mkdirSync(out, { recursive: true });
 

@@ -53,12 +53,13 @@ const settings = {
 };
 /** The shipped pack's control steering: "off", or strengths as name=value,... (controlSteering.ts; the rest keep their defaults). */
 const steering = parseSteering(options.text('steering'));
-/** Which columns to measure (all three by default; fewer for a quick comparison while tuning). */
 /** Seed of the first clip's stream (clip i gets seed + i): another value measures the same clips on other draws. */
 const seedBase = Math.floor(options.number('seed', 1000));
 const ENGINES = ['teacher', 'base', 'unsteered', 'adaptor'] as const;
+/** Which columns to measure (all four by default; fewer for a quick comparison while tuning). */
 const engines = new Set((options.text('engines') ?? ENGINES.join(',')).split(','));
 for (const e of engines) if (!(ENGINES as readonly string[]).includes(e)) throw new RangeError(`--engines: unknown engine ${e} (${ENGINES.join(', ')})`);
+options.done();
 
 function parseSteering(text: string | null): ControlSteeringOptions | false {
   if (text === null) return {};

@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const script = fileURLToPath(new URL('../../scripts/dataSymbolic.js', import.meta.url));
+
+test('a mistyped option stops a script with its usage before it runs; --help prints the usage', { timeout: 30_000 }, () => {
+  const typo = spawnSync(process.execPath, [script, '--hours', '1', '--seed', '1', '--out', '/nonexistent/never-written', '--stepz', '320'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(typo.status, 2, typo.stderr);
+  assert.match(typo.stderr, /unknown option --stepz\nusage: npm run data:symbolic/);
+  const help = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^usage: npm run data:symbolic -- --hours H/);
+});
