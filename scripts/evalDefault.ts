@@ -5,7 +5,7 @@
  * one table written to models/expotion-small/EVAL.md with the command that produced it.
  *
  *   npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
- *                           [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=4,register=1,colour=0.8,density=2]
+ *                           [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -37,7 +37,7 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=4,register=1,colour=0.8,density=2]',
+  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2]',
 );
 // 48 + 16 clips: with 24 + 8, other draws of the same clips moved mode by 10 points and density by 0.04.
 const clipsN = Math.floor(options.number('clips', 48));

@@ -1,7 +1,8 @@
 /**
  * `npm test`: runs every compiled `*.test.js` under dist/test with node's test runner (Node 20's
  * runner cannot take a glob, and helpers and fixtures beside the tests must not run as tests).
- * Arguments filter by path: `npm test -- server harness`.
+ * Arguments filter by path: `npm test -- server harness`. A test that sets no timeout of its own
+ * fails after TEST_TIMEOUT_MS rather than hang the run.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -18,6 +19,7 @@ function testFiles(dir: string): string[] {
   });
 }
 
+const TEST_TIMEOUT_MS = 300_000;
 const filters = process.argv.slice(2);
 const files = testFiles(root)
   .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
@@ -26,5 +28,5 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files], { stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControlSteering, type ControlSteeringOptions } from '../../server/generation/symbolic/controlSteering.js';
+import { CONTROL_STEERING_DEFAULTS, ControlSteering, type ControlSteeringOptions } from '../../server/generation/symbolic/controlSteering.js';
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
 import type { ComposerControls } from '../../server/generation/symbolic/stepSource.js';
 import { HOLD, REST, SYMBOLIC_VOCAB as V, encodeStep, type ChordQuality } from '../../server/generation/symbolic/tokens.js';
@@ -48,15 +48,16 @@ test('valence sets the mode over the heard tonic: happy takes from the minor thi
   assert.equal(happy.mode, 'major');
   let row = flatRow(3);
   happy.process(row, 3);
-  assert.ok(Math.abs(row[leadId(73)]! - row[leadId(72)]! - 4) < 1e-6, 'C (the minor third over A) costs 4 logits against C#');
+  const cost = CONTROL_STEERING_DEFAULTS.mode;
+  assert.ok(Math.abs(row[leadId(73)]! - row[leadId(72)]! - cost) < 1e-6, `C (the minor third over A) costs ${cost} logits against C#`);
   assert.equal(row[leadId(69)], row[leadId(73)], 'the tonic and the major third are not touched');
 
   const sad = steered({ valence: -0.8 });
   assert.equal(sad.mode, 'minor');
   row = flatRow(2);
   sad.process(row, 2);
-  assert.ok(row[chordId(9, 'min')]! > row[chordId(9, 'maj')]! + 3.9, 'A minor over A major');
-  assert.ok(row[chordId(4, 'maj')]! < row[chordId(4, 'min')]! - 3.9, 'E major (G#, the major seventh) under E minor');
+  assert.ok(row[chordId(9, 'min')]! > row[chordId(9, 'maj')]! + cost - 0.1, 'A minor over A major');
+  assert.ok(row[chordId(4, 'maj')]! < row[chordId(4, 'min')]! - cost + 0.1, 'E major (G#, the major seventh) under E minor');
 
   // Inside the threshold the mode stays where it was.
   for (let i = 0; i < 64; i++) sad.follow({ ...calm, valence: 0.1 }, reading, 'pop');
