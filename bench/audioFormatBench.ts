@@ -13,6 +13,7 @@ import { CliOptions } from '../scripts/cliOptions.js';
 const cli = new CliOptions('bench:audio-format', 'node dist/bench/audioFormatBench.js [--rounds 15] [--chunks 2000]');
 const rounds = cli.number('rounds', 15);
 const chunks = cli.number('chunks', 2000);
+cli.done();
 const frames = 1024;
 const channels = 2;
 const sampleRate = 48000;

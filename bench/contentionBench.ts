@@ -12,17 +12,15 @@ import { availableParallelism } from 'node:os';
 import { feedFor } from '../harness/performers/catalog.js';
 import { startServerProcess } from '../harness/serverProcess.js';
 import { SessionClient, type ReceivedChunk } from '../harness/sessionClient.js';
+import { CliOptions } from '../scripts/cliOptions.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-
-const sessions = Number(arg('sessions', '2'));
-const quietS = Number(arg('quiet-s', '8'));
-const busyS = Number(arg('busy-s', '16'));
-const hogCount = Number(arg('hogs', String(availableParallelism())));
-const pack = arg('pack', 'teacher');
+const cli = new CliOptions('bench:contention', 'npm run bench:contention -- [--sessions 2] [--quiet-s 8] [--busy-s 16] [--hogs cores] [--pack teacher]');
+const sessions = Math.floor(cli.number('sessions', 2));
+const quietS = cli.number('quiet-s', 8);
+const busyS = cli.number('busy-s', 16);
+const hogCount = Math.floor(cli.number('hogs', availableParallelism()));
+const pack = cli.text('pack') ?? 'teacher';
+cli.done();
 
 function startHogs(n: number): ChildProcess[] {
   return Array.from({ length: n }, () => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));

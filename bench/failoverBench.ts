@@ -23,6 +23,7 @@ const sessions = cli.number('sessions', 6);
 const kills = cli.number('kills', 20);
 const settleMs = cli.number('settle-ms', 1000);
 const pack = cli.text('pack') ?? 'teacher';
+cli.done();
 /** A session not playing again this long after a kill counts as never recovered (ms). */
 const GIVE_UP_MS = 10_000;
 const PERFORMERS = ['nodding:120', 'dancing:110', 'still', 'swinging:90'];

@@ -20,6 +20,7 @@ import { CliOptions } from '../scripts/cliOptions.js';
 const cli = new CliOptions('bench:notes', 'npm run bench:notes -- [--seconds 30] [--prompts funk,house]');
 const seconds = cli.number('seconds', 30);
 const prompts = (cli.text('prompts') ?? STYLE_NAMES.join(',')).split(',');
+cli.done();
 const SR = 48000;
 const CHUNK = 1024;
 

@@ -13,11 +13,13 @@ import { C, neutralControls } from '../protocol/controlVector.js';
 import { RUN_DEFAULTS, runRamp } from '../harness/runner.js';
 import { startServerProcess } from '../harness/serverProcess.js';
 import { createEngine } from '../server/generation/packs.js';
+import { CliOptions } from '../scripts/cliOptions.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+const cli = new CliOptions('bench:server', 'npm run bench:server -- [--max 24] [--seconds 10] [--server-args "--lead-ms 60"]');
+const max = Math.floor(cli.number('max', 24));
+const seconds = cli.number('seconds', 10);
+const serverArgs = (cli.text('server-args') ?? '').split(' ').filter(Boolean);
+cli.done();
 
 /** Seconds of render time per second of audio for one teacher session on this thread. */
 async function generationRtf(): Promise<number> {
@@ -48,12 +50,10 @@ async function generationRtf(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const max = Number(arg('max', '24'));
-  const seconds = Number(arg('seconds', '10'));
   console.log(`machine: ${cpus()[0]?.model ?? '?'} x ${availableParallelism()}, node ${process.version}`);
   const rtf = await generationRtf();
   console.log(`teacher+synth generation RTF, one session, one thread (median of 5 x 6 s): ${rtf.toFixed(4)}`);
-  const server = await startServerProcess(arg('server-args', '').split(' ').filter(Boolean));
+  const server = await startServerProcess(serverArgs);
   console.log(`server ${server.url}; ${seconds} s per step, first 2 s excluded; client-measured latency (heard - capture)`);
   console.log('sessions  p50 ms  p95 ms  max ms  underruns  chunk RTF p50  server CPU %  harness lag p99 ms');
   try {

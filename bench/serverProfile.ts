@@ -27,6 +27,7 @@ const stretches = cli.number('stretches', 5);
 /** Stretches that start earlier are start-up (loading packs, decoding samples, first passes): one-off, not what a running show sees. */
 const steadyFromS = cli.number('steady-from-s', 10);
 const serverArgs = (cli.text('server-args') ?? '').split(' ').filter(Boolean);
+cli.done();
 
 interface CallFrame {
   functionName: string;

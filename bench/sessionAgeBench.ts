@@ -28,13 +28,9 @@ import { percentile } from '../protocol/statistics.js';
 import type { GenerationSettings } from '../server/generation/lm/decodeLoop.js';
 import { loadNeuralEngine, type NeuralEngine, type NeuralStream } from '../server/generation/symbolic/neuralEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
+import { CliOptions } from '../scripts/cliOptions.js';
 
 const SR = 48000;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
 
 /** "reprime": prefillPositions 0; "prefill": the engine's default (4); "prefillN": N; "default": the engine's settings as they are. */
 function variant(name: string): Partial<GenerationSettings> {
@@ -46,13 +42,15 @@ function variant(name: string): Partial<GenerationSettings> {
   throw new Error(`unknown variant "${name}" (reprime, prefill, prefillN, default)`);
 }
 
-const seconds = Number(arg('seconds', '180'));
-const chunk = Number(arg('chunk', '1024'));
-const windowS = Number(arg('window', '30'));
-const bpm = Number(arg('bpm', '120'));
-const prompt = arg('prompt', 'a happy funk groove with slap bass');
-const seed = Number(arg('seed', '3'));
-const names = arg('variants', 'prefill,reprime').split(',').filter(Boolean);
+const cli = new CliOptions('bench:session-age', 'node dist/bench/sessionAgeBench.js [--seconds 180] [--chunk 1024] [--window 30] [--bpm 120] [--variants prefill,reprime] [--prompt "..."] [--seed 3]');
+const seconds = cli.number('seconds', 180);
+const chunk = Math.floor(cli.number('chunk', 1024));
+const windowS = cli.number('window', 30);
+const bpm = cli.number('bpm', 120);
+const prompt = cli.text('prompt') ?? 'a happy funk groove with slap bass';
+const seed = Math.floor(cli.number('seed', 3));
+const names = (cli.text('variants') ?? 'prefill,reprime').split(',').filter(Boolean);
+cli.done();
 names.forEach(variant);
 
 /** Performer controls at timeline sample n: slow sweeps of every control the pack reads. */

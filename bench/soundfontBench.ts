@@ -16,11 +16,13 @@ import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/style
 import type { SampledOptions } from '../server/generation/symbolic/synth/instruments.js';
 import { loadSoundfontBank } from '../server/generation/symbolic/synth/soundfontBank.js';
 import { TeacherStream } from '../server/generation/symbolic/teacherEngine.js';
+import { CliOptions } from '../scripts/cliOptions.js';
 
 const SR = 48000;
 const CHUNK = 1024;
-const argIndex = process.argv.indexOf('--seconds');
-const SECONDS = argIndex >= 0 ? Number(process.argv[argIndex + 1]) : 20;
+const cli = new CliOptions('bench:soundfont', 'npm run bench:soundfont -- [--seconds 20]');
+const SECONDS = cli.number('seconds', 20);
+cli.done();
 
 const gc = (globalThis as { gc?: () => void }).gc;
 function memoryMb(): { rss: number; heap: number; external: number } {

@@ -11,16 +11,14 @@
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, FAKE_CAMERA } from '../test/client/browser.js';
 import { startServerProcess } from '../harness/serverProcess.js';
+import { CliOptions } from '../scripts/cliOptions.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
-
-const seconds = Number(arg('seconds', '12'));
-const camera = arg('camera', FAKE_CAMERA);
-const modes = arg('modes', 'parallel,serial').split(',');
-const delegate = arg('delegate', 'auto');
+const cli = new CliOptions('bench:tracking', 'npm run bench:tracking -- [--seconds 12] [--camera file.y4m] [--modes parallel,serial] [--delegate auto|cpu|gpu]');
+const seconds = cli.number('seconds', 12);
+const camera = cli.text('camera') ?? FAKE_CAMERA;
+const modes = (cli.text('modes') ?? 'parallel,serial').split(',');
+const delegate = cli.text('delegate') ?? 'auto';
+cli.done();
 /** Tracking settles (models warm, the session's first chunks) before measuring. */
 const WARMUP_MS = 4000;
 

@@ -16,7 +16,8 @@ export class CliOptions {
     }
   }
 
-  private readonly read = new Set<string>();
+  /** argv positions of the options read and their values. */
+  private readonly used = new Set<number>();
 
   fail(message: string): never {
     console.error(`${this.script}: ${message}\nusage: ${this.usage}`);
@@ -25,11 +26,12 @@ export class CliOptions {
 
   /** The value after --name, or null when the option is absent. */
   text(name: string): string | null {
-    this.read.add(name);
     const i = this.argv.indexOf(`--${name}`);
     if (i < 0) return null;
     const value = this.argv[i + 1];
-    if (value === undefined || value.startsWith('--')) this.fail(`--${name} needs a value`);
+    // A value may start with -- when it holds several words (--server-args "--workers 2").
+    if (value === undefined || (value.startsWith('--') && !value.includes(' '))) this.fail(`--${name} needs a value`);
+    this.used.add(i).add(i + 1);
     return value;
   }
 
@@ -44,7 +46,7 @@ export class CliOptions {
 
   /** After every option is read: an option the script does not know fails. */
   done(): void {
-    const unknown = this.argv.slice(2).find((a) => a.startsWith('--') && !this.read.has(a.slice(2)));
+    const unknown = this.argv.find((a, i) => i >= 2 && a.startsWith('--') && !this.used.has(i));
     if (unknown !== undefined) this.fail(`unknown option ${unknown}`);
   }
 }

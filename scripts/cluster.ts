@@ -16,12 +16,11 @@ if (!Number.isInteger(port) || port > 65535) cli.fail(`--port must be a port num
 const nginx = cli.text('nginx') ?? '/usr/sbin/nginx';
 if (!nginxAvailable(nginx)) cli.fail(`nginx not found at ${nginx} (Debian: apt-get install nginx, or --nginx PATH)`);
 
-// The value is itself flags (starts with --), which CliOptions.text refuses.
-const at = process.argv.indexOf('--server-args');
-const serverArgsText = at < 0 ? '' : process.argv[at + 1] ?? cli.fail('--server-args needs a value');
+const serverArgsText = cli.text('server-args') ?? '';
 // Each process gets one worker thread by default: N processes already use the cores.
 const serverArgs = ['--workers', '1', ...serverArgsText.split(' ').filter(Boolean)];
 const cluster = new Cluster({ processes, port, host: cli.text('host') ?? '127.0.0.1', serverArgs, nginx });
+cli.done();
 let stopping = false;
 const stop = (signal: string): void => {
   if (stopping) return;

@@ -15,6 +15,7 @@ import { CliOptions } from './cliOptions.js';
 const cli = new CliOptions('docs:screenshot', 'npm run docs:screenshot -- [--seconds 20] [--out client/docs/performer-ui.png]');
 const seconds = cli.number('seconds', 20);
 const out = cli.text('out') ?? join(REPO_ROOT, 'client', 'docs', 'performer-ui.png');
+cli.done();
 const camera = join(REPO_ROOT, 'test', 'client', 'fixtures', 'fake-camera.mjpeg');
 /** Bytes of a landmark frame with a face and a body (the person is in the picture). */
 const FRAME_WITH_PERSON = 3148;

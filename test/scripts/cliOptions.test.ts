@@ -9,6 +9,9 @@ test('a mistyped option stops a script with its usage before it runs; --help pri
   const typo = spawnSync(process.execPath, [script, '--hours', '1', '--seed', '1', '--out', '/nonexistent/never-written', '--stepz', '320'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(typo.status, 2, typo.stderr);
   assert.match(typo.stderr, /unknown option --stepz\nusage: npm run data:symbolic/);
+  const missing = spawnSync(process.execPath, [script, '--hours', '1', '--seed', '--out', '/nonexistent/never-written'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /--seed needs a value/);
   const help = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^usage: npm run data:symbolic -- --hours H/);
