@@ -15,8 +15,8 @@ async function nodAt(bpm: number, beatPrediction: boolean) {
       ...RUN_DEFAULTS,
       url: server.url,
       sessions: 1,
-      // 15 s of beats: at a nodder's low energy a few of the strongest attacks near a beat are a
-      // bass note a 16th away, and over 12 s (about 11 kicks) they once pulled the median to 26 ms.
+      // 15 s of beats (about 30): enough that a few odd ones cannot move the median. Over 12 s the
+      // old onset detector, which lost kicks behind softer attacks, once read a median of 26 ms.
       seconds: 20,
       performers: [`nodding:${bpm}`],
       prompts: ['house'],
