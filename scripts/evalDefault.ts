@@ -162,6 +162,8 @@ interface EngineResult {
   sanity: SanityCounts;
   styleHits: number;
   styleTotal: number;
+  /** "caption style -> heard style" for each miss, counted. */
+  styleMisses: Map<string, number>;
   wallMs: number;
   audioSeconds: number;
   decoderMs: number;
@@ -171,7 +173,7 @@ interface EngineResult {
 type Opener = (prompt: string, seed: number) => SymbolicStream;
 
 async function evaluate(name: string, open: Opener, clips: EvalClip[], classifier: StyleClassifier, engine: NeuralEngine | null): Promise<EngineResult> {
-  const r: EngineResult = { name, adherence: new AdherenceSamples(), sanity: new SanityCounts(), styleHits: 0, styleTotal: 0, wallMs: 0, audioSeconds: 0, decoderMs: 0, decoderSteps: 0 };
+  const r: EngineResult = { name, adherence: new AdherenceSamples(), sanity: new SanityCounts(), styleHits: 0, styleTotal: 0, styleMisses: new Map(), wallMs: 0, audioSeconds: 0, decoderMs: 0, decoderSteps: 0 };
   const pack = engine ? (await engine.ready).pack : null;
   // Warm the JIT and onnxruntime once, outside the timing.
   await render(open('warm up', 1), { clip: clips[0]!.clip, beat: null }, false);
@@ -190,6 +192,7 @@ async function evaluate(name: string, open: Opener, clips: EvalClip[], classifie
       const guess = classifier.classify(tokenOnlyStatistics(out.steps.filter((s) => s.bar >= 1)));
       r.styleTotal++;
       if (guess === e.clip.style) r.styleHits++;
+      else r.styleMisses.set(`${e.clip.style} -> ${guess}`, (r.styleMisses.get(`${e.clip.style} -> ${guess}`) ?? 0) + 1);
     }
     if (keep && out.pcm) {
       mkdirSync(wavDir!, { recursive: true });
@@ -279,6 +282,7 @@ ${table(results)}
   mean energy. Bars with the performer away are left out.
 - The style classifier (softmax regression over token statistics, bpm and swing removed because the
   synthesiser preset sets them from the prompt) is trained on 96 teacher renders of train-split captions.
+  Misses, caption's style -> heard: ${results.map((r) => `${r.name}: ${[...r.styleMisses].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}${n > 1 ? ` (${n})` : ''}`).join(', ') || 'none'}`).join('; ')}.
 - Speed: wall time of whole streams (decoder, sampling, synthesiser) over audio time, one session at a time,
   onnxruntime on one thread; decoder ms per step from onnxruntime's own run times.
 `;
