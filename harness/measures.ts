@@ -125,8 +125,8 @@ export function beatAlignment(result: SessionResult, feed: FrameFeed, options: M
     if (beatClientMs < result.firstAudioHeardMs || beatClientMs > lastHeard) continue;
     beats++;
     // The beat heard is the nearest strong low-band attack within a quarter period, strong meaning
-    // at least half the strongest there: a kick on the beat, not a soft bass note a 16th away, and
-    // not a pickup kick a 16th before it that rises more only because the beat's kick follows it.
+    // at least half the strongest there: a kick on the beat, not a soft bass note a 16th away, nor
+    // a pickup kick a 16th before it (which may rise as much: the beat's kick lands in its decay).
     const near = onsets.filter((o) => Math.abs(o.ms - beatClientMs) <= beat.periodMs / 4);
     const strongest = Math.max(0, ...near.map((o) => o.strength));
     let best: Onset | null = null;

@@ -1,7 +1,7 @@
 /**
  * Onset detection on rendered audio (what a listener hears as note/drum attacks): log-energy
- * flux on short frames with an adaptive threshold and peak picking. Used to compare onset
- * density between performers and to measure beat alignment.
+ * flux (energy over a 25 ms window every 5 ms) with an adaptive threshold and peak picking. Used
+ * to compare onset density between performers and to measure beat alignment.
  */
 import type { Hz, Milliseconds } from '../../protocol/units.js';
 
