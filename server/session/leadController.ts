@@ -18,9 +18,14 @@
  * queued behind other sessions' first passes; a prompt change re-priming the model) are left out
  * of the held peak.
  *
- * Underruns count twice over: the
- * client's reports, and at once when the server sees the listener's playhead pass the next
- * chunk (a stall it does not need a report to know about).
+ * Underruns are heard from two sides: the client's reports, and at once when the server sees the
+ * listener's playhead pass the next chunk (a stall it does not need a report to know about). One
+ * stall makes several: the server sees it, and the client reports each chunk that arrived late
+ * while the server caught up (5-10 when a burst of sessions starts together). The boost counts
+ * them per episode, once per `underrunEpisodeMs` at most: counted per underrun, one start-up
+ * stall took the lead of a few of 12 sessions to the 400 ms ceiling, and the boost's slow decay
+ * kept their latency 100-200 ms up for half a minute. Underruns that keep coming still raise the
+ * lead by a boost per episode.
  */
 import type { Milliseconds } from '../../protocol/units.js';
 import { RecentValues } from '../../protocol/statistics.js';
@@ -30,8 +35,10 @@ export interface LeadOptions {
   marginMs: Milliseconds;
   /** Never more than this (ms). */
   maxLeadMs: Milliseconds;
-  /** Added per reported underrun (ms) ... */
+  /** Added per episode of underruns (ms) ... */
   underrunBoostMs: Milliseconds;
+  /** ... an episode being the underruns within this long of its first (ms) ... */
+  underrunEpisodeMs: Milliseconds;
   /** ... and decaying at this rate (ms per second). */
   boostDecayPerSecond: number;
   /** The held slowest generation time sinks at this rate (ms per second) ... */
@@ -40,13 +47,15 @@ export interface LeadOptions {
   peakCapMs: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, boostDecayPerSecond: 5, peakDecayPerSecond: 0.25, peakCapMs: 40 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, underrunEpisodeMs: 1000, boostDecayPerSecond: 5, peakDecayPerSecond: 0.25, peakCapMs: 40 };
 
 export class LeadController {
   private readonly options: LeadOptions;
   private readonly generation = new RecentValues(64);
   private boostMs = 0;
   private boostAt: Milliseconds = 0;
+  /** When the current episode of underruns began (null: none yet). */
+  private episodeAt: Milliseconds | null = null;
   /** The slowest generation time lately (ms), held and sinking with `boostAt` like the boost. */
   private slowestMs = 0;
 
@@ -66,7 +75,10 @@ export class LeadController {
 
   recordUnderruns(count: number, now: Milliseconds): void {
     this.decay(now);
-    this.boostMs += count * this.options.underrunBoostMs;
+    if (count <= 0) return;
+    if (this.episodeAt !== null && now - this.episodeAt < this.options.underrunEpisodeMs) return;
+    this.episodeAt = now;
+    this.boostMs += this.options.underrunBoostMs;
   }
 
   leadMs(outputLatencyMs: Milliseconds, now: Milliseconds): Milliseconds {

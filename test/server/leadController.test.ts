@@ -82,3 +82,32 @@ test('with --lead-hold-ms 0 a stall is forgotten as soon as it leaves the p95 of
   t = feed(lead, t, 2, () => 8);
   assert.equal(lead.leadMs(10, t), 60 + 10 + 8);
 });
+
+test('one stall, seen by the server and reported late chunk by chunk by the client, raises the lead once', { timeout: 5_000 }, () => {
+  // 12 sessions starting together: one stall, and each of a few sessions heard 2-5 late chunks
+  // (and the server saw its playhead passed) within half a second. Counted per underrun, their
+  // leads went to the 400 ms ceiling and their latency stayed 100-200 ms up for half a minute.
+  const lead = new LeadController();
+  let t = feed(lead, 0, 2, () => 8);
+  const quiet = lead.leadMs(10, t);
+  lead.recordUnderruns(1, t); // the server sees the playhead pass
+  for (let i = 1; i <= 5; i++) lead.recordUnderruns(1, t + 100 * i); // the client's reports
+  t = feed(lead, t + 600, 0.02, () => 8);
+  const after = lead.leadMs(10, t);
+  assert.ok(after <= quiet + 30, `lead ${after.toFixed(1)} ms after one stall, vs ${quiet.toFixed(1)} ms before it`);
+  assert.ok(after >= quiet + 25, `the stall still raises the lead: ${after.toFixed(1)} vs ${quiet.toFixed(1)} ms`);
+  t = feed(lead, t, 10, () => 8);
+  assert.equal(lead.leadMs(10, t), quiet, 'ten quiet seconds later the boost is gone');
+});
+
+test('underruns that keep coming keep raising the lead, a boost per second', { timeout: 5_000 }, () => {
+  const lead = new LeadController();
+  let t = feed(lead, 0, 2, () => 8);
+  const quiet = lead.leadMs(10, t);
+  for (let i = 0; i < 10; i++) {
+    lead.recordUnderruns(1, t);
+    t = feed(lead, t, 0.5, () => 8);
+  }
+  const after = lead.leadMs(10, t);
+  assert.ok(after >= quiet + 75, `five seconds of underruns every half second: lead ${after.toFixed(1)} ms vs ${quiet.toFixed(1)} ms`);
+});
