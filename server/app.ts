@@ -14,6 +14,7 @@ import { encodeMessage } from '../protocol/messages.js';
 import { resolveConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import { listPacks, packProblems, userPacks, WorkerPool } from './generation/index.js';
 import { serverNow } from './clock.js';
+import { sharedSceneRanker } from './scene/sessionScene.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rateLimiter.js';
 import { clientAddress, CONTENT_SECURITY_POLICY, defaultAllowedHosts, hostAllowed, isLoopback, originAllowed, requestPath, SECURITY_HEADERS } from './httpGuards.js';
@@ -61,6 +62,15 @@ export async function createServer(input: ServerConfigInput = {}, log?: Logger):
   metrics.watchThreads(() => pool.threadBusy());
   // Listen only once the workers are warm: the first performer must not hear a cold start.
   await pool.ready();
+  // The scene imaginer's model and bank load here rather than on the first session (~100 ms of
+  // the main thread, when every session's timers wait); a broken one is logged per session.
+  if (config.sceneIntervalMs > 0) {
+    try {
+      sharedSceneRanker();
+    } catch {
+      // createSessionScene reports it
+    }
+  }
   const osc = config.oscTarget === null ? null : new OscOut(parseOscTarget(config.oscTarget), { onFirstError: (err) => logger.warn({ err: err.message, target: config.oscTarget }, 'OSC out failed; messages are dropped') });
   const sessions = new Set<Session>();
   /** Sessions per client address (the per-address cap). */
