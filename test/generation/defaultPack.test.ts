@@ -350,3 +350,53 @@ test('a symbolic pack that does not match this server is refused with a message 
 });
 
 
+
+test('sessions sharing the pack decode their next steps ahead and batch them; a session that ends stops counting', { timeout: 120_000 }, async () => {
+  const e = await engine(PACK);
+  const { loop } = await e.ready;
+  const batcher = loop.batcher!;
+  const before = [...batcher.stats.runsBySize];
+  const sessionsBefore = loop.sessions;
+  const prompts = ['house', 'funk', 'ambient'];
+  const streams = prompts.map((prompt, i) => e.openStream({ prompt, seed: 40 + i }));
+  const v = controls({ energy: 0.7 });
+  const frames = 1024;
+  let valid = 0;
+  let steps = 0;
+  streams.forEach((s) => s.onStep((step) => {
+    steps++;
+    if (step.tokens.every((id, k) => isValidToken(k, id))) valid++;
+  }));
+  // Round robin, each render awaited: decoded on demand, no two steps would ever meet.
+  for (let n = 0; n < 3 * SR; n += frames) {
+    for (const s of streams) {
+      const c = await s.render({ startSample: n, frames, controls: [v], controlStepSamples: frames, beat: null });
+      assert.ok(c.pcm.every(Number.isFinite));
+    }
+  }
+  const batched = batcher.stats.runsBySize.slice(2).reduce((a, c, i) => a + c - (before[i + 2] ?? 0), 0);
+  assert.ok(batched > 0, `steps decoded ahead ran together (runs by size ${batcher.stats.runsBySize.join(', ')})`);
+  assert.ok(steps > 60 && valid === steps, `${valid} of ${steps} steps valid`);
+  assert.equal(loop.sessions, sessionsBefore + 3);
+  streams.forEach((s) => s.dispose());
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(loop.sessions, sessionsBefore, 'ended sessions no longer count as company');
+});
+
+test('an engine disposed while steps decode ahead waits for them or refuses them cleanly (no crash, no stray rejection)', { timeout: 120_000 }, async () => {
+  const e = await loadNeuralEngine(PACK);
+  const { loop } = await e.ready;
+  const streams = ['pop', 'rock'].map((prompt, i) => e.openStream({ prompt, seed: 60 + i }));
+  const v = controls({ energy: 0.6 });
+  let n = 0;
+  // Render until a step is waiting in the batcher to be decoded ahead.
+  while (loop.batcher!.waiting === 0 && n < 4 * SR) {
+    for (const s of streams) await s.render({ startSample: n, frames: 1024, controls: [v], controlStepSamples: 1024, beat: null });
+    n += 1024;
+  }
+  assert.ok(loop.batcher!.waiting > 0, 'a step was decoding ahead');
+  streams.forEach((s) => s.dispose());
+  await e.dispose();
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the relaxed wait passes; its run is refused
+  assert.equal(loop.batcher!.waiting, 0, 'the step decoding ahead ended (an unhandled rejection would fail this test)');
+});

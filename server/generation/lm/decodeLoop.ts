@@ -131,6 +131,7 @@ export class DecodeLoop {
   private readonly context: LogitsContext = { frame: 0, previous: 0 };
   /** Batches the sessions' cached passes (null: each runs alone). */
   readonly batcher: StepBatcher | null;
+  private liveStates = 0;
 
   constructor(pack: MusicgenPack, settings: GenerationSettings, options: DecodeLoopOptions = {}) {
     this.pack = pack;
@@ -154,7 +155,18 @@ export class DecodeLoop {
     return this.pack.text.encode(prompt, this.guidance);
   }
 
+  /** Sessions decoding on this loop: states created and not yet released. */
+  get sessions(): number {
+    return this.liveStates;
+  }
+
+  /** A state's session has ended (the count of `sessions`). */
+  releaseState(): void {
+    this.liveStates = Math.max(0, this.liveStates - 1);
+  }
+
   async createState(prompt: string, seed: number, processors: readonly LogitsProcessor[] = []): Promise<GeneratorState> {
+    this.liveStates++;
     const K = this.pattern.codebooks;
     const history = new TokenHistory(K, this.settings.maxPositions + this.pattern.maxDelay + 8);
     history.push(new Int32Array(K).fill(this.pack.manifest.tokens.bosTokenId));
@@ -216,8 +228,11 @@ export class DecodeLoop {
     return out;
   }
 
-  /** One decoder step: feeds the newest column (or re-primes the window) and samples the next column. */
-  async step(state: GeneratorState, controls: ControlSource): Promise<StepResult> {
+  /**
+   * One decoder step: feeds the newest column (or re-primes the window) and samples the next column.
+   * `relaxed`: decoded ahead of need, the cached pass may wait a little for other sessions' steps (stepBatcher.ts).
+   */
+  async step(state: GeneratorState, controls: ControlSource, relaxed = false): Promise<StepResult> {
     const P = state.history.newest;
     const decoder = this.pack.decoder;
     let pass;
@@ -233,13 +248,13 @@ export class DecodeLoop {
       // The window slides to the newest `keep` positions, from = nextWindowStart(state): feed P to
       // the next window's cache together with whatever prefill() has not fed yet (everything
       // from `from` without prefill: the one-pass re-prime).
-      pass = await this.feedNext(state, P, controls);
+      pass = await this.feedNext(state, P, controls, relaxed);
       state.windowStart = state.next!.start;
       state.next = null;
       state.slides++;
     } else {
       const input = { ids: this.columnIds(state, P), positions: 1, controls: this.windowControls(state, P, P, controls) };
-      pass = await (this.batcher ?? decoder).cached(state.prompt, state.cache, input);
+      pass = await (this.batcher ? this.batcher.cached(state.prompt, state.cache, input, relaxed) : decoder.cached(state.prompt, state.cache, input));
     }
     state.cache = pass.cache;
     return this.sample(state, pass.logits.data as Float32Array, pass.logits.dims[1]!, P + 1);
@@ -273,11 +288,15 @@ export class DecodeLoop {
   }
 
   /** Feeds the next window's cache every position it lacks up to `to` (a full pass when it has none yet). */
-  private async feedNext(state: GeneratorState, to: number, controls: ControlSource): Promise<DecoderPass> {
+  private async feedNext(state: GeneratorState, to: number, controls: ControlSource, relaxed = false): Promise<DecoderPass> {
     const start = this.nextWindowStart(state);
     const from = state.next ? state.next.start + state.next.cache.length : start;
     const input = { ids: this.windowIds(state, from, to, start), positions: to - from + 1, controls: this.windowControls(state, from, to, controls) };
-    const pass = state.next ? await (this.batcher ?? this.pack.decoder).cached(state.prompt, state.next.cache, input) : await this.pack.decoder.full(state.prompt, input);
+    const pass = !state.next
+      ? await this.pack.decoder.full(state.prompt, input)
+      : this.batcher
+        ? await this.batcher.cached(state.prompt, state.next.cache, input, relaxed)
+        : await this.pack.decoder.cached(state.prompt, state.next.cache, input);
     if (!state.next) state.primes++;
     state.next = { start, cache: pass.cache };
     return pass;

@@ -160,6 +160,21 @@ export class OnnxSession {
    * branch hands back the whole encoder K/V each step).
    */
   async run(feeds: Feeds, outputs?: readonly string[]): Promise<Fetches> {
+    if (this.released) throw new Error(`${this.spec.file}: the session was released`);
+    const run = this.runChecked(feeds, outputs);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  /** Runs in flight (a step decoded ahead may still run when its stream ends). */
+  private readonly inFlight = new Set<Promise<Fetches>>();
+  private released = false;
+
+  private async runChecked(feeds: Feeds, outputs?: readonly string[]): Promise<Fetches> {
     const problems = feedProblems(feeds, this.spec.inputs, this.inputNames);
     if (problems.length > 0) throw new Error(`${this.spec.file}: bad feeds:\n  ${problems.join('\n  ')}`);
     const t0 = performance.now();
@@ -176,7 +191,11 @@ export class OnnxSession {
     }
   }
 
+  /** Releases the session once the runs in flight are done (releasing it under a run aborts the process). */
   async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.session.release();
   }
 }

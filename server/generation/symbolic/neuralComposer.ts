@@ -15,6 +15,13 @@
  *
  * Controls: each position carries the last `window` per-step control vectors (oldest first),
  * held at the first one before the stream had that many.
+ *
+ * Decoding ahead (where other sessions share the decode loop): after a chunk, a step that starts
+ * within the next chunk is decoded at once with the controls of the chunk's end (decodeAhead), as
+ * a relaxed step that waits a little for other sessions' steps to run with (lm/stepBatcher.ts).
+ * The chunk that plays it no longer waits for the decoder, and one worker's steps batch: at real
+ * pace they seldom met otherwise. The cost is that the step is decided from controls up to one
+ * chunk (21 ms) older. A lone session decodes each step when it starts, as before.
  */
 import { clamp01 } from '../../../protocol/numbers.js';
 import { C, CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
@@ -51,6 +58,14 @@ export class NeuralComposer implements StepSource {
 
   private readonly accent: BeatAccentPrior | null;
   private readonly steering: ControlSteering | null;
+  /** The loop, once loaded (decodeAhead asks it whether other sessions share it). */
+  private loop: DecodeLoop | null = null;
+  /** The step being decoded ahead, and what went wrong with one (thrown by the next prepare). */
+  private ahead: Promise<void> | null = null;
+  private aheadError: unknown = null;
+  /** The step decoding ahead is needed now: its remaining passes run without waiting. */
+  private hurried = false;
+  private released = false;
 
   /**
    * `accent`, `steering`: the session's beat accent prior and control steering, where its decode
@@ -69,6 +84,12 @@ export class NeuralComposer implements StepSource {
     this.window = window;
     this.accent = accent;
     this.steering = steering;
+    generator.then(
+      ({ loop }) => {
+        this.loop = loop;
+      },
+      () => undefined, // reported by prepare()
+    );
   }
 
   get style(): StyleName {
@@ -110,9 +131,48 @@ export class NeuralComposer implements StepSource {
     return this.queue.length > 0;
   }
 
-  /** Decodes the next step with the controls in effect now. */
+  /** Makes the next step ready: the one decoding ahead, hurried; else decoded now with the controls in effect now. */
   async prepare(controls: ControlVector): Promise<void> {
+    if (this.ahead !== null) {
+      this.hurried = true;
+      this.loop?.batcher?.hurry();
+      await this.ahead;
+    }
+    if (this.aheadError !== null) throw this.aheadError;
+    if (this.queue.length > 0) return;
+    await this.decode(controls, false);
+  }
+
+  /**
+   * Starts decoding the next step now with `controls`, where other sessions share the decode loop
+   * (see the file's comment); the stream calls it after a chunk when the next step starts within
+   * the next chunk. Does nothing when the next step is ready or already under way.
+   */
+  decodeAhead(controls: ControlVector): void {
+    const loop = this.loop;
+    if (loop === null || loop.batcher === null || loop.sessions < 2) return;
+    if (this.queue.length > 0 || this.ahead !== null || this.aheadError !== null) return;
+    const ahead: Promise<void> = this.decode(controls, true)
+      .catch((err: unknown) => {
+        this.aheadError = err ?? new Error('decoding ahead failed');
+      })
+      .finally(() => {
+        if (this.ahead === ahead) this.ahead = null;
+      });
+    this.ahead = ahead;
+  }
+
+  /** The session ended: the loop stops counting it among the sessions sharing it. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.generator.then(({ loop }) => loop.releaseState(), () => undefined);
+  }
+
+  /** Decodes the next step with `controls`; `relaxed`: ahead of need (it may wait for company). */
+  private async decode(controls: ControlVector, relaxed: boolean): Promise<void> {
     this.prepares++;
+    this.hurried = false;
     const { loop, state } = await this.generator;
     if (this.promptToEncode !== null) {
       const prompt = this.promptToEncode;
@@ -135,7 +195,7 @@ export class NeuralComposer implements StepSource {
     const windowed = this.windowed();
     const source: ControlSource = () => windowed;
     const target = this.stepIndex + this.queue.length + 1;
-    while (loop.pack.pattern.framesCompleteAt(state.history.newest) < target) await loop.step(state, source);
+    while (loop.pack.pattern.framesCompleteAt(state.history.newest) < target) await loop.step(state, source, relaxed && !this.hurried);
     const frames = loop.takeFrames(state);
     for (let i = 0; i < frames.length; i += STREAM_COUNT) this.queue.push(Array.from(frames.subarray(i, i + STREAM_COUNT)) as StepTokens);
   }
@@ -180,7 +240,8 @@ export class NeuralComposer implements StepSource {
    * call, so that the window's slide costs one ordinary step (DecodeLoop.prefill).
    */
   async idle(): Promise<void> {
-    if (!this.started) return;
+    // Not while a step decodes ahead: both feed the same state.
+    if (!this.started || this.ahead !== null) return;
     const { loop, state } = await this.generator;
     await loop.prefill(state);
   }

@@ -8,7 +8,7 @@
  * ONNX sessions load in the background, and streams wait for them.
  */
 import type { InstrumentKind } from '../../../protocol/messages.js';
-import type { ChunkRequest, Engine, GeneratedChunk, PackInfo, StreamOptions } from '../engine.js';
+import { controlsAt, type ChunkRequest, type Engine, type GeneratedChunk, type PackInfo, type StreamOptions } from '../engine.js';
 import { DecodeLoop, resolveSettings, type GenerationSettings } from '../lm/decodeLoop.js';
 import type { PackManifest } from '../pack/manifest.js';
 import { DEFAULT_PACK_LOAD_OPTIONS, MusicgenPack, type PackLoadOptions } from '../lm/musicgenPack.js';
@@ -57,12 +57,23 @@ export class NeuralStream extends SymbolicStream {
     this.composer = composer;
   }
 
-  /** A chunk that decoded no step gives the composer's background work its turn (at most one prefill pass). */
+  /**
+   * A chunk that decoded no step gives the composer's background work its turn (at most one
+   * prefill pass); then a step that starts within the next chunk starts decoding ahead.
+   */
   override async render(request: ChunkRequest): Promise<GeneratedChunk> {
     const steps = this.composer.prepared;
     const chunk = await super.render(request);
     if (this.composer.prepared === steps) await this.composer.idle();
+    const end = request.startSample + request.frames;
+    const next = this.nextStepSample;
+    if (next !== null && next < end + request.frames) this.composer.decodeAhead(controlsAt(request, end - 1));
     return chunk;
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.composer.release();
   }
 }
 

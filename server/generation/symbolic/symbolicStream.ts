@@ -140,6 +140,11 @@ export class SymbolicStream implements GenerationStream {
     this.source.setPrompt(readCheckedPrompt(prompt, this.options.maxPromptChars));
   }
 
+  /** The sample at which the next step starts (null before the first render). */
+  protected get nextStepSample(): Samples | null {
+    return this.clock?.nextTrigger ?? null;
+  }
+
   /** Listens to every step as it is decided; returns the function that stops listening. */
   onStep(listener: StepListener): () => void {
     this.listeners.add(listener);

@@ -196,3 +196,47 @@ test("the default pack's KV cache is allocated for its whole window once, and ne
     await p.dispose();
   }
 });
+
+test('relaxed steps (decoded ahead) wait for company and run as one batch; an urgent step or hurry() runs them at once', TIMEOUT, async () => {
+  const p = await MusicgenPack.load(PACK);
+  try {
+    const settings = resolveSettings(p, { maxPositions: 32, keepFraction: 0.5 });
+    const prompts = ['ambient', 'pop', 'house'];
+    const alone = new DecodeLoop(p, resolveSettings(p, { ...settings, batchSteps: false }));
+    const want: number[][] = [];
+    for (const [i, prompt] of prompts.entries()) {
+      const s = await alone.createState(prompt, 30 + i);
+      await alone.step(s, controlsAt(i));
+      want.push([...(await alone.step(s, controlsAt(i))).column]);
+    }
+
+    const loop = new DecodeLoop(p, settings);
+    const batcher = loop.batcher!;
+    // A generous wait, so that a busy machine cannot split the company; hurry() makes the test quick.
+    batcher.relaxedWaitMs = 60_000;
+    const states = await Promise.all(prompts.map((prompt, i) => loop.createState(prompt, 30 + i)));
+    for (const [i, s] of states.entries()) await loop.step(s, controlsAt(i)); // the first (full) passes
+    const runsBefore = [...batcher.stats.runsBySize];
+    // The sessions reach their steps at different moments, as at real pace.
+    const steps = states.map(async (s, i) => {
+      await new Promise((resolve) => setTimeout(resolve, 5 * i));
+      return loop.step(s, controlsAt(i), true);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(batcher.waiting, 3, 'the relaxed steps are still waiting for company');
+    batcher.hurry();
+    const got = (await Promise.all(steps)).map((r) => [...r.column]);
+    assert.deepEqual(got, want, 'the same tokens as decoded alone');
+    assert.equal(batcher.stats.runsBySize[3]! - runsBefore[3]!, 1, `one run served the three (runs by size ${batcher.stats.runsBySize.join(', ')})`);
+
+    // An urgent step takes the waiting relaxed ones along.
+    const relaxed = loop.step(states[0]!, controlsAt(0), true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(batcher.waiting, 1);
+    const urgent = loop.step(states[1]!, controlsAt(1));
+    await Promise.all([relaxed, urgent]);
+    assert.equal(batcher.stats.runsBySize[2]! - runsBefore[2]!, 1, 'the urgent step ran with the relaxed one');
+  } finally {
+    await p.dispose();
+  }
+});
