@@ -122,7 +122,7 @@ export class NeuralComposer implements StepSource {
     this.promptToEncode = reading.prompt;
   }
 
-  /** prepare() calls so far (the stream tells a chunk without a step by it). */
+  /** Steps decoded so far, on demand or ahead (the stream tells a chunk that decoded none by it). */
   get prepared(): number {
     return this.prepares;
   }
