@@ -26,9 +26,9 @@ function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
  * Streams start one at a time: an open waits until the stream opened before it has rendered its
  * first chunk (or START_TURN_MS passed). A start is the costly part of a session (the sampled
  * instruments' synthesiser, the prompt's encoding, the first pass, caches and the collection they
- * set off), and starts that pile up hold the thread's other streams. 12 sessions playing while 8
- * joined at once (two runs each): 59 and 98 underruns among the 12 without turns, 30 and 63 with
- * them, and the joiners' first audio 388-717 ms without, 128-518 ms with.
+ * set off), and starts that pile up hold the thread's other streams. `node dist/bench/joinBench.js`
+ * (12 playing, 8 joining at once): 59 and 98 underruns among the 12 without turns, 30-75 with
+ * them; the joiners' first audio 388-717 ms without, 128-518 ms with.
  */
 const START_TURN_MS = 250;
 let startTurn: Promise<void> = Promise.resolve();

@@ -17,7 +17,7 @@
  * like any other step. Both give the same logits (cached and full passes agree to float rounding).
  */
 import type { EncodedPrompt } from './textConditioner.js';
-import { EngineCacheDecoderRunner, type DecoderPass, type KvCache } from './decoderRunner.js';
+import { EngineCacheDecoderRunner, type DecoderInput, type DecoderPass, type KvCache } from './decoderRunner.js';
 import { DEFAULT_MAX_BATCH_SESSIONS, StepBatcher } from './stepBatcher.js';
 import type { DelayPattern, FrameCodes } from './delayPattern.js';
 import { applyGuidance, LogitsProcessorList, TopK, Temperature, ValidRangeMask, type LogitsContext, type LogitsProcessor } from './logitsProcessors.js';
@@ -254,7 +254,7 @@ export class DecodeLoop {
       state.slides++;
     } else {
       const input = { ids: this.columnIds(state, P), positions: 1, controls: this.windowControls(state, P, P, controls) };
-      pass = await (this.batcher ? this.batcher.cached(state.prompt, state.cache, input, relaxed) : decoder.cached(state.prompt, state.cache, input));
+      pass = await this.cachedPass(state.prompt, state.cache, input, relaxed);
     }
     state.cache = pass.cache;
     return this.sample(state, pass.logits.data as Float32Array, pass.logits.dims[1]!, P + 1);
@@ -287,16 +287,17 @@ export class DecodeLoop {
     return state.windowStart + this.settings.maxPositions - this.keep + 1;
   }
 
+  /** A cached pass through the batcher (with company; `relaxed`: it may wait for some), or alone where there is none. */
+  private cachedPass(prompt: EncodedPrompt, cache: KvCache, input: DecoderInput, relaxed: boolean): Promise<DecoderPass> {
+    return this.batcher ? this.batcher.cached(prompt, cache, input, relaxed) : this.pack.decoder.cached(prompt, cache, input);
+  }
+
   /** Feeds the next window's cache every position it lacks up to `to` (a full pass when it has none yet). */
   private async feedNext(state: GeneratorState, to: number, controls: ControlSource, relaxed = false): Promise<DecoderPass> {
     const start = this.nextWindowStart(state);
     const from = state.next ? state.next.start + state.next.cache.length : start;
     const input = { ids: this.windowIds(state, from, to, start), positions: to - from + 1, controls: this.windowControls(state, from, to, controls) };
-    const pass = !state.next
-      ? await this.pack.decoder.full(state.prompt, input)
-      : this.batcher
-        ? await this.batcher.cached(state.prompt, state.next.cache, input, relaxed)
-        : await this.pack.decoder.cached(state.prompt, state.next.cache, input);
+    const pass = state.next ? await this.cachedPass(state.prompt, state.next.cache, input, relaxed) : await this.pack.decoder.full(state.prompt, input);
     if (!state.next) state.primes++;
     state.next = { start, cache: pass.cache };
     return pass;
