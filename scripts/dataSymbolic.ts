@@ -1,7 +1,11 @@
 /**
  * `npm run data:symbolic`: writes the default pack's training data from the teacher.
  *
- *   npm run data:symbolic -- --hours 40 --seed 1 --out data/symbolic [--steps 256]
+ *   npm run data:symbolic -- --hours 40 --seed 1 --out data/symbolic [--steps 256] [--part I/N]
+ *
+ * `--part I/N` writes only the I-th of N equal slices of every split (clips are made from their seed
+ * and index alone), so N processes can write one dataset: concatenating parts 0..N-1 file by file
+ * gives the same bytes as one run (tools/train_on_gpu.sh does this on a many-core machine).
  *
  * Splits, held out by seed: train (seed S), valid (seed S+1, train wordings), test (seed S+2,
  * caption sentences train never sees). Per split, clip-major little-endian arrays:
@@ -26,12 +30,16 @@ import { wordTokenizerJson } from './dataset/wordTokenizer.js';
 
 export const TEXT_TOKENS = 32;
 
-const options = new CliOptions('data:symbolic', 'npm run data:symbolic -- --hours H --seed S --out DIR [--steps 256]');
+const options = new CliOptions('data:symbolic', 'npm run data:symbolic -- --hours H --seed S --out DIR [--steps 256] [--part I/N]');
 const hours = options.number('hours');
 const seed = Math.floor(options.number('seed'));
 const steps = Math.floor(options.number('steps', 256));
 const outArg = options.text('out') ?? options.fail('--out DIR is required');
+const partArg = options.text('part') ?? '0/1';
 options.done();
+const partMatch = /^(\d+)\/(\d+)$/.exec(partArg);
+const [part, parts] = partMatch ? [Number(partMatch[1]), Number(partMatch[2])] : [NaN, NaN];
+if (!(parts >= 1 && parts <= 256 && part < parts)) options.fail(`--part must be I/N with 0 <= I < N <= 256, not ${partArg}`);
 const out = resolve(outArg);
 mkdirSync(out, { recursive: true });
 
@@ -65,7 +73,9 @@ for (const [split, splitSeed, clips] of splits) {
     meta: createWriteStream(join(out, `${split}.jsonl`)),
   };
   const styleCount: Record<string, number> = {};
-  for (let i = 0; i < clips; i++) {
+  const first = Math.floor((clips * part) / parts);
+  const end = Math.floor((clips * (part + 1)) / parts);
+  for (let i = first; i < end; i++) {
     const clip = makeClip({ seed: splitSeed, index: i, steps, split: split === 'test' ? 'test' : 'train' });
     const ids = tokenizer.encode(clip.caption).ids;
     const text = new Int32Array(TEXT_TOKENS);
@@ -76,10 +86,10 @@ for (const [split, splitSeed, clips] of splits) {
     files.meta.write(JSON.stringify({ caption: clip.caption, style: clip.style, bpm: Math.round(clip.bpm * 10) / 10, key: clip.keyRoot }) + '\n');
     styleCount[clip.style] = (styleCount[clip.style] ?? 0) + 1;
     if (split === 'train') seconds += (steps * 15) / clip.bpm;
-    if ((i + 1) % 2000 === 0 || i + 1 === clips) console.log(`${split}: ${i + 1}/${clips} clips (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if ((i + 1) % 2000 === 0 || i + 1 === end) console.log(`${split}: ${i + 1}/${clips} clips (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   await Promise.all(Object.values(files).map((f) => new Promise<void>((r) => f.end(() => r()))));
-  counts[split] = clips;
+  counts[split] = end - first;
   console.log(`${split}: styles ${JSON.stringify(styleCount)}`);
 }
 
@@ -89,7 +99,8 @@ writeFileSync(
     {
       format: 'expotion-symbolic-data',
       version: 1,
-      command: `npm run data:symbolic -- --hours ${hours} --seed ${seed} --steps ${steps} --out ${outArg}`,
+      command: `npm run data:symbolic -- --hours ${hours} --seed ${seed} --steps ${steps} --out ${outArg}${parts > 1 ? ` --part ${part}/${parts}` : ''}`,
+      ...(parts > 1 ? { part: [part, parts] } : {}),
       steps,
       streams: STREAM_COUNT,
       tokenVocab: { version: SYMBOLIC_VOCAB.version, size: SYMBOLIC_VOCAB.size, padId: SYMBOLIC_VOCAB.padId, ranges: SYMBOLIC_VOCAB.ranges },

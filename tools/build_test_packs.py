@@ -80,7 +80,7 @@ WORDS = (
 def sinusoids(positions, dim):
     """Sinusoidal positions as MusicGen's decoder uses them: [cos | sin] halves."""
     half = dim // 2
-    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000.0) / (half - 1)))
+    freq = torch.exp(torch.arange(half, dtype=torch.float32, device=positions.device) * -(math.log(10000.0) / (half - 1)))
     ang = positions.to(torch.float32)[:, None] * freq[None, :]
     return torch.cat([torch.cos(ang), torch.sin(ang)], dim=1)
 

@@ -51,7 +51,7 @@ class TextEncoder(nn.Module):
         self.d = d
 
     def forward(self, input_ids, attention_mask):
-        x = self.embed(input_ids) + sinusoids(torch.arange(input_ids.shape[1]), self.d)[None]
+        x = self.embed(input_ids) + sinusoids(torch.arange(input_ids.shape[1], device=input_ids.device), self.d)[None]
         bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * NEG
         for l in self.layers:
             h = l["ln1"](x)
@@ -113,7 +113,7 @@ class DecoderLayer(nn.Module):
         full = torch.matmul(q, kf.transpose(-1, -2))  # [B, H, P, F]
         idx = band.expand(b, heads, p, w)
         probs = torch.softmax((full.gather(-1, idx) + torch.matmul(q, lag_k)) / math.sqrt(dh), dim=-1)  # [B, H, P, W]
-        spread = torch.zeros(full.shape, dtype=probs.dtype).scatter(-1, idx, probs)
+        spread = torch.zeros(full.shape, dtype=probs.dtype, device=full.device).scatter(-1, idx, probs)
         out = torch.matmul(spread, vf.to(spread.dtype)) + torch.matmul(probs, lag_v.to(probs.dtype))
         return out * self.gate[None, :, None, None]
 
@@ -203,15 +203,15 @@ class Decoder(nn.Module):
         for k in range(1, self.K):
             x = x + self.embed[k](ids[:, k])
         past_len = past[0][0].shape[2] if past is not None else 0
-        q_pos = torch.arange(s) + past_len
+        q_pos = torch.arange(s, device=x.device) + past_len
         x = x + sinusoids(q_pos, x.shape[-1])[None]
-        k_pos = torch.arange(s + past_len)
+        k_pos = torch.arange(s + past_len, device=x.device)
         self_bias = (k_pos[None, :] > q_pos[:, None]).to(torch.float32) * NEG
         enc_bias = (1.0 - enc_mask[:, None, None, :].to(torch.float32)) * NEG
         ctrl = None
         if self.adaptor and frames is not None:
             w = self.cfg["window"]
-            band = (torch.arange(s)[:, None] + torch.arange(w)[None, :])[None, None]
+            band = (torch.arange(s, device=x.device)[:, None] + torch.arange(w, device=x.device)[None, :])[None, None]
             ctrl = ("band", self.control_hidden(frames), band)
         elif self.adaptor:
             ctrl = ("window", self.control_hidden(control.reshape(t, s, self.cfg["window"], CTRL)))
@@ -233,10 +233,10 @@ class Decoder(nn.Module):
         for k in range(1, self.K):
             x = x + self.embed[k](ids[:, k])
         past_len = past_length[0]
-        x = x + sinusoids(torch.arange(s) + past_len, x.shape[-1])[None]
+        x = x + sinusoids(torch.arange(s, device=x.device) + past_len, x.shape[-1])[None]
         cap = past[0][0].shape[2]
-        past_bias = (torch.arange(cap) >= past_len).to(torch.float32) * NEG
-        n = torch.arange(s)
+        past_bias = (torch.arange(cap, device=x.device) >= past_len).to(torch.float32) * NEG
+        n = torch.arange(s, device=x.device)
         new_bias = (n[None, :] > n[:, None]).to(torch.float32) * NEG
         enc_bias = (1.0 - enc_mask[:, None, None, :].to(torch.float32)) * NEG
         ctrl = ("window", self.control_hidden(control.reshape(t, s, self.cfg["window"], CTRL))) if self.adaptor else None

@@ -4,7 +4,8 @@ control adaptor with the base frozen. Seeded, resumable (checkpoints every --sav
 at the end; rerun the same command to continue), progress with loss and ETA.
 
 Needs Debian's python3-torch (apt-get install -y python3-torch python3-onnx); runs on the CPU
-in bfloat16 autocast (Debian's torch has a generic BLAS: fp32 is 40-80x slower).
+in bfloat16 autocast (Debian's torch has a generic BLAS: fp32 is 40-80x slower), or on a CUDA GPU
+where torch sees one (--device; tools/train_on_gpu.sh is the shipped pack's run).
 
     npm run data:symbolic -- --hours 400 --seed 1 --steps 320 --out data/symbolic
     MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=8000000000 MALLOC_TOP_PAD_=1000000000 \\
@@ -18,7 +19,9 @@ import argparse
 import json
 import math
 import os
+import queue
 import sys
+import threading
 import time
 
 import numpy as np
@@ -32,6 +35,7 @@ from expotion_model import CTRL, Decoder, TextEncoder  # noqa: E402
 # t + 3 (the lead's delay) is run then, with the controls of that moment: position j sees the
 # controls of step j - LAG. Training aligns them the same way.
 LAG = 3
+STEPS_PER_BAR = 16  # 16th-note steps; clips start on a bar
 
 
 def default_config(meta):
@@ -59,12 +63,16 @@ class Data:
         self.text = np.memmap(os.path.join(root, f"{split}.text.i32"), dtype=np.int32, mode="r").reshape(self.tokens.shape[0], -1)
         self.clips = self.tokens.shape[0]
 
-    def batch(self, rng, size, cfg, clips=None, starts=None):
+    def batch(self, rng, size, cfg, clips=None, starts=None, bar_starts=0.0):
         seq, k, pad, w = cfg["seq"], cfg["streams"], cfg["pad"], cfg["window"]
         if clips is None:
             clips = rng.integers(0, self.clips, size)
             starts = rng.integers(0, self.steps - seq + 1, size)
-        tok = np.stack([self.tokens[i, s:s + seq] for i, s in zip(clips, starts)]).astype(np.int64)  # [B, L, K]
+            # Live streams start on a bar: some crops do too, so the model learns a bar's first step.
+            on_bar = rng.random(size) < bar_starts
+            starts = np.where(on_bar, starts - starts % STEPS_PER_BAR, starts)
+        clips, starts = np.asarray(clips), np.asarray(starts)
+        tok = self.tokens[clips[:, None], starts[:, None] + np.arange(seq)[None, :]]  # [B, L, K] (one gather: batches feed a GPU)
         b = len(clips)
         positions = seq + k - 1
         delayed = np.full((b, k, positions), pad, dtype=np.int64)
@@ -73,13 +81,13 @@ class Data:
         inputs = np.concatenate([np.full((b, k, 1), pad, dtype=np.int64), delayed[:, :, :-1]], axis=2)
         # Control frames: clip steps start - LAG - w + 1 .. start + positions - 1 - LAG (clamped), so that
         # position j's window is frames j .. j + w - 1 and its newest frame is step j - LAG.
-        first = np.asarray(starts)[:, None] - cfg["lag"] - (w - 1) + np.arange(positions + w - 1)[None, :]
+        first = starts[:, None] - cfg["lag"] - (w - 1) + np.arange(positions + w - 1)[None, :]
         idx = np.clip(first, 0, self.steps - 1)  # [B, F]
-        ctrl = np.stack([self.controls[i][idx[n]] for n, i in enumerate(clips)])  # [B, F, C]
+        ctrl = np.ascontiguousarray(self.controls[clips[:, None], idx], dtype=np.float32)  # [B, F, C]
         text = np.asarray(self.text[clips], dtype=np.int64)
         width = max(1, int((text != 0).sum(1).max()))
         text = text[:, :width]
-        return (torch.from_numpy(inputs), torch.from_numpy(delayed), torch.from_numpy(ctrl.astype(np.float32)),
+        return (torch.from_numpy(inputs), torch.from_numpy(delayed), torch.from_numpy(ctrl),
                 torch.from_numpy(text), torch.from_numpy((text != 0).astype(np.int64)))
 
 
@@ -96,6 +104,27 @@ def loss_of(text_enc, dec, batch, cfg, drop=None):
     per = per * valid
     by_stream = per.sum((0, 2)) / valid.sum((0, 2)).clamp(min=1)
     return per.sum() / valid.sum(), by_stream
+
+
+class Prefetch:
+    """Makes the next training batches in a thread while a GPU runs the step (the same sequence; a
+    checkpoint's RNG state is then a few batches ahead, so a resumed run skips those)."""
+
+    def __init__(self, make, depth=4):
+        self.make = make
+        self.queue = queue.Queue(depth)
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            self.queue.put(self.make())
+
+    def __call__(self):
+        return self.queue.get()
+
+
+def to_device(batch, device):
+    return tuple(x.to(device, non_blocking=True) for x in batch)
 
 
 def lr_at(step, total, peak, warmup):
@@ -122,6 +151,10 @@ def main():
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, required=True, help="optimiser steps in this stage (the schedule's length)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="fit the stage into this wall time: after 150 steps the schedule's length becomes the steps that fit (at most --steps)")
+    p.add_argument("--bar-starts", type=float, default=0.5, help="share of training crops that start on a bar")
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto (cuda where torch sees a GPU)")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (base 1e-3, adaptor 3e-3)")
     p.add_argument("--text-dropout", type=float, default=0.15)
@@ -134,6 +167,7 @@ def main():
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
     os.makedirs(args.out, exist_ok=True)
     train = Data(args.data, "train")
     valid = Data(args.data, "valid")
@@ -145,7 +179,7 @@ def main():
         log.write(msg + "\n")
         log.flush()
 
-    resume = torch.load(ckpt_path) if os.path.exists(ckpt_path) else None
+    resume = torch.load(ckpt_path, map_location="cpu", weights_only=False) if os.path.exists(ckpt_path) else None
     if resume is not None:
         cfg = resume["config"]
     elif args.stage == "base":
@@ -159,11 +193,11 @@ def main():
         base_path = os.path.join(args.out, "base.pt")
         if not os.path.exists(base_path):
             raise SystemExit(f"{base_path} not found: train the base first (--stage base)")
-        cfg = dict(torch.load(base_path)["config"])
+        cfg = dict(torch.load(base_path, map_location="cpu", weights_only=False)["config"])
     text_enc, dec = build(cfg, args.stage == "adaptor")
 
     if args.stage == "adaptor" and resume is None:
-        base = torch.load(os.path.join(args.out, "base.pt"))
+        base = torch.load(os.path.join(args.out, "base.pt"), map_location="cpu", weights_only=False)
         text_enc.load_state_dict(base["text"])
         missing, unexpected = dec.load_state_dict(base["decoder"], strict=False)
         assert not unexpected, unexpected
@@ -178,7 +212,9 @@ def main():
         trainable = list(text_enc.parameters()) + list(dec.parameters())
     n_train = sum(x.numel() for x in trainable)
     n_all = sum(x.numel() for x in list(text_enc.parameters()) + list(dec.parameters()))
-    say(f"stage {args.stage}: config {json.dumps(cfg)}")
+    text_enc.to(device)
+    dec.to(device)
+    say(f"stage {args.stage}: config {json.dumps(cfg)} on {device}")
     say(f"parameters: {n_train:,} trainable, {n_all - n_train:,} frozen, {n_all:,} total")
 
     peak = args.lr or (1e-3 if args.stage == "base" else 3e-3)
@@ -186,12 +222,14 @@ def main():
     no_decay = [x for x in trainable if x.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": no_decay, "weight_decay": 0.0}], lr=peak, betas=(0.9, 0.95))
     step = 0
+    schedule = args.steps  # the schedule's length; --minutes may shorten it once, after 50 steps
     rng = np.random.default_rng(cfg["seed"] + (0 if args.stage == "base" else 1000))
     if resume is not None:
         text_enc.load_state_dict(resume["text"])
         dec.load_state_dict(resume["decoder"])
         opt.load_state_dict(resume["optimizer"])
         step = resume["step"]
+        schedule = resume.get("schedule", schedule)
         rng.bit_generator.state = resume["numpy_rng"]
         torch.set_rng_state(resume["torch_rng"])
         say(f"resumed at step {step}")
@@ -205,12 +243,12 @@ def main():
         text_enc.eval()
         dec.eval()
         total, streams, n = 0.0, torch.zeros(cfg["streams"]), 0
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
             for i in range(0, len(vclips), args.batch):
-                b = valid.batch(None, 0, cfg, vclips[i:i + args.batch], vstarts[i:i + args.batch])
+                b = to_device(valid.batch(None, 0, cfg, vclips[i:i + args.batch], vstarts[i:i + args.batch]), device)
                 loss, by = loss_of(text_enc, dec, b, cfg)
                 total += loss.item()
-                streams += by.float()
+                streams += by.float().cpu()
                 n += 1
         text_enc.train()
         dec.train()
@@ -218,22 +256,37 @@ def main():
 
     def checkpoint():
         save_atomic({"config": cfg, "text": text_enc.state_dict(), "decoder": dec.state_dict(), "optimizer": opt.state_dict(),
-                     "step": step, "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "stage": args.stage}, ckpt_path)
+                     "step": step, "schedule": schedule, "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "stage": args.stage}, ckpt_path)
 
     if step == 0:
         v, vs = evaluate()
         say(f"step 0 valid loss {v:.4f} streams {' '.join(f'{x:.3f}' for x in vs)}")
     text_enc.train(args.stage == "base")
     dec.train()
+    def next_batch():
+        return (train.batch(rng, args.batch, cfg, bar_starts=args.bar_starts),
+                torch.from_numpy(rng.random(args.batch) < args.text_dropout))
+
+    if device.type == "cuda":
+        next_batch = Prefetch(next_batch)
     t0 = time.time()
     done_here = 0
     running = None
-    while step < args.steps:
+    while step < schedule:
+        if done_here == 50:
+            t50 = time.time()
+        if args.minutes and done_here == 150 and resume is None:  # the rate past the first steps' warm-up
+            fits = step + int((args.minutes * 60 - (time.time() - t0)) * 100 / (time.time() - t50))
+            schedule = max(step + 1, min(schedule, fits))
+            say(f"--minutes {args.minutes}: schedule of {schedule} steps")
+        elif args.minutes and time.time() - t0 > args.minutes * 60 * 1.1:
+            schedule = step + 1
+            say(f"--minutes {args.minutes}: out of time, stopping at step {schedule}")
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, peak, 200 if args.stage == "base" else 100)
-        batch = train.batch(rng, args.batch, cfg)
-        drop = torch.from_numpy(rng.random(args.batch) < args.text_dropout)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+            g["lr"] = lr_at(step, schedule, peak, 200 if args.stage == "base" else 100)
+        batch, drop = next_batch()
+        batch, drop = to_device(batch, device), drop.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
             loss, by = loss_of(text_enc, dec, batch, cfg, drop)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -242,18 +295,18 @@ def main():
         step += 1
         done_here += 1
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        if step % 25 == 0 or step == args.steps:
+        if step % 25 == 0 or step == schedule:
             rate = done_here / (time.time() - t0)
-            eta = (args.steps - step) / rate
+            eta = (schedule - step) / rate
             extra = ""
             if args.stage == "adaptor":
                 gates = torch.stack([l.gate.detach().abs().mean() for l in dec.layers])
                 extra = " |gate| " + " ".join(f"{g:.3f}" for g in gates.tolist())
-            say(f"step {step}/{args.steps} loss {running:.4f} ({' '.join(f'{x:.3f}' for x in by.tolist())}) lr {opt.param_groups[0]['lr']:.2e} "
+            say(f"step {step}/{schedule} loss {running:.4f} ({' '.join(f'{x:.3f}' for x in by.tolist())}) lr {opt.param_groups[0]['lr']:.2e} "
                 f"{rate:.2f} steps/s ETA {eta / 60:.1f} min{extra}")
-        if step % args.save_every == 0 or step == args.steps:
+        if step % args.save_every == 0 or step == schedule:
             checkpoint()
-        if step % args.eval_every == 0 or step == args.steps:
+        if step % args.eval_every == 0 or step == schedule:
             v, vs = evaluate()
             say(f"step {step} valid loss {v:.4f} streams {' '.join(f'{x:.3f}' for x in vs)}")
     checkpoint()

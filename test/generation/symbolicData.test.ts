@@ -86,7 +86,30 @@ test('the teacher adds sevenths when the arms open and strips them when they fol
   assert.ok(folded < 0.05, `arms folded: ${folded} of chords are sevenths`);
 });
 
-test('npm run data:symbolic writes the documented files, and refuses bad options', () => {
+test('npm run data:symbolic -- --part I/N: the parts, concatenated file by file, are the one-process dataset', { timeout: 60_000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'expotion-data-'));
+  try {
+    const script = join(REPO_ROOT, 'dist/scripts/dataSymbolic.js');
+    const write = (dir: string, part: string[]): void => {
+      execFileSync(process.execPath, [script, '--hours', '0.05', '--seed', '4', '--steps', '64', '--out', join(out, dir), ...part], { stdio: 'pipe' });
+    };
+    write('whole', []);
+    for (const i of [0, 1, 2]) write(`part${i}`, ['--part', `${i}/3`]);
+    for (const split of ['train', 'valid', 'test']) {
+      for (const ext of ['tokens.u8', 'controls.f32', 'text.i32', 'jsonl']) {
+        const parts = Buffer.concat([0, 1, 2].map((i) => readFileSync(join(out, `part${i}`, `${split}.${ext}`))));
+        assert.ok(parts.equals(readFileSync(join(out, 'whole', `${split}.${ext}`))), `${split}.${ext}`);
+      }
+    }
+    const metas = [0, 1, 2].map((i) => JSON.parse(readFileSync(join(out, `part${i}`, 'meta.json'), 'utf8')));
+    assert.deepEqual(metas.map((m) => m.part), [[0, 3], [1, 3], [2, 3]]);
+    assert.equal(metas.reduce((n, m) => n + m.clips.train, 0), JSON.parse(readFileSync(join(out, 'whole', 'meta.json'), 'utf8')).clips.train);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('npm run data:symbolic writes the documented files, and refuses bad options', { timeout: 60_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'expotion-data-'));
   try {
     const script = join(REPO_ROOT, 'dist/scripts/dataSymbolic.js');
@@ -102,6 +125,9 @@ test('npm run data:symbolic writes the documented files, and refuses bad options
       assert.equal(readFileSync(join(out, `${split}.jsonl`), 'utf8').trim().split('\n').length, n);
     }
     assert.throws(() => execFileSync(process.execPath, [script, '--hours', 'lots', '--seed', '1', '--out', out], { stdio: 'pipe' }), /--hours must be a positive number/);
+    for (const part of ['3/3', '1/0', 'half']) {
+      assert.throws(() => execFileSync(process.execPath, [script, '--hours', '0.05', '--seed', '4', '--out', out, '--part', part], { stdio: 'pipe' }), /--part must be I\/N/);
+    }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
