@@ -39,6 +39,8 @@ async function runFixed(start: Extract<ListenerStart, { mode: 'fixed' }>): Promi
   });
   const feeds = start.sessions.map((s) => feedFor(s.performer, s.fps));
   const durationMs = start.seconds * 1000;
+  // A thread ready before its sessions start (joinBench): its own start-up is not theirs.
+  if (start.delayMs) await new Promise((resolve) => setTimeout(resolve, start.delayMs));
   const results = await Promise.all(
     start.sessions.map((s, i) => {
       const options = clientOptions(s, feeds[i]!);

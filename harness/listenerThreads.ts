@@ -30,7 +30,7 @@ export interface ListenerSessionSpec {
 
 /** What a thread is started with: a fixed run (sessions for `seconds`, measured in the thread) or a soak (chunks posted as they come). */
 export type ListenerStart =
-  | { mode: 'fixed'; sessions: ListenerSessionSpec[]; seconds: number; reconnect: boolean; measure: Partial<MeasureOptions> }
+  | { mode: 'fixed'; sessions: ListenerSessionSpec[]; seconds: number; reconnect: boolean; measure: Partial<MeasureOptions>; delayMs?: number }
   | { mode: 'soak'; sessions: ListenerSessionSpec[] };
 
 export type ToListener = { type: 'window' } | { type: 'stop' } | { type: 'abort' };
@@ -115,7 +115,7 @@ export interface FixedSessions {
 export async function runFixedSessions(
   specs: ListenerSessionSpec[],
   perThread: number,
-  run: { seconds: number; reconnect: boolean; measure: Partial<MeasureOptions> },
+  run: { seconds: number; reconnect: boolean; measure: Partial<MeasureOptions>; /** The threads start now, their sessions this much later. */ delayMs?: number },
   signal?: AbortSignal,
 ): Promise<FixedSessions> {
   const parts: Extract<FromListener, { type: 'measured' }>[] = [];
