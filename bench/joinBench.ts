@@ -20,8 +20,7 @@ import { CliOptions } from '../scripts/cliOptions.js';
 
 const cli = new CliOptions('bench:join', 'node dist/bench/joinBench.js [--playing 12] [--join 8] [--seconds 24] [--join-at 10] [--server-args "..."]');
 const playing = cli.number('playing', 12);
-// --join 0 is the control; CliOptions' numbers are positive.
-const joining = cli.text('join') === '0' ? 0 : cli.number('join', 8);
+const joining = cli.nonNegative('join', 8); // 0: the control
 const seconds = cli.number('seconds', 24);
 const joinAt = cli.number('join-at', 10);
 const serverArgs = (cli.text('server-args') ?? '').split(' ').filter(Boolean);

@@ -25,7 +25,7 @@ const seconds = cli.number('seconds', 20);
 const top = cli.number('top', 12);
 const stretches = cli.number('stretches', 5);
 /** Stretches that start earlier are start-up (loading packs, decoding samples, first passes): one-off, not what a running show sees. */
-const steadyFromS = cli.number('steady-from-s', 10);
+const steadyFromS = cli.nonNegative('steady-from-s', 10);
 const serverArgs = (cli.text('server-args') ?? '').split(' ').filter(Boolean);
 cli.done();
 

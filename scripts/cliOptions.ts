@@ -37,10 +37,19 @@ export class CliOptions {
 
   /** A positive number; required when there is no fallback. */
   number(name: string, fallback?: number): number {
+    return this.finite(name, fallback, (v) => v > 0, 'a positive number');
+  }
+
+  /** A number that may be 0 (a count or an offset: --join 0, --steady-from-s 0); required when there is no fallback. */
+  nonNegative(name: string, fallback?: number): number {
+    return this.finite(name, fallback, (v) => v >= 0, '0 or a positive number');
+  }
+
+  private finite(name: string, fallback: number | undefined, ok: (v: number) => boolean, what: string): number {
     const text = this.text(name);
     if (text === null) return fallback ?? this.fail(`--${name} is required`);
     const value = Number(text);
-    if (!Number.isFinite(value) || value <= 0) this.fail(`--${name} must be a positive number, but is ${text}`);
+    if (!Number.isFinite(value) || !ok(value)) this.fail(`--${name} must be ${what}, but is ${text}`);
     return value;
   }
 

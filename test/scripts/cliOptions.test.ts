@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CliOptions } from '../../scripts/cliOptions.js';
 
 const script = fileURLToPath(new URL('../../scripts/dataSymbolic.js', import.meta.url));
 
@@ -15,4 +16,15 @@ test('a mistyped option stops a script with its usage before it runs; --help pri
   const help = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^usage: npm run data:symbolic -- --hours H/);
+});
+
+test('counts and offsets may be 0, never negative: --steady-from-s 0 is read, -1 is refused before anything starts', { timeout: 30_000 }, () => {
+  const options = new CliOptions('t', 'usage', ['node', 't', '--steady-from-s', '0', '--join', '3']);
+  assert.equal(options.nonNegative('steady-from-s', 10), 0);
+  assert.equal(options.nonNegative('join', 8), 3);
+  assert.equal(options.nonNegative('absent', 8), 8);
+  const profile = fileURLToPath(new URL('../../bench/serverProfile.js', import.meta.url));
+  const negative = spawnSync(process.execPath, [profile, '--steady-from-s', '-1'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(negative.status, 2, negative.stderr);
+  assert.match(negative.stderr, /--steady-from-s must be 0 or a positive number, but is -1/);
 });
