@@ -47,9 +47,9 @@ interface Move {
 
 const clampTo = (i: number, x: number): number => clamp(x, CONTROL_RANGES[i]![0], CONTROL_RANGES[i]![1]);
 
-function drawMove(kind: MoveKind, stepSeconds: number, rng: Rng): Move {
+function drawMove(kind: MoveKind, stepSeconds: number, mood: number | null, rng: Rng): Move {
   const seconds = 2 + rng.next() * (kind === 'dance' ? 10 : 7);
-  const valence = rng.chance(0.3) ? 0 : rng.next() * 2 - 1;
+  const valence = mood !== null ? clamp(mood + (rng.next() - 0.5) * 0.3, -1, 1) : rng.chance(0.3) ? 0 : rng.next() * 2 - 1;
   const hand = rng.next();
   const arms = rng.next();
   const energy = kind === 'still' ? rng.next() * 0.08 : kind === 'sway' ? 0.1 + rng.next() * 0.3 : kind === 'gesture' ? 0.2 + rng.next() * 0.6 : 0.35 + rng.next() * 0.65;
@@ -68,7 +68,11 @@ export function performerTrajectory(options: PerformerOptions, rng: Rng): Perfor
   // Slow state (glides), per control.
   const s = Float32Array.from(Object.values(NEUTRAL));
   s[C.presence] = 1;
-  s[C.valence] = rng.next() - 0.5;
+  // Half the performers keep a mood for the whole clip, as a face does over a song (each move
+  // drawing its own valence, 1.4% of clips held one below -0.5 for half their length, and the
+  // default pack never learned what a sustained sad face asks for).
+  const mood = rng.chance(0.5) ? rng.next() * 2 - 1 : null;
+  s[C.valence] = mood ?? rng.next() - 0.5;
   s[C.energy] = rng.next() * 0.4;
   s[C.handHeight] = rng.next();
   s[C.armOpenness] = rng.next();
@@ -78,7 +82,7 @@ export function performerTrajectory(options: PerformerOptions, rng: Rng): Perfor
   const phaseOffset = (rng.next() - 0.5) * 0.12; // the dancer is a little early or late
   const leaveAt = rng.chance(options.leaveChance ?? 0.12) ? rng.int(steps) : -1;
   const leaveFor = Math.round((3 + rng.next() * 8) / stepSeconds);
-  let move = drawMove(rng.pick(kinds), stepSeconds, rng);
+  let move = drawMove(rng.pick(kinds), stepSeconds, mood, rng);
   let left = move.steps;
   let swayPhase = rng.next();
   // Per-move face habits.
@@ -92,7 +96,7 @@ export function performerTrajectory(options: PerformerOptions, rng: Rng): Perfor
 
   for (let t = 0; t < steps; t++) {
     if (left-- <= 0) {
-      move = drawMove(rng.pick(kinds), stepSeconds, rng);
+      move = drawMove(rng.pick(kinds), stepSeconds, mood, rng);
       left = move.steps - 1;
       brow = rng.next() - 0.5;
       yaw = (rng.next() - 0.5) * 0.8;
