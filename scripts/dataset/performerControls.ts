@@ -49,7 +49,7 @@ const clampTo = (i: number, x: number): number => clamp(x, CONTROL_RANGES[i]![0]
 
 function drawMove(kind: MoveKind, stepSeconds: number, mood: number | null, rng: Rng): Move {
   const seconds = 2 + rng.next() * (kind === 'dance' ? 10 : 7);
-  const valence = mood !== null ? clamp(mood + (rng.next() - 0.5) * 0.3, -1, 1) : rng.chance(0.3) ? 0 : rng.next() * 2 - 1;
+  const valence = mood !== null ? clampTo(C.valence, mood + (rng.next() - 0.5) * 0.3) : rng.chance(0.3) ? 0 : rng.next() * 2 - 1;
   const hand = rng.next();
   const arms = rng.next();
   const energy = kind === 'still' ? rng.next() * 0.08 : kind === 'sway' ? 0.1 + rng.next() * 0.3 : kind === 'gesture' ? 0.2 + rng.next() * 0.6 : 0.35 + rng.next() * 0.65;
