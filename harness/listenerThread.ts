@@ -34,13 +34,17 @@ function clientOptions(s: ListenerSessionSpec, feed: FrameFeed): Partial<Session
 
 async function runFixed(start: Extract<ListenerStart, { mode: 'fixed' }>): Promise<void> {
   const abort = new AbortController();
+  let measure: () => void = () => undefined;
+  const measuring = new Promise<void>((resolve) => (measure = resolve));
   port.on('message', (m: ToListener) => {
     if (m.type === 'abort') abort.abort();
+    else if (m.type === 'measure') measure();
   });
   const feeds = start.sessions.map((s) => feedFor(s.performer, s.fps));
   const durationMs = start.seconds * 1000;
   // A thread ready before its sessions start (joinBench): its own start-up is not theirs.
   if (start.delayMs) await new Promise((resolve) => setTimeout(resolve, start.delayMs));
+  post({ type: 'streaming' });
   const results = await Promise.all(
     start.sessions.map((s, i) => {
       const options = clientOptions(s, feeds[i]!);
@@ -48,6 +52,10 @@ async function runFixed(start: Extract<ListenerStart, { mode: 'fixed' }>): Promi
     }),
   );
   const l = lagSinceLast();
+  // Every thread's sessions end before any thread measures, so the measuring does not load the
+  // last moments of another's sessions (and the harness's CPU while streaming is read between).
+  post({ type: 'streamed' });
+  await measuring;
   const warm = start.measure.warmupMs ?? MEASURE_DEFAULTS.warmupMs;
   post({
     type: 'measured',

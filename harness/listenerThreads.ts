@@ -33,7 +33,7 @@ export type ListenerStart =
   | { mode: 'fixed'; sessions: ListenerSessionSpec[]; seconds: number; reconnect: boolean; measure: Partial<MeasureOptions>; delayMs?: number }
   | { mode: 'soak'; sessions: ListenerSessionSpec[] };
 
-export type ToListener = { type: 'window' } | { type: 'stop' } | { type: 'abort' };
+export type ToListener = { type: 'window' } | { type: 'stop' } | { type: 'abort' } | { type: 'measure' };
 
 /** A thread's own event-loop delay (ms): a chunk can look that much later than it came. */
 export interface ListenerLag {
@@ -45,6 +45,9 @@ export type FromListener =
   | { type: 'chunks'; chunks: TalliedChunk[] }
   | { type: 'window'; lag: ListenerLag }
   | { type: 'done'; errors: string[]; closeCodes: (number | null)[] }
+  /** A fixed run's thread starts its sessions now; then they have ended and it waits for `measure` (the harness's CPU while streaming is read between the two). */
+  | { type: 'streaming' }
+  | { type: 'streamed' }
   /** A fixed run's sessions, measured; `latencies`: every counted chunk's, for the overall figures. */
   | { type: 'measured'; measures: SessionMeasures[]; latencies: number[]; lag: ListenerLag };
 
@@ -109,6 +112,12 @@ export interface FixedSessions {
   latencies: number[];
   /** The worst listener thread's delay over the run. */
   lag: ListenerLag;
+  /**
+   * This process's CPU (share of one core, %) from when every thread started its sessions to when
+   * they had all ended: what the harness took from the machine while it measured, without the
+   * threads' start-up or the measuring afterwards (onset detection over every session's audio).
+   */
+  streamingCpuPercent: number;
 }
 
 /** Runs `specs` for `seconds` (less if `signal` aborts) in listener threads of `perThread` sessions, and measures them there. */
@@ -117,19 +126,34 @@ export async function runFixedSessions(
   perThread: number,
   run: { seconds: number; reconnect: boolean; measure: Partial<MeasureOptions>; /** The threads start now, their sessions this much later. */ delayMs?: number },
   signal?: AbortSignal,
+  /** Called once every session has ended, before the threads measure (the server's figures are read here). */
+  onStreamed?: () => Promise<void>,
 ): Promise<FixedSessions> {
   const parts: Extract<FromListener, { type: 'measured' }>[] = [];
   let count = 0;
   let allMeasured: () => void = () => undefined;
   const measured = new Promise<void>((resolve) => (allMeasured = resolve));
+  let streaming = 0;
+  let streamed = 0;
+  let cpuFrom = process.cpuUsage();
+  let wallFrom = performance.now();
+  let streamingCpuPercent = 0;
   const threads: ListenerThreads = new ListenerThreads(
     specs,
     perThread,
     (sessions) => ({ mode: 'fixed', sessions, ...run }),
     (m, i) => {
-      if (m.type !== 'measured') return;
-      parts[i] = m;
-      if (++count === threads.threads.length) allMeasured();
+      if (m.type === 'streaming' && ++streaming === threads.threads.length) {
+        cpuFrom = process.cpuUsage();
+        wallFrom = performance.now();
+      } else if (m.type === 'streamed' && ++streamed === threads.threads.length) {
+        const cpu = process.cpuUsage(cpuFrom);
+        streamingCpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallFrom)) * 100;
+        void (onStreamed?.() ?? Promise.resolve()).finally(() => threads.post({ type: 'measure' }));
+      } else if (m.type === 'measured') {
+        parts[i] = m;
+        if (++count === threads.threads.length) allMeasured();
+      }
     },
   );
   const abort = (): void => threads.post({ type: 'abort' });
@@ -140,7 +164,7 @@ export async function runFixedSessions(
     signal?.removeEventListener('abort', abort);
     await threads.end();
   }
-  return { measures: parts.flatMap((p) => p.measures), latencies: parts.flatMap((p) => p.latencies), lag: worst(parts.map((p) => p.lag)) };
+  return { measures: parts.flatMap((p) => p.measures), latencies: parts.flatMap((p) => p.latencies), lag: worst(parts.map((p) => p.lag)), streamingCpuPercent };
 }
 
 /** A soak's listener threads; chunks go to `onChunks` as they come, stamped on the epoch clock (ms). */
