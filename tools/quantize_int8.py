@@ -12,7 +12,8 @@ Every MatMul whose second input is a constant 2-D float weight W [K, N] becomes
 with symmetric per-column int8 weights (w_scale[n] = max|W[:, n]| / 127). onnxruntime fuses
 the chain into DynamicQuantizeMatMul. The same rewrite as onnxruntime's dynamic quantiser
 (MatMulInteger flavour); embeddings (Gather), attention and norms stay float32. Subgraphs (the
-branches of a merged decoder's `If`) are rewritten too; their weights live in the outer graph.
+branches of a merged decoder's `If`) are rewritten too; their weights live in the outer graph,
+as float32 initializers or float16 ones behind a Cast (the default pack's storage).
 Deterministic: the same input gives the same bytes.
 """
 import argparse
@@ -35,6 +36,12 @@ def quantize_model(model, min_elements=1):
     """Rewrites `model` in place; returns the number of MatMuls rewritten."""
     top = model.graph
     inits = {i.name: i for i in top.initializer}
+    # Weights stored as float16 behind a top-level Cast to float (tools/export_default_pack.py's
+    # store_fp16) are constant weights too: the Cast's output stands for the initializer.
+    for node in top.node:
+        src = inits.get(node.input[0]) if node.op_type == "Cast" and len(node.input) == 1 else None
+        if src is not None and src.data_type == TensorProto.FLOAT16 and node.attribute[0].i == TensorProto.FLOAT:
+            inits[node.output[0]] = src
     quantized = {}  # weight name -> (int8 name, scale name)
     new_inits = []
     count = 0
@@ -59,7 +66,7 @@ def quantize_model(model, min_elements=1):
             for g in _subgraphs(node):
                 rewrite(g)
             w = inits.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
-            if w is None or w.data_type != TensorProto.FLOAT or len(w.dims) != 2 or w.dims[0] * w.dims[1] < min_elements:
+            if w is None or w.data_type not in (TensorProto.FLOAT, TensorProto.FLOAT16) or len(w.dims) != 2 or w.dims[0] * w.dims[1] < min_elements:
                 nodes.append(node)
                 continue
             qn, sn = weight(node.input[1])
@@ -86,6 +93,11 @@ def quantize_model(model, min_elements=1):
                 collect(g)
         used.update(o.name for o in graph.output)
 
+    collect(top)
+    # A float16 weight's Cast that only the rewritten MatMuls read goes with them.
+    for node in [n for n in top.node if n.op_type == "Cast" and n.output[0] in quantized and n.output[0] not in used]:
+        top.node.remove(node)
+    used.clear()
     collect(top)
     kept = [i for i in top.initializer if i.name in used] + new_inits
     del top.initializer[:]
