@@ -29,6 +29,7 @@ const USAGE = `usage: npm run harness -- [options]
   --pack NAME --format s16|f32 --fps 30      s16: what the browser asks for (half the bytes); f32 for bit-exact audio
   --jitter-buffer-ms 80 --margin-ms 10 --output-latency-ms 10   the virtual listener
   --warmup-ms 2000                excluded from latency and underrun figures
+  --steady-from-ms 5000           latency is also summarised from here on (sessions started together have settled)
   --sessions-per-thread 8         sessions per listener thread (each thread stamps its chunks' arrival)
   --faults disconnect,stall,garbage,storm
   --reconnect on|off              fixed, ramp: a session whose connection is lost opens a new one at once,
@@ -65,7 +66,7 @@ function parseArgs(argv: string[]): Map<string, string> {
 }
 
 const KNOWN = ['mode', 'url', 'server-args', 'sessions', 'ramp-start', 'ramp-step', 'ramp-max', 'seconds', 'window-seconds', 'performers', 'prompts', 'pack', 'format', 'fps',
-  'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'sessions-per-thread', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out',
+  'jitter-buffer-ms', 'margin-ms', 'output-latency-ms', 'warmup-ms', 'steady-from-ms', 'sessions-per-thread', 'faults', 'max-p95-ms', 'max-underruns', 'max-beat-p95-ms', 'out',
   'healthz-interval-ms', 'healthz-timeout-ms', 'reconnect', 'messages', 'connections', 'seed', 'rate', 'good-sessions', 'clean-seconds', 'replay', 'replay-times'];
 const MODES = ['fixed', 'ramp', 'soak', 'faults', 'fuzz'];
 
@@ -163,7 +164,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
       marginMs: num(args, 'margin-ms', 10, 0, 1000),
       outputLatencyMs: num(args, 'output-latency-ms', 10, 0, 1000),
     },
-    measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000) },
+    measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000), steadyFromMs: num(args, 'steady-from-ms', 5000, 0, 600000) },
     sessionsPerThread: num(args, 'sessions-per-thread', RUN_DEFAULTS.sessionsPerThread, 1, 1000),
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),
@@ -184,7 +185,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
       missed = failures(report, options.thresholds);
     } else if (mode === 'ramp') {
       report = await runRamp(options, num(args, 'ramp-start', 1, 1, 1000), num(args, 'ramp-step', 1, 1, 1000), num(args, 'ramp-max', 32, 1, 1000), (s) =>
-        console.log(`  ${s.overall.sessions} sessions: p95 ${s.overall.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${s.overall.underruns}`));
+        console.log(`  ${s.overall.sessions} sessions: p95 ${s.overall.latencyMs?.p95.toFixed(1) ?? '-'} ms (from ${(s.overall.steadyFromMs / 1000).toFixed(0)} s on ${s.overall.steadyLatencyMs?.p95.toFixed(1) ?? '-'}), underruns ${s.overall.underruns}`));
       if (report.capacity === 0) missed.push('no session count met the limits');
     } else if (mode === 'soak') {
       report = await runSoak(options, num(args, 'window-seconds', 60, 1, 3600), (w) => console.log(`  t=${w.t}s p95 ${w.latencyMs?.p95.toFixed(1) ?? '-'} ms, underruns ${w.underruns}${w.underruns > 0 ? ` [start ${w.underrunCauses.start}, render ${w.underrunCauses.render}, delivery ${w.underrunCauses.delivery}]` : ''} (least slack ${leastSlackText(w)}), RTF max ${w.rtf?.max.toFixed(3) ?? '-'}, RSS ${w.server?.rssMB.toFixed(1) ?? '-'} MB, CPU ${w.server?.cpuPercent.toFixed(0) ?? '-'}%, lag p99 ${w.server?.eventLoopLagP99Ms.toFixed(1) ?? '-'} ms, busy ${w.server ? threadsText(w.server) : '-'}, server stages over ${SLOW_STAGE_MS} ms: ${w.server ? slowStagesText(w.server) : '-'}, harness lag max ${w.harnessLagMaxMs.toFixed(1)} ms`));

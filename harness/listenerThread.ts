@@ -57,10 +57,14 @@ async function runFixed(start: Extract<ListenerStart, { mode: 'fixed' }>): Promi
   post({ type: 'streamed' });
   await measuring;
   const warm = start.measure.warmupMs ?? MEASURE_DEFAULTS.warmupMs;
+  const steady = start.measure.steadyFromMs ?? MEASURE_DEFAULTS.steadyFromMs;
+  const latenciesFrom = (ms: number): number[] =>
+    results.flatMap((r) => r.chunks.filter((c) => c.arrivalMs >= r.startedMs + ms && c.latencyMs !== null).map((c) => c.latencyMs!));
   post({
     type: 'measured',
     measures: results.map((r, i) => measureSession(r, feeds[i]!, start.sessions[i]!.prompt, start.measure)),
-    latencies: results.flatMap((r) => r.chunks.filter((c) => c.arrivalMs >= r.startedMs + warm && c.latencyMs !== null).map((c) => c.latencyMs!)),
+    latencies: latenciesFrom(warm),
+    steadyLatencies: latenciesFrom(Math.max(warm, steady)),
     lag: l,
   });
   port.close();

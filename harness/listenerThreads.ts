@@ -48,8 +48,8 @@ export type FromListener =
   /** A fixed run's thread starts its sessions now; then they have ended and it waits for `measure` (the harness's CPU while streaming is read between the two). */
   | { type: 'streaming' }
   | { type: 'streamed' }
-  /** A fixed run's sessions, measured; `latencies`: every counted chunk's, for the overall figures. */
-  | { type: 'measured'; measures: SessionMeasures[]; latencies: number[]; lag: ListenerLag };
+  /** A fixed run's sessions, measured; `latencies`: every counted chunk's, for the overall figures; `steadyLatencies`: those from MeasureOptions.steadyFromMs on. */
+  | { type: 'measured'; measures: SessionMeasures[]; latencies: number[]; steadyLatencies: number[]; lag: ListenerLag };
 
 /**
  * Sessions per listener thread. Each thread costs CPU of its own (an isolate that compiles the
@@ -110,6 +110,7 @@ export interface FixedSessions {
   /** In the order of the specs. */
   measures: SessionMeasures[];
   latencies: number[];
+  steadyLatencies: number[];
   /** The worst listener thread's delay over the run. */
   lag: ListenerLag;
   /**
@@ -164,7 +165,13 @@ export async function runFixedSessions(
     signal?.removeEventListener('abort', abort);
     await threads.end();
   }
-  return { measures: parts.flatMap((p) => p.measures), latencies: parts.flatMap((p) => p.latencies), lag: worst(parts.map((p) => p.lag)), streamingCpuPercent };
+  return {
+    measures: parts.flatMap((p) => p.measures),
+    latencies: parts.flatMap((p) => p.latencies),
+    steadyLatencies: parts.flatMap((p) => p.steadyLatencies),
+    lag: worst(parts.map((p) => p.lag)),
+    streamingCpuPercent,
+  };
 }
 
 /** A soak's listener threads; chunks go to `onChunks` as they come, stamped on the epoch clock (ms). */

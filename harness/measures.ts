@@ -65,9 +65,15 @@ export interface MeasureOptions {
   beatFromMs: Milliseconds;
   /** Keep at most this many timeline points (evenly thinned). */
   timelinePoints: number;
+  /**
+   * Overall latency is also summarised from this time on (ms after streaming started): the
+   * running show, once sessions that started together have settled (their start is costly and
+   * the lead covers it for a few seconds), beside the figure from `warmupMs` on.
+   */
+  steadyFromMs: Milliseconds;
 }
 
-export const MEASURE_DEFAULTS: MeasureOptions = { warmupMs: 2000, beatFromMs: 4000, timelinePoints: 400 };
+export const MEASURE_DEFAULTS: MeasureOptions = { warmupMs: 2000, beatFromMs: 4000, timelinePoints: 400, steadyFromMs: 5000 };
 
 function std(values: readonly number[]): number {
   if (values.length < 2) return 0;

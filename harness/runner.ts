@@ -64,6 +64,9 @@ export const RUN_DEFAULTS: Omit<RunOptions, 'url'> = {
 export interface Overall {
   sessions: number;
   latencyMs: Percentiles | null;
+  /** Latency from `steadyFromMs` on (MeasureOptions): the running show, once sessions that started together have settled. */
+  steadyLatencyMs: Percentiles | null;
+  steadyFromMs: number;
   underruns: number;
   underrunMsTotal: number;
   rtfP50: number;
@@ -89,7 +92,7 @@ export interface FixedReport {
 /** Above this p99 event-loop delay (ms) the harness warns that it was overloaded itself. */
 export const HARNESS_LAG_WARN_MS = 20;
 
-function summarise(measures: SessionMeasures[], latencies: number[]): Overall {
+function summarise(measures: SessionMeasures[], latencies: number[], steady: { fromMs: number; latencies: number[] }): Overall {
   const binMs = 5;
   const counts: number[] = [];
   for (const l of latencies) {
@@ -101,6 +104,8 @@ function summarise(measures: SessionMeasures[], latencies: number[]): Overall {
   return {
     sessions: measures.length,
     latencyMs: percentiles(latencies),
+    steadyLatencyMs: percentiles(steady.latencies),
+    steadyFromMs: steady.fromMs,
     underruns: measures.reduce((n, m) => n + m.underruns, 0),
     underrunMsTotal: measures.reduce((n, m) => n + m.underrunMsTotal, 0),
     rtfP50: percentiles(measures.map((m) => m.rtf.p50))?.p50 ?? 0,
@@ -148,7 +153,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
   return {
     mode: 'fixed',
     sessions: run.measures,
-    overall: summarise(run.measures, run.latencies),
+    overall: summarise(run.measures, run.latencies, { fromMs: o.measure.steadyFromMs ?? MEASURE_DEFAULTS.steadyFromMs, latencies: run.steadyLatencies }),
     server: before && after ? between(before, after) : null,
     harnessLagMs: { p99: run.lag.p99Ms, max: run.lag.maxMs },
     harnessCpuPercent: run.streamingCpuPercent,

@@ -11,7 +11,7 @@ import { startTestServer } from '../server/testServer.js';
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 function options(url: string, overrides: Partial<RunOptions> = {}): RunOptions {
-  return { ...RUN_DEFAULTS, url, sessions: 2, seconds: 4, performers: ['nodding:120', 'dancing:100'], measure: { warmupMs: 1000, beatFromMs: 1500 }, ...overrides };
+  return { ...RUN_DEFAULTS, url, sessions: 2, seconds: 4, performers: ['nodding:120', 'dancing:100'], measure: { warmupMs: 1000, beatFromMs: 1500, steadyFromMs: 2500 }, ...overrides };
 }
 
 let server: TestServer;
@@ -36,6 +36,11 @@ test('smoke: two sessions measured end to end with no errors', () => {
   }
   assert.ok(smoke.server && smoke.server.cpuPercent > 0 && smoke.server.rssMB > 10, 'server figures read from /metrics');
   assert.equal(smoke.overall.histogram.counts.reduce((a, b) => a + b, 0), smoke.overall.latencyMs!.count);
+  // From 2.5 s on of 4 s, against from 1 s on: about half the chunks, none of them new.
+  const all = smoke.overall.latencyMs!;
+  const steady = smoke.overall.steadyLatencyMs!;
+  assert.ok(steady.count > 0.35 * all.count && steady.count < 0.65 * all.count, `${steady.count} chunks from 2.5 s on, ${all.count} from 1 s on`);
+  assert.ok(steady.max <= all.max, 'a subset of the counted chunks');
 });
 
 test("each chunk's time adds up on the server's clock: started ahead, rendered, delivered", () => {
