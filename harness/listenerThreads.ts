@@ -150,7 +150,8 @@ export async function runFixedSessions(
       } else if (m.type === 'streamed' && ++streamed === threads.threads.length) {
         const cpu = process.cpuUsage(cpuFrom);
         streamingCpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallFrom)) * 100;
-        void (onStreamed?.() ?? Promise.resolve()).finally(() => threads.post({ type: 'measure' }));
+        // The threads measure whatever becomes of the callback (the runner's never throws: a server without /metrics is still measured).
+        void (onStreamed?.() ?? Promise.resolve()).catch(() => undefined).then(() => threads.post({ type: 'measure' }));
       } else if (m.type === 'measured') {
         parts[i] = m;
         if (++count === threads.threads.length) allMeasured();
