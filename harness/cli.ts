@@ -11,6 +11,7 @@ import { FAULT_KINDS, type FaultKind } from './faultClients.js';
 import { fuzzCommand, replayCommand } from './fuzz/fuzzCommand.js';
 import { FUZZ_DEFAULTS } from './fuzz/fuzzRun.js';
 import { incidentLine, incidentText, LIVENESS_DEFAULTS, LivenessWatch } from './liveness.js';
+import { MEASURE_DEFAULTS } from './measures.js';
 import { PERFORMER_NAMES } from './performers/catalog.js';
 import { htmlReport, leastSlackText, terminalReport } from './report.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
@@ -164,7 +165,7 @@ async function measureMain(args: Map<string, string>, mode: string, format: 'f32
       marginMs: num(args, 'margin-ms', 10, 0, 1000),
       outputLatencyMs: num(args, 'output-latency-ms', 10, 0, 1000),
     },
-    measure: { warmupMs: num(args, 'warmup-ms', 2000, 0, 600000), steadyFromMs: num(args, 'steady-from-ms', 5000, 0, 600000) },
+    measure: { warmupMs: num(args, 'warmup-ms', MEASURE_DEFAULTS.warmupMs, 0, 600000), steadyFromMs: num(args, 'steady-from-ms', MEASURE_DEFAULTS.steadyFromMs, 0, 600000) },
     sessionsPerThread: num(args, 'sessions-per-thread', RUN_DEFAULTS.sessionsPerThread, 1, 1000),
     thresholds: { maxP95Ms: optionalNum(args, 'max-p95-ms'), maxUnderruns: optionalNum(args, 'max-underruns'), maxBeatP95Ms: optionalNum(args, 'max-beat-p95-ms') },
     ...(args.get('pack') ? { pack: args.get('pack')! } : {}),

@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { measureSession, MEASURE_DEFAULTS } from './measures.js';
+import { measureSession, MEASURE_DEFAULTS, steadyFromMs } from './measures.js';
 import type { FromListener, ListenerLag, ListenerSessionSpec, ListenerStart, ToListener } from './listenerThreads.js';
 import { feedFor } from './performers/catalog.js';
 import { runReconnecting } from './reconnectingSession.js';
@@ -57,14 +57,13 @@ async function runFixed(start: Extract<ListenerStart, { mode: 'fixed' }>): Promi
   post({ type: 'streamed' });
   await measuring;
   const warm = start.measure.warmupMs ?? MEASURE_DEFAULTS.warmupMs;
-  const steady = start.measure.steadyFromMs ?? MEASURE_DEFAULTS.steadyFromMs;
   const latenciesFrom = (ms: number): number[] =>
     results.flatMap((r) => r.chunks.filter((c) => c.arrivalMs >= r.startedMs + ms && c.latencyMs !== null).map((c) => c.latencyMs!));
   post({
     type: 'measured',
     measures: results.map((r, i) => measureSession(r, feeds[i]!, start.sessions[i]!.prompt, start.measure)),
     latencies: latenciesFrom(warm),
-    steadyLatencies: latenciesFrom(Math.max(warm, steady)),
+    steadyLatencies: latenciesFrom(steadyFromMs(start.measure)),
     lag: l,
   });
   port.close();

@@ -75,6 +75,11 @@ export interface MeasureOptions {
 
 export const MEASURE_DEFAULTS: MeasureOptions = { warmupMs: 2000, beatFromMs: 4000, timelinePoints: 400, steadyFromMs: 5000 };
 
+/** When the steady latency figure starts counting (ms after streaming started): never before the warm-up ends. */
+export function steadyFromMs(o: Partial<MeasureOptions>): number {
+  return Math.max(o.warmupMs ?? MEASURE_DEFAULTS.warmupMs, o.steadyFromMs ?? MEASURE_DEFAULTS.steadyFromMs);
+}
+
 function std(values: readonly number[]): number {
   if (values.length < 2) return 0;
   const mean = values.reduce((a, b) => a + b, 0) / values.length;

@@ -9,7 +9,7 @@
 import type { AudioFormat } from '../protocol/audioChunk.js';
 import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import { spawnFaultProcess, type FaultKind } from './faultClients.js';
-import { MEASURE_DEFAULTS, type MeasureOptions, type SessionMeasures } from './measures.js';
+import { MEASURE_DEFAULTS, steadyFromMs, type MeasureOptions, type SessionMeasures } from './measures.js';
 import { abortableSleep } from './abortableSleep.js';
 import { between, snapshot, type ServerStats } from './serverStats.js';
 import { LATE_CAUSES, type LateCause } from './sessionClient.js';
@@ -153,7 +153,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
   return {
     mode: 'fixed',
     sessions: run.measures,
-    overall: summarise(run.measures, run.latencies, { fromMs: o.measure.steadyFromMs ?? MEASURE_DEFAULTS.steadyFromMs, latencies: run.steadyLatencies }),
+    overall: summarise(run.measures, run.latencies, { fromMs: steadyFromMs(o.measure), latencies: run.steadyLatencies }),
     server: before && after ? between(before, after) : null,
     harnessLagMs: { p99: run.lag.p99Ms, max: run.lag.maxMs },
     harnessCpuPercent: run.streamingCpuPercent,

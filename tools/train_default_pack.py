@@ -222,7 +222,7 @@ def main():
     no_decay = [x for x in trainable if x.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.02}, {"params": no_decay, "weight_decay": 0.0}], lr=peak, betas=(0.9, 0.95))
     step = 0
-    schedule = args.steps  # the schedule's length; --minutes may shorten it once, after 50 steps
+    schedule = args.steps  # the schedule's length; --minutes may shorten it once, after 150 steps
     rng = np.random.default_rng(cfg["seed"] + (0 if args.stage == "base" else 1000))
     if resume is not None:
         text_enc.load_state_dict(resume["text"])

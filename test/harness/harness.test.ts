@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { steadyFromMs } from '../../harness/measures.js';
 import { htmlReport, terminalReport } from '../../harness/report.js';
 import { failures, RUN_DEFAULTS, runFixed, type FixedReport, type RunOptions } from '../../harness/runner.js';
 import { startTestServer } from '../server/testServer.js';
@@ -41,6 +42,8 @@ test('smoke: two sessions measured end to end with no errors', () => {
   const steady = smoke.overall.steadyLatencyMs!;
   assert.ok(steady.count > 0.35 * all.count && steady.count < 0.65 * all.count, `${steady.count} chunks from 2.5 s on, ${all.count} from 1 s on`);
   assert.ok(steady.max <= all.max, 'a subset of the counted chunks');
+  assert.equal(smoke.overall.steadyFromMs, 2500);
+  assert.equal(steadyFromMs({ warmupMs: 3000, steadyFromMs: 1000 }), 3000, 'never before the warm-up ends');
 });
 
 test("each chunk's time adds up on the server's clock: started ahead, rendered, delivered", () => {
