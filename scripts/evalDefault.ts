@@ -6,6 +6,7 @@
  *
  *   npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
  *                           [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2]
+ *                           [--groove off|always=0.8,never=0.9]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -17,6 +18,7 @@ import { encodeWav } from '../server/audio/wav.js';
 import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
 import type { BeatGrid } from '../server/generation/engine.js';
 import { CONTROL_STEERING_DEFAULTS, type ControlSteeringOptions } from '../server/generation/symbolic/controlSteering.js';
+import { STYLE_GROOVE_DEFAULTS, type StyleGrooveOptions } from '../server/generation/symbolic/styleGroovePrior.js';
 import { loadNeuralEngine, type NeuralEngine } from '../server/generation/symbolic/neuralEngine.js';
 import { STYLE_NAMES, type StyleName } from '../server/generation/symbolic/styleNames.js';
 import { SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, type EmittedStep, type SymbolicStream } from '../server/generation/symbolic/symbolicStream.js';
@@ -37,7 +39,7 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2]',
+  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2] [--groove off|always=0.8,never=0.9]',
 );
 // 48 + 16 clips: with 24 + 8, other draws of the same clips moved mode by 10 points and density by 0.04.
 const clipsN = Math.floor(options.number('clips', 48));
@@ -52,7 +54,9 @@ const settings = {
   settings: { ...(guidance !== null ? { guidanceScale: guidance } : {}), ...(temperatures !== null ? { codebookTemperatures: temperatures } : {}) },
 };
 /** The shipped pack's control steering: "off", or strengths as name=value,... (controlSteering.ts; the rest keep their defaults). */
-const steering = parseSteering(options.text('steering'));
+const steering = parseStrengths<ControlSteeringOptions>('steering', options.text('steering'), CONTROL_STEERING_DEFAULTS);
+/** The style groove prior of every neural column (styleGroovePrior.ts): "off", or shares as name=value,... */
+const groove = parseStrengths<StyleGrooveOptions>('groove', options.text('groove'), STYLE_GROOVE_DEFAULTS);
 /** Seed of the first clip's stream (clip i gets seed + i): another value measures the same clips on other draws. */
 const seedBase = Math.floor(options.number('seed', 1000));
 const ENGINES = ['teacher', 'base', 'unsteered', 'adaptor'] as const;
@@ -61,18 +65,19 @@ const engines = new Set((options.text('engines') ?? ENGINES.join(',')).split(','
 for (const e of engines) if (!(ENGINES as readonly string[]).includes(e)) throw new RangeError(`--engines: unknown engine ${e} (${ENGINES.join(', ')})`);
 options.done();
 
-function parseSteering(text: string | null): ControlSteeringOptions | false {
-  if (text === null) return {};
+function parseStrengths<T extends object>(flag: string, text: string | null, defaults: object): T | false {
+  if (text === null) return {} as T;
   if (text === 'off') return false;
   const out: Record<string, number> = {};
   for (const part of text.split(',')) {
     const [name, value] = part.split('=');
-    if (!name || !(name in CONTROL_STEERING_DEFAULTS) || value === undefined || !Number.isFinite(Number(value))) {
-      throw new RangeError(`--steering: expected "off" or name=value,... with names ${Object.keys(CONTROL_STEERING_DEFAULTS).join(', ')}, got ${part}`);
+    const names = Object.entries(defaults).flatMap(([k, v]) => (typeof v === 'number' ? [k] : []));
+    if (!name || !names.includes(name) || value === undefined || !Number.isFinite(Number(value))) {
+      throw new RangeError(`--${flag}: expected "off" or name=value,... with names ${names.join(', ')}, got ${part}`);
     }
     out[name] = Number(value);
   }
-  return out;
+  return out as T;
 }
 
 interface EvalClip {
@@ -255,7 +260,7 @@ const neural = [
 ] as const;
 for (const [key, name, label, steer] of neural) {
   if (!engines.has(key)) continue;
-  const engine = await loadNeuralEngine(join(modelsDir, name), { ...settings, steering: steer });
+  const engine = await loadNeuralEngine(join(modelsDir, name), { ...settings, steering: steer, groove });
   results.push(await evaluate(label, (prompt, seed) => engine.openStream({ prompt, seed }), clips, classifier, engine));
   await engine.dispose();
 }

@@ -136,3 +136,33 @@ test('strengths are checked: out of range or not a number is refused, 0 turns a 
     assert.deepEqual([...row], [...flatRow(k)], `codebook ${k} untouched`);
   }
 });
+
+test('the pitch rules choose which note or chord, not whether to play: rests, holds and sus chords keep their share', { timeout: 10_000 }, () => {
+  // A sad performer over A: the model leans to the wrong mode's notes (C# in the bass and lead, A major).
+  const sad = steered({ valence: -0.8 });
+  assert.equal(sad.mode, 'minor');
+  const bassId = (pitch: number): number => encodeStep({ drums: 0, bass: { type: 'note', pitch }, harmony: REST, lead: REST })[1];
+  const cases: [string, number, number[]][] = [
+    ['bass', 1, [bassId(37), bassId(49)]],
+    ['lead', 3, [leadId(61), leadId(73)]],
+    ['harmony', 2, [chordId(9, 'maj'), chordId(4, 'maj'), chordId(1, 'maj')]],
+  ];
+  for (const [stream, codebook, favoured] of cases) {
+    const before = flatRow(codebook);
+    for (const id of favoured) before[id] = 3;
+    const row = Float32Array.from(before);
+    sad.process(row, codebook);
+    const p = softmax(before);
+    const q = softmax(row);
+    const name = V.streams[codebook] as 'bass' | 'harmony' | 'lead';
+    for (const id of [V.rest[name], V.hold[name]]) assert.ok(Math.abs(q[id]! - p[id]!) < 1e-6, `${stream}: token ${id} (rest or hold) keeps ${p[id]!.toFixed(3)}`);
+    assert.ok(favoured.reduce((a, id) => a + q[id]!, 0) < 0.05 * favoured.reduce((a, id) => a + p[id]!, 0), `${stream}: the wrong mode's favourites lose their probability`);
+  }
+  const before = flatRow(2);
+  before[chordId(9, 'maj')] = 3;
+  const row = Float32Array.from(before);
+  sad.process(row, 2);
+  const sus = (dist: number[]): number => dist.reduce((a, x, id) => a + (id >= chordId(0, 'maj') && id <= chordId(11, 'dim') && ((id - chordId(0, 'maj')) % 8 === 5 || (id - chordId(0, 'maj')) % 8 === 6) ? x : 0), 0);
+  assert.ok(sus(softmax(row)) < 1.02 * sus(softmax(before)), `sus chords (no third, neither mode) gain nothing: ${sus(softmax(before)).toFixed(3)} -> ${sus(softmax(row)).toFixed(3)}`);
+  assert.ok(softmax(row)[chordId(9, 'min')]! > 0.9 * softmax(before)[chordId(9, 'maj')]!, 'A major became A minor');
+});

@@ -10,10 +10,12 @@
  * the tokens heard (`hear`). Every rule is soft: it tilts the model's own distribution, never
  * picks a token.
  *
- * - **Mode** (valence, with the teacher's hysteresis): bass, chord and lead onsets lose `mode`
- *   logits per tone of the other mode above the heard tonic (minor's third, sixth and seventh
- *   while major; major's while minor), so the music switches to the parallel key, as the
- *   teacher's does. The tonic is the heard key's root (keyFinder.ts, four bars) or its relative's,
+ * - **Mode** (valence, with the teacher's hysteresis): a bass or lead onset on a tone of the other
+ *   mode above the heard tonic (minor's third, sixth and seventh while major; major's while minor)
+ *   loses `mode` logits, its probability going to the stream's other notes as the model weighs
+ *   them; a chord onset with n such tones gives a share 1 - e^-(`mode` n) to the chord of its kind
+ *   with them moved a semitone (A major to A minor, E major to E minor), so the music switches to the parallel
+ *   key, as the teacher's does. The tonic is the heard key's root (keyFinder.ts, four bars) or its relative's,
  *   whichever the bass and the chord roots dwell on more: the bass alone may dwell on the key's
  *   third, and a key profile alone confuses relative keys. Nothing is steered before one is heard.
  * - **Lead register** (hand height): a lead onset loses `register` logits at an octave from the
@@ -23,6 +25,13 @@
  *   `colour` of its probability to its seventh chord; arms folded in, each seventh chord to its triad.
  * - **Density** (energy): every onset (drum voice, note, chord) gains `density` x (energy - 0.5)
  *   logits, so low energy thins the texture and high energy fills it.
+ *
+ * The pitch rules (mode, register) choose which note or chord, never whether to play one: a
+ * stream's onsets keep the probability they had, and only the density rule moves it to or from
+ * hold and rest; a chord moves to one of its kind (with a third, or sus). The mode rule used to
+ * take `mode` logits from such onsets, and their probability went to every other token: the
+ * steered pack rested and held more, played sus chords three times as often as the teacher, and
+ * its pop was heard as cinematic (EVAL.md's style classifier, the pack's README).
  */
 import { clamp01 } from '../../../protocol/numbers.js';
 import { moveProbability, type LogitsProcessor } from '../lm/logitsProcessors.js';
@@ -36,7 +45,7 @@ import { CHORD_INTERVALS, CHORD_QUALITIES, DRUM_MASK_ALL, SYMBOLIC_VOCAB, decode
 import { KeyFinder } from './keyFinder.js';
 
 export interface ControlSteeringOptions {
-  /** Logits taken from an onset per tone of the other mode. Default 6 (4 and 8 followed valence less at both draws measured). */
+  /** Strength of the move to this mode: a note of the other mode, or a chord with n of its tones, keeps e^-(mode n) of its probability. Default 6. */
   mode?: number;
   /** Logits taken from a lead onset an octave from the hands' register (quadratic in the distance). Default 1. */
   register?: number;
@@ -161,31 +170,39 @@ export class ControlSteering implements LogitsProcessor {
     if (!this.started) return;
     const onset = this.options.density * (this.energyLevel - 0.5);
     const tonic = this.tonic;
-    // Tones of the other mode, as a 12-bit mask (none before a tonic is heard).
-    const other = tonic === null || this.options.mode === 0 ? 0 : otherModeMask(tonic, this.modeNow);
-    const modeCost = (p: PitchClass): number => (((other >> p) & 1) === 1 ? this.options.mode : 0);
+    // The mode moves tones of the other mode (none before a tonic is heard) to this mode's.
+    const parallel = tonic === null || this.options.mode === 0 ? null : parallelMoves(tonic, this.modeNow);
+    const mode = this.options.mode;
     if (codebook === 0) {
       if (onset === 0) return;
       for (let m = 1; m <= DRUM_MASK_ALL; m++) row[V.ranges.drums[0] + m]! += onset * drumVoiceCount(m);
-    } else if (codebook === 1) {
-      const lo = V.bassPitchRange[0];
-      for (let p = lo; p <= V.bassPitchRange[1]; p++) row[BASS_ONSET + p - lo]! += onset - modeCost(pc(p));
-    } else if (codebook === 3) {
-      const lo = V.leadPitchRange[0];
-      const centre = this.registerCentre;
-      const reg = this.options.register;
-      for (let p = lo; p <= V.leadPitchRange[1]; p++) {
-        const octaves = (p - centre) / 12;
-        row[LEAD_ONSET + p - lo]! += onset - modeCost(pc(p)) - reg * octaves * octaves;
+    } else if (codebook === 1 || codebook === 3) {
+      const [lo, hi] = codebook === 1 ? V.bassPitchRange : V.leadPitchRange;
+      const first = codebook === 1 ? BASS_ONSET : LEAD_ONSET;
+      const end = first + hi - lo + 1;
+      const before = logSumExp(row, first, end);
+      // A note out of mode loses `mode` logits; what it had goes to the other notes as the model
+      // weighs them (mostly the key's: a fixed semitone up or down left 3 points more of the
+      // notes outside the heard key, wherever the tonic heard was not the key's).
+      if (parallel !== null) for (let p = lo; p <= hi; p++) if (parallel.shift[pc(p)] !== 0) row[first + p - lo]! -= mode;
+      if (codebook === 3) {
+        const centre = this.registerCentre;
+        for (let p = lo; p <= hi; p++) row[first + p - lo]! -= this.options.register * ((p - centre) / 12) ** 2;
       }
+      keepMass(row, first, end, before, onset);
     } else if (codebook === 2) {
-      for (let root = 0; root < 12; root++) {
-        for (let q = 0; q < QUALITIES; q++) {
-          let cost = 0;
-          for (const iv of CHORD_INTERVALS[CHORD_QUALITIES[q]!]) cost += modeCost(pc(root + iv));
-          row[HARMONY_ONSET + root * QUALITIES + q]! += onset - cost;
+      const end = HARMONY_ONSET + CHORDS;
+      const before = logSumExp(row, HARMONY_ONSET, end);
+      if (parallel !== null) {
+        for (let c = 0; c < CHORDS; c++) {
+          const tones = parallel.chordTones[c]!;
+          if (tones === 0) continue;
+          const to = parallel.chord[c]!;
+          if (to >= 0) moveProbability(row, HARMONY_ONSET + c, HARMONY_ONSET + to, 1 - Math.exp(-mode * tones));
+          else row[HARMONY_ONSET + c]! -= mode * tones;
         }
       }
+      keepMass(row, HARMONY_ONSET, end, before, onset);
       if (this.colourNow === 0 || this.options.colour === 0) return;
       const key = tonic ?? 0;
       for (let root = 0; root < 12; root++) {
@@ -197,6 +214,84 @@ export class ControlSteering implements LogitsProcessor {
       }
     }
   }
+}
+
+const CHORDS = 12 * QUALITIES;
+/** The sus qualities (no third: neither mode), as indices in CHORD_QUALITIES. */
+const SUS = new Set([CHORD_QUALITIES.indexOf('sus2'), CHORD_QUALITIES.indexOf('sus4')]);
+
+/** log(sum(exp(row[from..to)))), -Infinity when every entry is. */
+function logSumExp(row: Float32Array, from: number, to: number): number {
+  let max = -Infinity;
+  for (let i = from; i < to; i++) if (row[i]! > max) max = row[i]!;
+  if (max === -Infinity) return max;
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += Math.exp(row[i]! - max);
+  return max + Math.log(sum);
+}
+
+/**
+ * Shifts the onsets row[from..to) so that together they have the probability they had before the
+ * pitch rules (log mass `before`), times e^onset: the pitch rules choose which note or chord, the
+ * density rule alone whether to play one.
+ */
+function keepMass(row: Float32Array, from: number, to: number, before: number, onset: number): void {
+  const shift = before - logSumExp(row, from, to) + onset;
+  if (!Number.isFinite(shift)) return;
+  for (let i = from; i < to; i++) row[i]! += shift;
+}
+
+/** How the mode rule moves tokens over a tonic: per pitch class the semitones to this mode's tone, per chord its parallel chord. */
+interface ParallelMoves {
+  /** Per pitch class: +1 or -1 for a tone of the other mode (major: b3 b6 b7 -> 3 6 7; minor: back), else 0 (notes: which lose logits; chords: where their tones move). */
+  shift: Int8Array;
+  /** Per chord (root * qualities + quality): tones of the other mode in it. */
+  chordTones: Uint8Array;
+  /** Per chord: the chord of the same kind (with a third, or sus) with those tones moved, the same root first; -1 when none. */
+  chord: Int16Array;
+}
+
+const parallelCache = new Map<number, ParallelMoves>();
+
+function chordMask(root: number, q: number): number {
+  let mask = 0;
+  for (const iv of CHORD_INTERVALS[CHORD_QUALITIES[q]!]) mask |= 1 << pc(root + iv);
+  return mask;
+}
+
+function parallelMoves(tonic: PitchClass, mode: Mode): ParallelMoves {
+  const key = tonic * 2 + (mode === 'major' ? 0 : 1);
+  const cached = parallelCache.get(key);
+  if (cached) return cached;
+  const other = otherModeMask(tonic, mode);
+  const shift = new Int8Array(12);
+  for (let p = 0; p < 12; p++) if ((other >> p) & 1) shift[p] = mode === 'major' ? 1 : -1;
+  const chordTones = new Uint8Array(CHORDS);
+  const chord = new Int16Array(CHORDS).fill(-1);
+  const byMask = new Map<number, number[]>();
+  for (let c = 0; c < CHORDS; c++) {
+    const m = chordMask(Math.floor(c / QUALITIES), c % QUALITIES);
+    byMask.set(m, [...(byMask.get(m) ?? []), c]);
+  }
+  for (let c = 0; c < CHORDS; c++) {
+    const root = Math.floor(c / QUALITIES);
+    let moved = 0;
+    let tones = 0;
+    for (const iv of CHORD_INTERVALS[CHORD_QUALITIES[c % QUALITIES]!]) {
+      const p = pc(root + iv);
+      if (shift[p] !== 0) tones++;
+      moved |= 1 << pc(p + shift[p]!);
+    }
+    chordTones[c] = tones;
+    if (tones === 0) continue;
+    // A chord with a third moves to one with a third, a sus chord to a sus chord (else the mode would turn chords into sus chords).
+    const sus = SUS.has(c % QUALITIES);
+    const candidates = (byMask.get(moved) ?? []).filter((t) => SUS.has(t % QUALITIES) === sus);
+    chord[c] = candidates.find((t) => Math.floor(t / QUALITIES) === root) ?? candidates[0] ?? -1;
+  }
+  const moves = { shift, chordTones, chord };
+  parallelCache.set(key, moves);
+  return moves;
 }
 
 /** Pitch classes that belong to the other mode above `tonic`: minor's 3, 6, 7 while major; major's while minor. */

@@ -27,6 +27,7 @@ import { clamp01 } from '../../../protocol/numbers.js';
 import { C, CONTROL_SIZE, finiteControls, type ControlVector } from '../../../protocol/controlVector.js';
 import type { ControlSource, DecodeLoop, GeneratorState } from '../lm/decodeLoop.js';
 import type { BeatAccentPrior } from './beatAccentPrior.js';
+import { StyleGroovePrior } from './styleGroovePrior.js';
 import type { ControlSteering } from './controlSteering.js';
 import { KeyFinder } from './keyFinder.js';
 import { STYLE_PRESETS } from './stylePresets.js';
@@ -57,6 +58,7 @@ export class NeuralComposer implements StepSource {
   private readonly beatWeight = new Float64Array(4);
 
   private readonly accent: BeatAccentPrior | null;
+  private readonly groove: StyleGroovePrior | null;
   private readonly steering: ControlSteering | null;
   /** The loop, once loaded (decodeAhead asks it whether other sessions share it). */
   private loop: DecodeLoop | null = null;
@@ -68,22 +70,22 @@ export class NeuralComposer implements StepSource {
   private released = false;
 
   /**
-   * `accent`, `steering`: the session's beat accent prior and control steering, where its decode
-   * loop state runs them (this composer keeps them up to date).
+   * `priors`: the session's beat accent prior, style groove prior and control steering, where its
+   * decode loop state runs them (this composer keeps them up to date).
    */
   constructor(
     generator: Promise<{ loop: DecodeLoop; state: GeneratorState }>,
     reading: PromptReading,
     window: number,
-    accent: BeatAccentPrior | null = null,
-    steering: ControlSteering | null = null,
+    priors: { accent?: BeatAccentPrior | null; groove?: StyleGroovePrior | null; steering?: ControlSteering | null } = {},
   ) {
     this.generator = generator;
     this.reading = reading;
     this.styleNow = reading.style;
     this.window = window;
-    this.accent = accent;
-    this.steering = steering;
+    this.accent = priors.accent ?? null;
+    this.groove = priors.groove ?? null;
+    this.steering = priors.steering ?? null;
     generator.then(
       ({ loop }) => {
         this.loop = loop;
@@ -191,6 +193,11 @@ export class NeuralComposer implements StepSource {
       this.accent.offset = this.offset;
       this.accent.beatStrength = now[C.beatStrength]!;
       this.accent.accent = STYLE_PRESETS[this.styleNow].beatAccent;
+    }
+    if (this.groove !== null) {
+      this.groove.offset = this.offset;
+      this.groove.style = this.styleNow;
+      if (this.groove.options.followsPerformer) this.groove.moving = StyleGroovePrior.moving(this.energyLevel, now[C.presence]!);
     }
     const windowed = this.windowed();
     const source: ControlSource = () => windowed;

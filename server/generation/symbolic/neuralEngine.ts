@@ -16,6 +16,7 @@ import { ContinuationMask } from '../lm/logitsProcessors.js';
 import { BeatAccentPrior } from './beatAccentPrior.js';
 import { ControlSteering, type ControlSteeringOptions } from './controlSteering.js';
 import { NeuralComposer } from './neuralComposer.js';
+import { StyleGroovePrior, type StyleGrooveOptions } from './styleGroovePrior.js';
 import { HOLD_RULES } from './tokens.js';
 import { loadSymbolicManifest } from './symbolicPack.js';
 import { SymbolicStream, SYMBOLIC_CHANNELS, SYMBOLIC_SAMPLE_RATE, checkedSeed, readCheckedPrompt, type SymbolicStreamOptions } from './symbolicStream.js';
@@ -25,6 +26,8 @@ export interface NeuralEngineOptions extends PackLoadOptions, SymbolicStreamOpti
   settings: Partial<GenerationSettings>;
   /** Each session's control steering (controlSteering.ts): its strengths, or false for none. Default: on where the pack takes controls. */
   steering: ControlSteeringOptions | false;
+  /** Each session's style groove prior (styleGroovePrior.ts): its shares, or false for none. Default: on. */
+  groove: StyleGrooveOptions | false;
 }
 
 export function neuralPackInfo(m: PackManifest): PackInfo {
@@ -35,6 +38,14 @@ export function neuralPackInfo(m: PackManifest): PackInfo {
   };
 }
 
+/** The logits processors a stream runs beside the token grammar and the beat accent prior. */
+export interface StreamPriors {
+  steering: ControlSteeringOptions | false;
+  groove: StyleGrooveOptions | false;
+  /** Whether the pack takes controls (else the groove prior does not follow the performer either). */
+  takesControls: boolean;
+}
+
 export class NeuralStream extends SymbolicStream {
   private readonly composer: NeuralComposer;
 
@@ -43,16 +54,18 @@ export class NeuralStream extends SymbolicStream {
     stream: StreamOptions,
     window: number,
     options: SymbolicStreamOptions = {},
-    steeringOptions: ControlSteeringOptions | false = {},
+    priors: StreamPriors = { steering: {}, groove: {}, takesControls: true },
   ) {
     const seed = checkedSeed(stream.seed);
     const reading = readCheckedPrompt(stream.prompt, options.maxPromptChars);
     const accent = new BeatAccentPrior();
-    const steering = steeringOptions === false ? null : new ControlSteering(steeringOptions);
-    const processors = steering === null ? [accent] : [accent, steering];
+    const steering = priors.steering === false ? null : new ControlSteering(priors.steering);
+    // A pack without controls plays its style's backbone whatever the performer does (it hears nothing of them).
+    const groove = priors.groove === false ? null : new StyleGroovePrior({ ...priors.groove, followsPerformer: priors.takesControls });
+    const processors = [accent, groove, steering].filter((p): p is NonNullable<typeof p> => p !== null);
     const state = generator.then(async ({ loop }) => ({ loop, state: await loop.createState(stream.prompt, seed, processors) }));
     state.catch(() => undefined); // reported by the first render
-    const composer = new NeuralComposer(state, reading, window, accent, steering);
+    const composer = new NeuralComposer(state, reading, window, { accent, groove, steering });
     super(composer, seed ^ 0x5eed, { ...options, instruments: stream.instruments ?? options.instruments });
     this.composer = composer;
   }
@@ -82,7 +95,7 @@ export class NeuralEngine implements Engine {
   readonly ready: Promise<{ pack: MusicgenPack; loop: DecodeLoop }>;
   private readonly options: Partial<NeuralEngineOptions>;
   private readonly window: number;
-  private readonly steering: ControlSteeringOptions | false;
+  private readonly priors: StreamPriors;
   /** The manifest's `codec.instruments`: the pack's choice when neither session nor server makes one. */
   readonly instruments: InstrumentKind | undefined;
 
@@ -91,8 +104,11 @@ export class NeuralEngine implements Engine {
     this.info = neuralPackInfo(manifest);
     this.window = manifest.controls?.window ?? 1;
     // Steering follows the performer: on by default where the pack takes controls (not for a text-only base).
-    this.steering = options.steering ?? (manifest.controls ? {} : false);
-    if (this.steering !== false) new ControlSteering(this.steering); // checks the options now, not at the first session
+    const steering = options.steering ?? (manifest.controls ? {} : false);
+    if (steering !== false) new ControlSteering(steering); // checks the options now, not at the first session
+    const groove = options.groove ?? {};
+    if (groove !== false) new StyleGroovePrior(groove);
+    this.priors = { steering, groove, takesControls: manifest.controls !== undefined };
     this.instruments = this.info.instruments;
     this.options = options;
     this.ready = MusicgenPack.load(dir, { ...DEFAULT_PACK_LOAD_OPTIONS, ...options }).then((pack) => {
@@ -113,7 +129,7 @@ export class NeuralEngine implements Engine {
   }
 
   openStream(options: StreamOptions): NeuralStream {
-    return new NeuralStream(this.ready, options, this.window, { ...this.options, instruments: this.options.instruments ?? this.instruments }, this.steering);
+    return new NeuralStream(this.ready, options, this.window, { ...this.options, instruments: this.options.instruments ?? this.instruments }, this.priors);
   }
 
   dispose(): Promise<void> {
