@@ -69,9 +69,9 @@ function parseStrengths<T extends object>(flag: string, text: string | null, def
   if (text === null) return {} as T;
   if (text === 'off') return false;
   const out: Record<string, number> = {};
+  const names = Object.entries(defaults).flatMap(([k, v]) => (typeof v === 'number' ? [k] : []));
   for (const part of text.split(',')) {
     const [name, value] = part.split('=');
-    const names = Object.entries(defaults).flatMap(([k, v]) => (typeof v === 'number' ? [k] : []));
     if (!name || !names.includes(name) || value === undefined || !Number.isFinite(Number(value))) {
       throw new RangeError(`--${flag}: expected "off" or name=value,... with names ${names.join(', ')}, got ${part}`);
     }

@@ -14,10 +14,11 @@
  *   mode above the heard tonic (minor's third, sixth and seventh while major; major's while minor)
  *   loses `mode` logits, its probability going to the stream's other notes as the model weighs
  *   them; a chord onset with n such tones gives a share 1 - e^-(`mode` n) to the chord of its kind
- *   with them moved a semitone (A major to A minor, E major to E minor), so the music switches to the parallel
- *   key, as the teacher's does. The tonic is the heard key's root (keyFinder.ts, four bars) or its relative's,
- *   whichever the bass and the chord roots dwell on more: the bass alone may dwell on the key's
- *   third, and a key profile alone confuses relative keys. Nothing is steered before one is heard.
+ *   with them moved a semitone (A major to A minor, E major to E minor), so the music switches to
+ *   the parallel key, as the teacher's does. The tonic is the heard key's root (keyFinder.ts, four
+ *   bars) or its relative's, whichever the bass and the chord roots dwell on more: the bass alone
+ *   may dwell on the key's third, and a key profile alone confuses relative keys. Nothing is
+ *   steered before one is heard.
  * - **Lead register** (hand height): a lead onset loses `register` logits at an octave from the
  *   register the hands ask for (the teacher's centre, 60 + 24 x hand + the style's offset), four at
  *   two octaves.
