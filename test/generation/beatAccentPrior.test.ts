@@ -6,23 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BeatAccentPrior } from '../../server/generation/symbolic/beatAccentPrior.js';
 import { CLOSED_HAT, KICK, SNARE } from '../../server/generation/symbolic/tokens.js';
-import { Rng } from '../../server/generation/rng.js';
-
-function softmax(row: Float32Array): number[] {
-  let max = -Infinity;
-  for (const v of row) max = Math.max(max, v);
-  const e = [...row].map((v) => (v === -Infinity ? 0 : Math.exp(v - max)));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
-}
-
-/** Drum logits over the whole vocabulary (246), the other streams masked as the valid-range mask leaves them. */
-function drumRow(seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const row = new Float32Array(246).fill(-Infinity);
-  for (let m = 0; m < 64; m++) row[m] = rng.next() * 6 - 3;
-  return row;
-}
+import { drumRow, softmax } from './helpers.js';
 
 test('on a quarter with a strong beat, each pattern gives its share to itself plus the accent; hats and snares keep their odds', { timeout: 10_000 }, () => {
   const prior = new BeatAccentPrior({ amount: 0.8 });

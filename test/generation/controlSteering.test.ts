@@ -9,6 +9,7 @@ import { CONTROL_STEERING_DEFAULTS, ControlSteering, type ControlSteeringOptions
 import { readPrompt } from '../../server/generation/symbolic/prompt.js';
 import type { ComposerControls } from '../../server/generation/symbolic/stepSource.js';
 import { HOLD, REST, SYMBOLIC_VOCAB as V, encodeStep, type ChordQuality } from '../../server/generation/symbolic/tokens.js';
+import { softmax } from './helpers.js';
 
 const reading = readPrompt('a pop song');
 const calm: ComposerControls = { valence: 0, energy: 0.5, handHeight: 0.5, armOpenness: 0.4, presence: 1, beatStrength: 0 };
@@ -19,14 +20,6 @@ function flatRow(codebook: number): Float32Array {
   const row = new Float32Array(V.size).fill(-Infinity);
   row.fill(0, lo, hi + 1);
   return row;
-}
-
-function softmax(row: Float32Array): number[] {
-  let max = -Infinity;
-  for (const v of row) max = Math.max(max, v);
-  const e = [...row].map((v) => (v === -Infinity ? 0 : Math.exp(v - max)));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
 }
 
 /** Steering that has followed `controls` for `steps` steps and heard A as the bass's home. */

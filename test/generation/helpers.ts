@@ -7,6 +7,7 @@ import type { BeatGrid } from '../../server/generation/engine.js';
 import type { EmittedStep } from '../../server/generation/symbolic/symbolicStream.js';
 import { TeacherStream } from '../../server/generation/symbolic/teacherEngine.js';
 import type { ComposerControls } from '../../server/generation/symbolic/stepSource.js';
+import { Rng } from '../../server/generation/rng.js';
 
 export const SR = 48000;
 
@@ -99,4 +100,21 @@ export function busyPlan(frames: number, chunk: number, { leaveS = 2.5, beatS = 
     },
     beatAt: () => ({ anchorSample: 30000, periodSamples: 23000, strength: 0.9 }),
   };
+}
+
+/** Probabilities of a logits row (masked entries -Infinity: probability 0). */
+export function softmax(row: Float32Array): number[] {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  const e = [...row].map((v) => (v === -Infinity ? 0 : Math.exp(v - max)));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+/** Random drum logits over the whole vocabulary (246), the other streams masked as the valid-range mask leaves them. */
+export function drumRow(seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const row = new Float32Array(246).fill(-Infinity);
+  for (let m = 0; m < 64; m++) row[m] = rng.next() * 6 - 3;
+  return row;
 }

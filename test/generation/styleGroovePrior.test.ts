@@ -7,23 +7,7 @@ import assert from 'node:assert/strict';
 import { StyleGroovePrior, styleGroove } from '../../server/generation/symbolic/styleGroovePrior.js';
 import { STYLE_PRESETS } from '../../server/generation/symbolic/stylePresets.js';
 import { CLAP, CLOSED_HAT, KICK, OPEN_HAT, SNARE } from '../../server/generation/symbolic/tokens.js';
-import { Rng } from '../../server/generation/rng.js';
-
-function softmax(row: Float32Array): number[] {
-  let max = -Infinity;
-  for (const v of row) max = Math.max(max, v);
-  const e = [...row].map((v) => (v === -Infinity ? 0 : Math.exp(v - max)));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
-}
-
-/** Drum logits over the whole vocabulary (246), the other streams masked as the valid-range mask leaves them. */
-function drumRow(seed: number): Float32Array {
-  const rng = new Rng(seed);
-  const row = new Float32Array(246).fill(-Infinity);
-  for (let m = 0; m < 64; m++) row[m] = rng.next() * 6 - 3;
-  return row;
-}
+import { drumRow, softmax } from './helpers.js';
 
 const share = (dist: number[], voice: number): number => dist.reduce((a, x, m) => a + (m < 64 && m & voice ? x : 0), 0);
 
