@@ -69,8 +69,8 @@ test('the backbone waits for movement, other streams and an unknown style are le
     prior.process(row, codebook, { frame: 8, previous: 0 });
     assert.deepEqual([...row], [...before], `codebook ${codebook}, style ${style}`);
   }
-  assert.equal(StyleGroovePrior.moving(0.5, 1), true);
-  assert.equal(StyleGroovePrior.moving(0.1, 1), false, 'below the teacher\'s level 1');
-  assert.equal(StyleGroovePrior.moving(0.9, 0.1), false, 'nobody there');
+  assert.equal(StyleGroovePrior.movingEnough(0.5, 1), true);
+  assert.equal(StyleGroovePrior.movingEnough(0.1, 1), false, 'below the teacher\'s level 1');
+  assert.equal(StyleGroovePrior.movingEnough(0.9, 0.1), false, 'nobody there');
   assert.throws(() => new StyleGroovePrior({ never: 1.5 }), /`never` must be in \[0, 1\]/);
 });

@@ -15,6 +15,7 @@
  * rises from 0 at beatStrength 0.4 to `amount` at 0.6 (the teacher's threshold is 0.5).
  */
 import { moveProbability, type LogitsContext, type LogitsProcessor } from '../lm/logitsProcessors.js';
+import { quarterPosition } from './stepClock.js';
 import { DRUM_MASK_ALL, SYMBOLIC_VOCAB } from './tokens.js';
 
 export interface BeatAccentOptions {
@@ -51,7 +52,7 @@ export class BeatAccentPrior implements LogitsProcessor {
     if (codebook !== DRUMS || context === undefined) return;
     const accent = this.accent & DRUM_MASK_ALL;
     const share = this.share;
-    if (accent === 0 || share <= 0 || (((context.frame - this.offset) % 4) + 4) % 4 !== 0) return;
+    if (accent === 0 || share <= 0 || quarterPosition(context.frame, this.offset) !== 0) return;
     for (let m = 0; m <= DRUM_MASK_ALL; m++) {
       if ((m & accent) === 0) moveProbability(row, DRUMS_FIRST + m, DRUMS_FIRST + (m | accent), share);
     }

@@ -197,7 +197,7 @@ export class NeuralComposer implements StepSource {
     if (this.groove !== null) {
       this.groove.offset = this.offset;
       this.groove.style = this.styleNow;
-      if (this.groove.options.followsPerformer) this.groove.moving = StyleGroovePrior.moving(this.energyLevel, now[C.presence]!);
+      if (this.groove.options.followsPerformer) this.groove.moving = StyleGroovePrior.movingEnough(this.energyLevel, now[C.presence]!);
     }
     const windowed = this.windowed();
     const source: ControlSource = () => windowed;

@@ -15,6 +15,7 @@ import type { ChunkNotes, GeneratedNote, GridBeat } from '../../../protocol/note
 import { clamp01 } from '../../../protocol/numbers.js';
 import type { Samples } from '../../../protocol/units.js';
 import type { ChunkRequest } from '../engine.js';
+import { quarterPosition } from './stepClock.js';
 import type { EmittedStep } from './symbolicStream.js';
 import { DRUM_VOICES, decodeStep, type DrumVoice, type NoteEvent } from './tokens.js';
 
@@ -67,8 +68,8 @@ export class NoteTracker {
     // The built-in synthesiser's velocity curves (symbolicSynth.ts), on the step's own controls.
     const drumVelocity = midiVelocity((0.5 + 0.5 * energy) * metric * (accented ? 1 + 0.3 * beatStrength : 1));
     const noteVelocity = midiVelocity((0.6 + 0.4 * energy) * (accented ? 1 + 0.15 * beatStrength : 0.9));
-    // Quarters start where the step clock puts them (stepClock.ts: (step - beatOffset) % 4 === 0).
-    if ((((step.step - beatOffset) % 4) + 4) % 4 === 0) {
+    // Quarters start where the step clock puts them.
+    if (quarterPosition(step.step, beatOffset) === 0) {
       this.beats.push({ sample: at, beatInBar: Math.floor(inBar / 4), bpm: step.bpm });
     }
     DRUM_VOICES.forEach((voice, bit) => {

@@ -22,6 +22,11 @@
 import type { BeatGrid } from '../engine.js';
 import type { Bpm, Hz, Samples, StepIndex } from '../../../protocol/units.js';
 
+/** Where step `step` falls in its quarter on the clock: 0 starts a quarter, 2 is the off-beat eighth, 1 and 3 the 16ths (`beatOffset`: the composer's). */
+export function quarterPosition(step: number, beatOffset: number): number {
+  return (((step - beatOffset) % 4) + 4) % 4;
+}
+
 export interface StepClockOptions {
   sampleRate: Hz;
   /** BeatGrid strength from which the grid locks to the performer's beats. Default 0.5. */
@@ -105,7 +110,7 @@ export class StepClock {
 
   /** Plans the next step (and, on a quarter boundary, the whole quarter) and moves past it. */
   advance(input: ClockInput): StepTiming {
-    const q = (((this.stepIndex - this.beatOffset) % 4) + 4) % 4;
+    const q = quarterPosition(this.stepIndex, this.beatOffset);
     if (q === 0) this.planQuarter(input);
     const timing: StepTiming = {
       step: this.stepIndex,

@@ -18,6 +18,7 @@
  */
 import { clamp01 } from '../../../protocol/numbers.js';
 import { moveProbability, type LogitsContext, type LogitsProcessor } from '../lm/logitsProcessors.js';
+import { quarterPosition } from './stepClock.js';
 import { STYLE_PRESETS, type StylePreset } from './stylePresets.js';
 import { STYLE_NAMES, type StyleName } from './styleNames.js';
 import { CLOSED_HAT, DRUM_MASK_ALL, DRUM_VOICES, KICK, OPEN_HAT, SYMBOLIC_VOCAB } from './tokens.js';
@@ -101,7 +102,7 @@ export class StyleGroovePrior implements LogitsProcessor {
   }
 
   /** The teacher's density level from 1 on: its energy (with the prompt's bias) scaled down while the performer is barely there. */
-  static moving(energyLevel: number, presence: number): boolean {
+  static movingEnough(energyLevel: number, presence: number): boolean {
     const presenceScale = clamp01((presence - 0.15) / 0.45);
     return presence >= 0.15 && clamp01(energyLevel) * (0.4 + 0.6 * presenceScale) >= 0.2;
   }
@@ -109,7 +110,7 @@ export class StyleGroovePrior implements LogitsProcessor {
   process(row: Float32Array, codebook: number, context?: LogitsContext): void {
     if (codebook !== DRUMS || context === undefined || this.style === null) return;
     const groove = GROOVES[this.style];
-    const q = (((context.frame - this.offset) % 4) + 4) % 4;
+    const q = quarterPosition(context.frame, this.offset);
     const add = this.moving ? groove.always[q]! : 0;
     const remove = groove.never[q]!;
     if (add === 0 && remove === 0) return;
