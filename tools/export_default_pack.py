@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Export the trained default pack (tools/train_default_pack.py) to the MusicGen ONNX contract:
 models/expotion-small/ (base + Expotion adaptor, control_features) and models/expotion-small-base/
-(the text-only base, for comparison), each with text_encoder.onnx, decoder_model_merged.onnx
-(the `If` on use_cache_branch, cached steps return encoder placeholders as the public export
-does), tokenizer.json, manifest.json, and reference.json: PyTorch's logits on a fixed input, which
+(the text-only base, for comparison), each with text_encoder.onnx, the decoder (exported as one
+graph with an `If` on use_cache_branch, then split by tools/split_decoder.py into
+decoder_model.onnx + decoder_with_past_newkv.onnx over one decoder_weights.bin), tokenizer.json, manifest.json, and reference.json: PyTorch's logits on a fixed input, which
 test/generation/defaultPack.test.ts checks onnxruntime reproduces.
 
 Needs Debian's python3-torch and python3-onnx (apt-get install -y python3-torch python3-onnx):
@@ -30,6 +30,7 @@ sys.path.insert(0, HERE)
 import build_test_packs as b  # noqa: E402
 from expotion_model import CTRL, Decoder, TextEncoder  # noqa: E402
 from per_row_past_length import rewrite as per_row_past_length  # noqa: E402
+import split_decoder  # noqa: E402
 
 NAME = "expotion-small"
 BASE_NAME = NAME + "-base"
@@ -55,12 +56,12 @@ def manifest(name, description, cfg, adaptor, source, sampling):
         "description": description,
         "licence": "CC0-1.0 (trained from scratch on the teacher's procedurally generated data)",
         "source": source,
-        "files": {"tokenizer": "tokenizer.json", "textEncoder": "text_encoder.onnx", "decoderMerged": "decoder_model_merged.onnx"},
+        "files": {"tokenizer": "tokenizer.json", "textEncoder": "text_encoder.onnx", "decoder": split_decoder.FIRST, "decoderWithPast": split_decoder.WITH_PAST},
         "audio": {"sampleRate": 48000, "channels": 2, "stepsPerSecond": 8},
         "tokens": {"codebooks": cfg["streams"], "vocabSize": cfg["vocab"], "padTokenId": cfg["pad"], "bosTokenId": cfg["pad"],
                    "delays": list(range(cfg["streams"])), "validRanges": [[0, 64], [64, 98], [98, 196], [196, 246]]},
         "text": {"hiddenSize": cfg["text_d"], "maxTokens": 32},
-        "decoder": {"layout": "merged", "layers": cfg["layers"], "heads": cfg["heads"], "headDim": cfg["d"] // cfg["heads"], "maxPositions": cfg["seq"],
+        "decoder": {"layout": "split", "layers": cfg["layers"], "heads": cfg["heads"], "headDim": cfg["d"] // cfg["heads"], "maxPositions": cfg["seq"],
                     "kvOutputs": "new", "pastLength": "per-row"},
         "codec": {"type": "symbolic-synth", "vocabulary": 1, "presets": STYLES},
         "sampling": sampling,
@@ -205,7 +206,7 @@ def export_pack(name, description, text_enc, dec, cfg, adaptor, data, models, so
             os.remove(os.path.join(out, f))
         merged = store_fp16(merged)
         per_row_past_length(merged)  # past_sequence_length [T]: sessions' steps batch (decoder.pastLength "per-row")
-        b.save(merged, os.path.join(out, "decoder_model_merged.onnx"))
+        split_decoder.split(merged, out, cfg["streams"])  # the If costs a tenth of a cached step at this size
         b.save(store_fp16(onnx.load(os.path.join(work, "text_encoder.onnx"))), os.path.join(out, "text_encoder.onnx"))
         shutil.copy(os.path.join(data, "tokenizer.json"), out)
         with open(os.path.join(out, "manifest.json"), "w") as f:
