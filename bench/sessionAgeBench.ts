@@ -14,7 +14,7 @@
  *     [--variants prefill,reprime] [--prompt "..."] [--seed 3]
  *
  * Variants (`--variants`, comma-separated) are the decoder's window handling: "prefill" (the
- * default pack's: the next window's cache is built ahead, 4 positions per pass in chunks without
+ * default pack's: the next window's cache is built ahead, 8 positions per pass in chunks without
  * a step; "prefillN": N per pass) and "reprime" (prefillPositions 0, the old way: one full pass
  * over the kept positions when the window slides); "default" leaves the settings alone.
  * With several variants, one stream per variant renders, chunk by chunk in turn, in one process,
@@ -32,11 +32,11 @@ import { CliOptions } from '../scripts/cliOptions.js';
 
 const SR = 48000;
 
-/** "reprime": prefillPositions 0; "prefill": the engine's default (4); "prefillN": N; "default": the engine's settings as they are. */
+/** "reprime": prefillPositions 0; "prefill": the engine's default (8); "prefillN": N; "default": the engine's settings as they are. */
 function variant(name: string): Partial<GenerationSettings> {
   if (name === 'default') return {};
   if (name === 'reprime') return { prefillPositions: 0 };
-  if (name === 'prefill') return { prefillPositions: 4 };
+  if (name === 'prefill') return { prefillPositions: 8 };
   const m = /^prefill(\d+)$/.exec(name);
   if (m) return { prefillPositions: Number(m[1]) };
   throw new Error(`unknown variant "${name}" (reprime, prefill, prefillN, default)`);
