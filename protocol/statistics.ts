@@ -31,10 +31,17 @@ export function percentiles(values: ArrayLike<number>): Percentiles | null {
   return { p50: percentileOfSorted(s, 50), p95: percentileOfSorted(s, 95), p99: percentileOfSorted(s, 99), max: s[s.length - 1]!, count: s.length };
 }
 
-/** The last `capacity` finite values of a measurement (a fixed ring: no growth), with their statistics. */
+/**
+ * The last `capacity` finite values of a measurement (a fixed ring: no growth), with their
+ * statistics. Percentiles sort the window once per change, not once per call: the server asks
+ * for a session's p95 generation time at every chunk it schedules, several times per push.
+ */
 export class RecentValues {
   readonly capacity: number;
   private readonly values: Float64Array;
+  private readonly sorted: Float64Array;
+  /** `sorted` holds the window's values in order. */
+  private sortedValid = false;
   private next = 0;
   private size = 0;
 
@@ -42,6 +49,7 @@ export class RecentValues {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, but is ${capacity}`);
     this.capacity = capacity;
     this.values = new Float64Array(capacity);
+    this.sorted = new Float64Array(capacity);
   }
 
   /** Adds a value; NaN and infinities are ignored (they would poison every statistic). */
@@ -50,6 +58,7 @@ export class RecentValues {
     this.values[this.next] = v;
     this.next = (this.next + 1) % this.capacity;
     this.size = Math.min(this.size + 1, this.capacity);
+    this.sortedValid = false;
   }
 
   get count(): number {
@@ -58,7 +67,13 @@ export class RecentValues {
 
   /** Nearest-rank percentile of the window (p in [0, 100]); NaN when empty. */
   percentile(p: number): number {
-    return percentile(this.values.subarray(0, this.size), p);
+    const sorted = this.sorted.subarray(0, this.size);
+    if (!this.sortedValid) {
+      sorted.set(this.values.subarray(0, this.size));
+      sorted.sort();
+      this.sortedValid = true;
+    }
+    return percentileOfSorted(sorted, p);
   }
 
   max(): number {
@@ -78,5 +93,6 @@ export class RecentValues {
   clear(): void {
     this.next = 0;
     this.size = 0;
+    this.sortedValid = false;
   }
 }

@@ -244,7 +244,7 @@ test('expotion-small follows valence into major or minor and open arms into seve
   }
   const majorShare = (h: typeof happy): number => h.major / Math.max(1, h.major + h.minor);
   const seventhShare = (h: typeof happy): number => h.sevenths / Math.max(1, h.chords);
-  console.log(`major thirds: happy ${majorShare(happy).toFixed(2)}, sad ${majorShare(sad).toFixed(2)}; sevenths: arms wide ${seventhShare(wide).toFixed(2)}, folded ${seventhShare(folded).toFixed(2)}`);
+  console.log(`major thirds: happy ${majorShare(happy).toFixed(3)}, sad ${majorShare(sad).toFixed(3)} (${sad.major} of ${sad.major + sad.minor}); sevenths: arms wide ${seventhShare(wide).toFixed(2)}, folded ${seventhShare(folded).toFixed(2)}`);
   assert.ok(majorShare(happy) > 0.7 && majorShare(sad) < 0.3, `share of major thirds over the tonic: happy ${majorShare(happy)}, sad ${majorShare(sad)}`);
   assert.ok(seventhShare(wide) > seventhShare(folded) + 0.4, `share of chords with a seventh: arms wide ${seventhShare(wide)}, folded ${seventhShare(folded)}`);
 });

@@ -26,7 +26,13 @@ test('RecentValues keeps only the last `capacity` finite values and answers with
   assert.equal(r.percentile(50), percentile([1, 2, 3, 4], 50));
   assert.equal(r.max(), 4);
   assert.equal(r.mean(), 2.5);
+  r.push(10); // the window is now 2, 3, 4, 10: percentiles asked before must not answer from the old order
+  assert.equal(r.percentile(100), 10);
+  assert.equal(r.percentile(50), 3);
   r.clear();
   assert.equal(r.count, 0);
+  assert.ok(Number.isNaN(r.percentile(50)));
+  r.push(7);
+  assert.equal(r.percentile(50), 7);
   assert.throws(() => new RecentValues(0), RangeError);
 });
