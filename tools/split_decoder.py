@@ -27,7 +27,6 @@ from onnx import numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from static_reshapes import needed_nodes, static_reshapes  # noqa: E402
 
-MERGED = "decoder_model_merged.onnx"
 FIRST = "decoder_model.onnx"
 WITH_PAST = "decoder_with_past_newkv.onnx"
 WEIGHTS = "decoder_weights.bin"
@@ -96,17 +95,12 @@ def _externalise(models, weights_path):
 def split(merged, out_dir, codebooks):
     """Writes FIRST, WITH_PAST and WEIGHTS for a merged model (an onnx.ModelProto) into out_dir,
     each graph's reshape targets made constant (tools/static_reshapes.py)."""
-    layers = sum(1 for o in merged.graph.output if o.name.endswith(".decoder.key"))
-    top_out = [o.name for o in merged.graph.output]
+    top_out = [o.name for o in merged.graph.output]  # logits, present.{i}.{decoder,encoder}.{key,value}
     first_branch = _branch(merged, "else_branch")
-    first = _graph(merged, first_branch, {b.name: t for b, t in zip(first_branch.output, top_out)}, "decoder")
+    first = _graph(merged, first_branch, dict(zip((b.name for b in first_branch.output), top_out)), "decoder")
     cached_branch = _branch(merged, "then_branch")
-    renames = {cached_branch.output[0].name: "logits"}
-    for b, t in zip(cached_branch.output, top_out):
-        for i in range(layers):
-            for part in ("key", "value"):
-                if t == f"present.{i}.decoder.{part}":
-                    renames[b.name] = f"present_new.{i}.decoder.{part}"
+    # The cached branch's new self-attention K/V; its encoder outputs are placeholders, dropped.
+    renames = {b.name: t.replace("present.", "present_new.", 1) for b, t in zip(cached_branch.output, top_out) if t == "logits" or ".decoder." in t}
     cached = _graph(merged, cached_branch, renames, "decoder_with_past")
     for model in (first, cached):
         static_reshapes(model, codebooks)
