@@ -187,7 +187,7 @@ export const musicSchema = z
     mode: z.enum(['major', 'minor']),
   })
   .catchall(
-    z.union([z.string().max(MAX_NAME_CHARS), z.number().finite(), z.null()], {
+    z.union([z.number().finite(), z.string().max(MAX_NAME_CHARS), z.null()], {
       errorMap: () => ({ message: 'must be a string, a finite number or null' }),
     }),
   );
