@@ -26,17 +26,17 @@ import { join } from 'node:path';
 import { C, neutralControls, type ControlVector } from '../protocol/controlVector.js';
 import { percentile } from '../protocol/statistics.js';
 import type { GenerationSettings } from '../server/generation/lm/decodeLoop.js';
-import { loadNeuralEngine, type NeuralEngine, type NeuralStream } from '../server/generation/symbolic/neuralEngine.js';
+import { NEURAL_WINDOW_DEFAULTS, loadNeuralEngine, type NeuralEngine, type NeuralStream } from '../server/generation/symbolic/neuralEngine.js';
 import { MODELS_DIR } from '../server/paths.js';
 import { CliOptions } from '../scripts/cliOptions.js';
 
 const SR = 48000;
 
-/** "reprime": prefillPositions 0; "prefill": the engine's default (8); "prefillN": N; "default": the engine's settings as they are. */
+/** "reprime": prefillPositions 0; "prefill": the engine's default (NEURAL_WINDOW_DEFAULTS); "prefillN": N; "default": the engine's settings as they are. */
 function variant(name: string): Partial<GenerationSettings> {
   if (name === 'default') return {};
   if (name === 'reprime') return { prefillPositions: 0 };
-  if (name === 'prefill') return { prefillPositions: 8 };
+  if (name === 'prefill') return { prefillPositions: NEURAL_WINDOW_DEFAULTS.prefillPositions };
   const m = /^prefill(\d+)$/.exec(name);
   if (m) return { prefillPositions: Number(m[1]) };
   throw new Error(`unknown variant "${name}" (reprime, prefill, prefillN, default)`);

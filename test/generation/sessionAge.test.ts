@@ -58,8 +58,10 @@ test('default pack, long stream: no chunk computes more than a few decoder posit
   try {
     const { pack: p, loop } = await engine.ready;
     assert.equal(loop.settings.maxPositions, 256);
-    // One step (one position), or one prefill pass (at most 8 positions) plus one position to spare.
-    const bound = 9;
+    const prefill = loop.settings.prefillPositions;
+    assert.ok(prefill > 0 && prefill <= 16, `the default pack prefills its next window a few positions per pass (${prefill})`);
+    // One step (one position), or one prefill pass (at most prefillPositions) plus one position to spare.
+    const bound = prefill + 1;
     const seen = countPositions(p.decoder);
     const stream = engine.openStream({ prompt: 'a happy funk groove with slap bass', seed: 11 });
     const steps: EmittedStep[] = [];

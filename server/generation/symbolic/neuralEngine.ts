@@ -38,6 +38,16 @@ export function neuralPackInfo(m: PackManifest): PackInfo {
   };
 }
 
+/**
+ * How a neural symbolic pack's context window slides: by half (the context spans maxPositions / 2
+ * .. maxPositions steps), the next window prefilled 8 positions per pass between steps (one
+ * position per step on average), so that a slide costs one ordinary step rather than a
+ * 128-position pass. A pass of 8 costs 1.4x one of 4 (sessionAgeBench, interleaved: decoder time
+ * 22.3 -> 20.2 ms per second of audio, chunk p99 alike); 16 saved little more (19.6) for twice the
+ * chunks over 5 ms.
+ */
+export const NEURAL_WINDOW_DEFAULTS: Readonly<Pick<GenerationSettings, 'keepFraction' | 'prefillPositions'>> = Object.freeze({ keepFraction: 0.5, prefillPositions: 8 });
+
 /** The logits processors a stream runs beside the token grammar and the beat accent prior. */
 export interface StreamPriors {
   steering: ControlSteeringOptions | false;
@@ -113,15 +123,9 @@ export class NeuralEngine implements Engine {
     this.options = options;
     this.ready = MusicgenPack.load(dir, { ...DEFAULT_PACK_LOAD_OPTIONS, ...options }).then((pack) => {
       try {
-        // Slide by half the window: the context spans maxPositions / 2 .. maxPositions steps, and the
-        // next window is prefilled 8 positions per pass between steps (one position per step on
-        // average), so that a slide costs one ordinary step rather than a 128-position pass. A pass
-        // of 8 costs 1.4x one of 4 (sessionAgeBench, interleaved: decoder time 22.3 -> 20.2 ms per
-        // second of audio, chunk p99 alike); 16 saved little more (19.6) for twice the chunks over 5 ms.
-        const defaults = { keepFraction: 0.5, prefillPositions: 8 };
         // The token grammar: a hold never follows a rest or the start of a stream (tokens.ts).
         const grammar = [new ContinuationMask(HOLD_RULES)];
-        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { ...defaults, ...options.settings }), { grammar }) };
+        return { pack, loop: new DecodeLoop(pack, resolveSettings(pack, { ...NEURAL_WINDOW_DEFAULTS, ...options.settings }), { grammar }) };
       } catch (err) {
         void pack.dispose();
         throw err;
