@@ -18,7 +18,7 @@ import {
   type StatsMessage,
 } from '../protocol/messages.js';
 import { percentile } from '../protocol/statistics.js';
-import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { SUPPORTED_VERSIONS } from '../protocol/version.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { abortableSleep } from './abortableSleep.js';
 import type { FrameFeed } from './frameFeed.js';
@@ -36,6 +36,8 @@ export interface SessionClientOptions {
   record?: boolean;
   /** Instruments to ask for (symbolic packs). */
   instruments?: InstrumentKind;
+  /** Protocol versions the hello offers (all this code speaks when absent; [1] plays an old client). */
+  versions?: readonly number[];
   /** This client's clock runs this far from the server's (ms), to prove offsets are handled. */
   clockOffsetMs: Milliseconds;
   /** How often playback reports go out (ms). */
@@ -184,10 +186,10 @@ export class SessionClient {
   }
 
   private onOpen(): void {
-    const { prompt, pack, format, seed, record, instruments } = this.options;
+    const { prompt, pack, format, seed, record, instruments, versions } = this.options;
     this.send({
       type: 'hello',
-      versions: [PROTOCOL_VERSION],
+      versions: [...(versions ?? SUPPORTED_VERSIONS)],
       prompt,
       audio: { format },
       client: 'expotion-harness',
@@ -258,6 +260,7 @@ export class SessionClient {
     switch (msg.type) {
       case 'ready':
         this.result.ready = msg;
+        this.listener.reportsSlack = msg.version >= 2;
         this.startStreaming();
         return;
       case 'ping':

@@ -8,10 +8,13 @@
  * - A chunk that arrives later than `marginMs` before its start is an underrun: playback
  *   restarts `marginMs` after arrival, and the gap is counted.
  * - A sample is heard `outputLatencyMs` after its scheduled start (the device's latency).
- * - Playback reports (protocol `playback`) give the server the sample -> heard-time mapping.
+ * - Playback reports (protocol `playback`) give the server the sample -> heard-time mapping and,
+ *   when the session speaks protocol 2 (`reportsSlack`), the chunk that arrived with the least
+ *   time to spare since the last report, as the browser's do.
  */
 import type { AudioChunkHeader } from '../protocol/audioChunk.js';
-import type { PlaybackMessage } from '../protocol/messages.js';
+import { MAX_SLACK_MS, type PlaybackMessage } from '../protocol/messages.js';
+import { clamp } from '../protocol/numbers.js';
 import type { Milliseconds, Samples } from '../protocol/units.js';
 
 export interface VirtualListenerOptions {
@@ -48,6 +51,10 @@ export class VirtualListener {
   /** Sample index gaps or overlaps between consecutive chunks (must stay 0). */
   discontinuities = 0;
   private last: ScheduledChunk | null = null;
+  /** Reports carry `leastSlack` (the session speaks protocol 2; set when `ready` arrives). */
+  reportsSlack = false;
+  /** Since the last report: the chunk that arrived with the least time to spare. */
+  private leastSlack: { sample: Samples; ms: Milliseconds } | null = null;
 
   constructor(options: Partial<VirtualListenerOptions> = {}) {
     this.options = { ...VIRTUAL_LISTENER_DEFAULTS, ...options };
@@ -64,6 +71,7 @@ export class VirtualListener {
     this.expectedSample = header.startSample + header.frames;
     let underrun = false;
     const slackMs = this.cursorMs === null ? null : this.cursorMs - (nowMs + marginMs);
+    if (slackMs !== null && (this.leastSlack === null || slackMs < this.leastSlack.ms)) this.leastSlack = { sample: header.startSample, ms: slackMs };
     if (this.cursorMs === null) {
       this.cursorMs = nowMs + jitterBufferMs;
     } else if (this.cursorMs < nowMs + marginMs) {
@@ -87,6 +95,8 @@ export class VirtualListener {
   /** A playback report anchored on the newest scheduled chunk; null before any audio arrived. */
   report(nowMs: Milliseconds): PlaybackMessage {
     const last = this.last;
+    const leastSlack = this.reportsSlack ? this.leastSlack : null;
+    this.leastSlack = null;
     return {
       type: 'playback',
       sample: last ? last.header.startSample : 0,
@@ -95,6 +105,7 @@ export class VirtualListener {
       bufferedMs: this.bufferedMs(nowMs),
       underruns: this.underruns,
       underrunMs: this.underrunMs,
+      ...(leastSlack ? { leastSlack: { sample: leastSlack.sample, ms: clamp(leastSlack.ms, -MAX_SLACK_MS, MAX_SLACK_MS) } } : {}),
     };
   }
 

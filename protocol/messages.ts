@@ -35,6 +35,8 @@ export const MAX_LIST_ENTRIES = 64;
 export const HELLO_TIMEOUT_MS = 5000;
 /** How often the client should send playback reports. */
 export const PLAYBACK_REPORT_INTERVAL_MS = 500;
+/** Largest arrival slack a playback report may claim, either sign (ms): no client buffers a minute. */
+export const MAX_SLACK_MS = 60_000;
 /** Version of the `scene` message's own layout (its `version` field). */
 export const SCENE_MESSAGE_VERSION = 1;
 /** Longest scene caption the server sends. */
@@ -140,6 +142,13 @@ export const playbackSchema = z
     underruns: nonNegativeInt(),
     /** Silence played because of underruns since the session started, ms. */
     underrunMs: nonNegative(),
+    /**
+     * Protocol 2: of the chunks received since the previous report, the one that arrived with the
+     * least time to spare: its first sample, and how long before the client had to have it (its
+     * start less the client's own scheduling margin) it arrived, ms (below 0: it was late, an
+     * underrun). The server fits its lead's margin to what the listener's chunks leave unused.
+     */
+    leastSlack: z.object({ sample: nonNegativeInt(), ms: z.number().finite().min(-MAX_SLACK_MS).max(MAX_SLACK_MS) }).strict().optional(),
   })
   .strict();
 

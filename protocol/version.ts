@@ -1,8 +1,11 @@
 /** The protocol version this code speaks. Bump it for any change an old peer would misread. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** Versions this code can speak, in ascending order. */
-export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1]);
+/**
+ * Versions this code can speak, in ascending order. 2: playback reports may carry `leastSlack`
+ * (a client sends it only when the session speaks 2; an old server's strict schema refuses it).
+ */
+export const SUPPORTED_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 
 /**
  * The version to use with a client that offers `clientVersions` (from its hello): the highest

@@ -34,6 +34,12 @@ const ConfigSchema = z
      * and the recent p95 generation time, before its first sample is heard. Grows after underruns.
      */
     leadMs: z.number().min(5).max(2000).default(LEAD_DEFAULTS.marginMs),
+    /**
+     * Fit the lead's margin to each listener: from the arrival slack its playback reports give
+     * (protocol 2), the margin becomes what its chunks took of it lately plus a reserve
+     * (leadController.ts); `leadMs` until then, and for clients that do not report it. Off: `leadMs` always.
+     */
+    leadFit: z.boolean().default(LEAD_DEFAULTS.fitMargin),
     /** Upper bound for the adaptive lead (ms). */
     maxLeadMs: z.number().min(10).max(5000).default(LEAD_DEFAULTS.maxLeadMs),
     /**
@@ -187,6 +193,7 @@ const OPTIONS: readonly { flag: string; env: string; key: keyof ServerConfig; pa
   { flag: 'max-sessions', env: 'EXPOTION_MAX_SESSIONS', key: 'maxSessions', parse: 'number' },
   { flag: 'workers', env: 'EXPOTION_WORKERS', key: 'workers', parse: 'number' },
   { flag: 'lead-ms', env: 'EXPOTION_LEAD_MS', key: 'leadMs', parse: 'number' },
+  { flag: 'lead-fit', env: 'EXPOTION_LEAD_FIT', key: 'leadFit', parse: 'boolean' },
   { flag: 'max-lead-ms', env: 'EXPOTION_MAX_LEAD_MS', key: 'maxLeadMs', parse: 'number' },
   { flag: 'lead-hold-ms', env: 'EXPOTION_LEAD_HOLD_MS', key: 'leadHoldMs', parse: 'number' },
   { flag: 'chunk-frames', env: 'EXPOTION_CHUNK_FRAMES', key: 'chunkFrames', parse: 'number' },

@@ -24,6 +24,7 @@ export class ServerMetrics {
   readonly sessionsRefused: Counter<'reason'>;
   readonly chunks: Counter;
   readonly underruns: Counter;
+  readonly slackReports: Counter;
   readonly latency: Histogram;
   readonly rtf: Histogram;
   readonly lead: Histogram;
@@ -53,6 +54,7 @@ export class ServerMetrics {
     });
     this.chunks = new Counter({ name: 'expotion_audio_chunks_total', help: 'Audio chunks sent', registers });
     this.underruns = new Counter({ name: 'expotion_underruns_reported_total', help: 'Playback underruns reported by clients', registers });
+    this.slackReports = new Counter({ name: 'expotion_slack_reports_total', help: 'Playback reports whose least-slack chunk fitted a lead margin (protocol 2 clients)', registers });
     this.latency = new Histogram({
       name: 'expotion_control_to_audio_latency_seconds',
       help: 'From the capture of the newest control frame a chunk used to the moment its first sample is heard',

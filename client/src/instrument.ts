@@ -289,7 +289,7 @@ export class Instrument {
     // A new session numbers its frames and samples from 0 again.
     this.capture?.resetSequence();
     this.captureTimes.clear();
-    this.player.startSession();
+    this.player.startSession(ready.version >= 2);
     this.player.fadeTo(1, 0.05);
     this.notes.clear();
     this.pendingNotes = null;

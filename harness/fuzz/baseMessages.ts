@@ -53,6 +53,7 @@ export function validPlayback(lastChunkStart: number | null, nowMs: number, unde
     bufferedMs: 40,
     underruns,
     underrunMs: underruns * 21.3,
+    ...(lastChunkStart !== null ? { leastSlack: { sample: lastChunkStart, ms: 35 } } : {}),
   };
 }
 

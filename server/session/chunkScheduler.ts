@@ -64,6 +64,8 @@ const MAX_TIMER_MS = 1_000;
 const MAX_OUTPUT_LATENCY_MS = 5_000;
 /** Chunks awaiting a playback report are forgotten beyond this many (a client that never reports). */
 const MAX_PENDING_LATENCIES = 4096;
+/** The margins of this many recent chunks are kept for the listener's slack reports (10 s of 1024-frame chunks at 48 kHz). */
+const SENT_MARGINS = 512;
 
 /** A session's first seconds of audio (first pass, JIT, samples loading, other sessions starting beside it) say nothing about the machine's stalls. */
 const WARMUP_SECONDS = 2;
@@ -79,6 +81,9 @@ export class ChunkScheduler {
   private readonly latencies = new RecentValues(512);
   private readonly rtfs = new RecentValues(64);
   private pendingLatency: PendingLatency[] = [];
+  /** The margin each recent chunk was scheduled with, by start sample (a ring), for slack reports. */
+  private readonly sentMargins = new Float64Array(SENT_MARGINS * 2).fill(NaN);
+  private sentMarginHead = 0;
   private nextSample: Samples = 0;
   private chunksSent = 0;
   private underrunsReported = 0;
@@ -91,7 +96,7 @@ export class ChunkScheduler {
 
   constructor(host: ChunkSchedulerHost, now: Milliseconds) {
     this.host = host;
-    this.lead = new LeadController({ marginMs: host.config.leadMs, maxLeadMs: host.config.maxLeadMs, peakCapMs: host.config.leadHoldMs });
+    this.lead = new LeadController({ marginMs: host.config.leadMs, fitMargin: host.config.leadFit, maxLeadMs: host.config.maxLeadMs, peakCapMs: host.config.leadHoldMs });
     this.listener = new ListenerClock(host.stream.info.sampleRate, now + this.lead.leadMs(0, now));
   }
 
@@ -164,6 +169,22 @@ export class ChunkScheduler {
     }
     this.pendingLatency.splice(0, resolved);
     if (heardServerMs !== null) this.listener.update(msg.sample, heardServerMs, msg.outputLatencyMs);
+    if (msg.leastSlack) this.onSlack(msg.leastSlack.sample, msg.leastSlack.ms);
+  }
+
+  /** A listener's least-slack chunk: what it took of the margin it was sent with fits the margin (start-up chunks say nothing about the link). */
+  private onSlack(sample: Samples, slackMs: Milliseconds): void {
+    if (sample >= this.nextSample) throw new ProtocolError('REPORT_RANGE', `playback report leastSlack names sample ${sample}, but no chunk starting there was sent`);
+    if (sample < WARMUP_SECONDS * this.listener.sampleRate) return;
+    const m = this.sentMargins;
+    for (let i = 0; i < SENT_MARGINS; i++) {
+      const slot = ((this.sentMarginHead - 1 - i + SENT_MARGINS) % SENT_MARGINS) * 2;
+      if (m[slot] === sample) {
+        this.lead.recordSlack(m[slot + 1]!, slackMs);
+        this.host.metrics.slackReports.inc();
+        return;
+      }
+    }
   }
 
   /** Generates the next chunk when it is due: `lead` before the listener hears its first sample. */
@@ -186,6 +207,7 @@ export class ChunkScheduler {
     this.stalledSince = null;
     const listener = this.listener;
     const leadMs = this.leadMs(now);
+    const marginMs = this.lead.marginMs(now);
     if (listener.heardAt(this.nextSample) < now) {
       // The listener's playhead passed us (a stall or a starved client): it will restart playback
       // on arrival, so assume that rather than rushing out audio that is already late, and lead
@@ -198,11 +220,11 @@ export class ChunkScheduler {
       this.pumpTimer = timers.after(Math.min(dueMs - now, MAX_TIMER_MS), () => this.pump());
       return;
     }
-    this.renderNext(now, Math.min(now, dueMs), leadMs).catch((err: unknown) => this.host.crash(err, 'INTERNAL', 'the server failed; this session ended, please start again'));
+    this.renderNext(now, Math.min(now, dueMs), leadMs, marginMs).catch((err: unknown) => this.host.crash(err, 'INTERNAL', 'the server failed; this session ended, please start again'));
   }
 
   /** `dueMs`: when generation should have started (a late timer on a busy machine makes it earlier than `now`). */
-  private async renderNext(now: Milliseconds, dueMs: Milliseconds, leadMs: Milliseconds): Promise<void> {
+  private async renderNext(now: Milliseconds, dueMs: Milliseconds, leadMs: Milliseconds, marginMs: Milliseconds): Promise<void> {
     const { config, metrics, tracker, stream } = this.host;
     const sampleRate = this.listener.sampleRate;
     const frames = config.chunkFrames;
@@ -240,6 +262,10 @@ export class ChunkScheduler {
         chunk.pcm,
       ),
     );
+    const slot = this.sentMarginHead * 2;
+    this.sentMargins[slot] = startSample;
+    this.sentMargins[slot + 1] = marginMs;
+    this.sentMarginHead = (this.sentMarginHead + 1) % SENT_MARGINS;
     this.nextSample += frames;
     this.chunksSent++;
     const rtf = (chunk.genEndMs - chunk.genStartMs) / chunkMs;

@@ -4,8 +4,26 @@
  * keeps playback fed: the listener's output latency (audio is handed to the device that much
  * before it is heard) + recent generation time (p95, from when the chunk was due, so worker
  * queueing and a late timer on a busy machine count; or the slowest one lately, whichever is
- * more) + a fixed margin for transport and the client's scheduling, + a boost after underruns
- * that decays.
+ * more) + a margin for transport and the client's scheduling, + a boost after underruns that
+ * decays.
+ *
+ * The margin is fitted to the listener. A protocol-2 client says in each playback report which
+ * chunk arrived with the least time to spare and how much (`leastSlack`); what that chunk took
+ * of its margin (the margin it was sent with, less that slack) is the margin's `need`: the way
+ * to the listener and the client's own scheduling margin, plus any generation beyond what the
+ * lead's generation term allowed. The margin is the largest need of the last `fitWindowReports`
+ * reports (two minutes) plus `slackReserveMs`, at least `minMarginMs` and at most the configured
+ * `marginMs`, which it is before `fitAfterReports` reports (10 s; a client that sends none: an old
+ * one). So the fit only takes away margin the listener has not needed in two minutes: on
+ * loopback or a LAN a chunk needs a few ms of the 60 configured, and a performer's latency drops
+ * by what was never used; under load, where chunks need 30-60 ms of it, little changes, and a
+ * link that needs more is left to the underrun boost, as before. It rises at once and glides
+ * down (time constant `marginGlideSeconds`, 20 s), so by the time it is low the window has seen
+ * most of a minute of the link (fitted at once after 10 s and without the cap, 8 sessions sharing
+ * two cores with the harness had 3-16 underruns in 40-60 s where the configured margin had none).
+ * A window maximum rather than a sinking peak: a sinking margin creeps back to where the last
+ * stall was late, an underrun every few minutes; the window forgets a stall only after two
+ * minutes without one like it.
  *
  * The slowest generation lately (up to `peakCapMs`) is held and sinks slowly (`peakDecayPerSecond`,
  * a quarter of a millisecond per second): the p95 of the last 64 chunks is a second and a half of
@@ -31,8 +49,19 @@ import type { Milliseconds } from '../../protocol/units.js';
 import { RecentValues } from '../../protocol/statistics.js';
 
 export interface LeadOptions {
-  /** Fixed margin on top of the measured parts (ms). */
+  /** Margin on top of the measured parts (ms) until the listener's reports fit it (always, when `fitMargin` is off). */
   marginMs: Milliseconds;
+  /** Fit the margin to the listener's reported arrival slack. */
+  fitMargin: boolean;
+  /** The fitted margin: the held need plus this (ms) ... */
+  slackReserveMs: Milliseconds;
+  /** ... never less than this (ms) nor more than `marginMs` ... */
+  minMarginMs: Milliseconds;
+  /** ... the need being the largest of the last this many reports ... */
+  fitWindowReports: number;
+  /** ... once this many have been heard (before: `marginMs`); it glides down with this time constant (s). */
+  fitAfterReports: number;
+  marginGlideSeconds: number;
   /** Never more than this (ms). */
   maxLeadMs: Milliseconds;
   /** Added per episode of underruns (ms) ... */
@@ -47,7 +76,7 @@ export interface LeadOptions {
   peakCapMs: number;
 }
 
-export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, maxLeadMs: 400, underrunBoostMs: 30, underrunEpisodeMs: 1000, boostDecayPerSecond: 5, peakDecayPerSecond: 0.25, peakCapMs: 40 };
+export const LEAD_DEFAULTS: LeadOptions = { marginMs: 60, fitMargin: true, slackReserveMs: 20, minMarginMs: 15, fitWindowReports: 240, fitAfterReports: 20, marginGlideSeconds: 20, maxLeadMs: 400, underrunBoostMs: 30, underrunEpisodeMs: 1000, boostDecayPerSecond: 5, peakDecayPerSecond: 0.25, peakCapMs: 40 };
 
 export class LeadController {
   private readonly options: LeadOptions;
@@ -58,9 +87,16 @@ export class LeadController {
   private episodeAt: Milliseconds | null = null;
   /** The slowest generation time lately (ms), held and sinking with `boostAt` like the boost. */
   private slowestMs = 0;
+  /** The margin's needs in the listener's recent reports (ms), and the margin they make. */
+  private readonly needs: RecentValues;
+  private needReports = 0;
+  private fittedMarginMs = 0;
+  /** The margin in force, gliding down towards the fitted one. */
+  private margin: { ms: Milliseconds; at: Milliseconds } | null = null;
 
   constructor(options: Partial<LeadOptions> = {}) {
     this.options = { ...LEAD_DEFAULTS, ...options };
+    this.needs = new RecentValues(this.options.fitWindowReports);
   }
 
   /**
@@ -81,10 +117,33 @@ export class LeadController {
     this.boostMs += this.options.underrunBoostMs;
   }
 
+  /**
+   * A listener's report of the chunk that arrived with the least time to spare since its last:
+   * `sentMarginMs`, the margin that chunk was sent with; `slackMs`, how long before it was needed
+   * it arrived (below 0: late).
+   */
+  recordSlack(sentMarginMs: Milliseconds, slackMs: Milliseconds): void {
+    const o = this.options;
+    this.needs.push(sentMarginMs - slackMs);
+    this.needReports++;
+    this.fittedMarginMs = Math.min(o.marginMs, Math.max(o.minMarginMs, this.needs.max() + o.slackReserveMs));
+  }
+
+  /** The margin now (ms): fitted to the listener's reports, or the configured one. */
+  marginMs(now: Milliseconds): Milliseconds {
+    const o = this.options;
+    const target = o.fitMargin && this.needReports >= o.fitAfterReports ? this.fittedMarginMs : o.marginMs;
+    const m = this.margin ?? { ms: o.marginMs, at: now };
+    const glided = target + (m.ms - target) * Math.exp(-Math.max(0, now - m.at) / 1000 / o.marginGlideSeconds);
+    this.margin = { ms: target >= m.ms ? target : glided, at: now };
+    return this.margin.ms;
+  }
+
   leadMs(outputLatencyMs: Milliseconds, now: Milliseconds): Milliseconds {
     this.decay(now);
+    const margin = this.marginMs(now);
     const gen = Math.max(this.generation.count > 0 ? this.generation.percentile(95) : 0, this.slowestMs);
-    return Math.min(this.options.maxLeadMs, this.options.marginMs + outputLatencyMs + gen + this.boostMs);
+    return Math.min(this.options.maxLeadMs, margin + outputLatencyMs + gen + this.boostMs);
   }
 
   private decay(now: Milliseconds): void {

@@ -105,16 +105,21 @@ describe('browser client', { skip: skip ?? false }, () => {
     assert.equal(first.playback.audioState, 'running');
     // Nine seconds of audio (48 kHz, 1024-frame chunks: about 47 chunks per second).
     const s = await waitFor(page, 'nine seconds of audio', (x) => x.playback.chunks >= first.playback.chunks + 420, 40_000);
-    const frames = (await fetchMetrics(server))
+    const metrics = await fetchMetrics(server);
+    const frames = metrics
       .split('\n')
       .filter((l) => l.startsWith('expotion_landmark_frames_total{'))
       .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    const slackReports = Number(/^expotion_slack_reports_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
     report(`${s.link.framesSent} landmark frames sent (${s.capture.lastFrameBytes} bytes the last one), server accepted ${frames}`);
     report(`${s.playback.chunks} chunks, underruns ${s.playback.underruns} (${s.playback.underrunsAfterWarmup} after warm-up: ${JSON.stringify(s.playback.recentUnderruns)}), jitter buffer ${s.playback.bufferTargetMs.toFixed(0)} ms, output latency ${s.playback.outputLatencyMs.toFixed(1)} ms`);
     report(`control-to-audio latency, client clock: p50 ${s.clientLatency?.p50.toFixed(0)} ms, p95 ${s.clientLatency?.p95.toFixed(0)} ms; server: p50 ${s.serverStats?.latencyMs?.p50.toFixed(0)} ms, p95 ${s.serverStats?.latencyMs?.p95.toFixed(0)} ms; RTF ${s.serverStats?.rtf.toFixed(3)}`);
     await screenshotWithPerson(page, 'performer-1280x720.png');
     assert.ok(s.link.framesSent > 20, 'landmark frames were sent');
     assert.ok(frames > 20, `the server received the frames (${frames})`);
+    // Protocol 2: the page's playback reports name their least-slack chunk, and the server matches
+    // it to a chunk it sent (about 14 reports in the 7 s after the first 2 s).
+    assert.ok(slackReports >= 5, `the server fitted the lead to ${slackReports} of the page's reports`);
     assert.equal(s.playback.discontinuities, 0, 'chunks join sample to sample');
     // Underruns are a timing figure: none after warm-up on a quiet machine (the report line above
     // shows them), a few when the page itself is starved (npm run test:contention: Chromium's

@@ -79,8 +79,9 @@ test('a server that leads by more (80 ms more margin) shows up as that much more
   const extra = 80;
   // The default lead as the base: a smaller one invites underruns, after which the server adds
   // lead of its own and blurs the comparison.
-  const base = await startTestServer({ workers: 2, leadMs: 60 });
-  const slow = await startTestServer({ workers: 2, leadMs: 60 + extra });
+  // Margins fixed: fitted to the listener, both would settle on what the chunks need.
+  const base = await startTestServer({ workers: 2, leadMs: 60, leadFit: false });
+  const slow = await startTestServer({ workers: 2, leadMs: 60 + extra, leadFit: false });
   try {
     const one = { sessions: 1, seconds: 5, performers: ['dancing:100'], measure: { warmupMs: 2000 } };
     const a = await runFixed(options(base.url, one));

@@ -37,6 +37,22 @@ test('a late chunk is an underrun: playback restarts a margin after it arrives, 
   assert.equal(reports[0]!.clientTimeMs, 1040);
 });
 
+test('protocol 2: each report names the chunk that arrived with the least time to spare since the last, as the browser does', () => {
+  const l = new VirtualListener({ jitterBufferMs: 40, marginMs: 10, outputLatencyMs: 0 });
+  l.receive(header(0), 1000); // plays 1040..1060
+  l.receive(header(960), 1020); // starts 1060: needed by 1050, 30 ms to spare
+  l.receive(header(1920), 1065); // starts 1080: 5 ms to spare
+  assert.equal(l.report(1066).leastSlack, undefined, 'a protocol-1 session sends none');
+  l.reportsSlack = true;
+  l.receive(header(2880), 1070); // starts 1100: 20 ms
+  l.receive(header(3840), 1085); // starts 1120: 25 ms
+  assert.deepEqual(l.report(1090).leastSlack, { sample: 2880, ms: 20 });
+  assert.equal(l.report(1095).leastSlack, undefined, 'nothing arrived since the last report');
+  const late: PlaybackMessage[] = [];
+  l.receive(header(4800), 1150, (r) => late.push(r)); // starts 1140: 20 ms after it was needed
+  assert.deepEqual(late[0]!.leastSlack, { sample: 4800, ms: -20 }, 'the underrun goes out with the report before the shift');
+});
+
 test('gaps and overlaps in the sample timeline are counted', () => {
   const l = new VirtualListener();
   l.receive(header(0), 0);

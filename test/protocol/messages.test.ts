@@ -38,6 +38,10 @@ const CLIENT_MESSAGES: [string, ClientMessage][] = [
     'playback',
     { type: 'playback', sample: 2 ** 40, clientTimeMs: 98765.4, outputLatencyMs: 0, bufferedMs: 120.5, underruns: 3, underrunMs: 41.7 },
   ],
+  [
+    'playback with its least-slack chunk (protocol 2; late: negative)',
+    { type: 'playback', sample: 96_256, clientTimeMs: 5021.5, outputLatencyMs: 10, bufferedMs: 80, underruns: 1, underrunMs: 12, leastSlack: { sample: 95_232, ms: -7.5 } },
+  ],
   ['stop', { type: 'stop' }],
 ];
 
@@ -189,6 +193,9 @@ describe('JSON message rejections', () => {
     ['playback bufferedMs negative', { ...playback, bufferedMs: -0.5 }, /playback\.bufferedMs/],
     ['playback underruns fractional', { ...playback, underruns: 1.5 }, /playback\.underruns/],
     ['playback underrunMs negative', { ...playback, underrunMs: -1 }, /playback\.underrunMs/],
+    ['playback leastSlack beyond a minute', { ...playback, leastSlack: { sample: 0, ms: 1e18 } }, /playback\.leastSlack\.ms/],
+    ['playback leastSlack sample fractional', { ...playback, leastSlack: { sample: 0.5, ms: 3 } }, /playback\.leastSlack\.sample/],
+    ['playback leastSlack extra key', { ...playback, leastSlack: { sample: 0, ms: 3, chunk: 1 } }, /playback\.leastSlack/],
     ['playback clientTimeMs missing', { ...playback, clientTimeMs: undefined }, /playback\.clientTimeMs: Required/],
     ['stop with a key', { type: 'stop', now: true }, /stop: Unrecognized key/],
   ];

@@ -111,3 +111,68 @@ test('underruns that keep coming keep raising the lead, a boost per second', { t
   const after = lead.leadMs(10, t);
   assert.ok(after >= quiet + 75, `five seconds of underruns every half second: lead ${after.toFixed(1)} ms vs ${quiet.toFixed(1)} ms`);
 });
+
+/**
+ * Chunks every CHUNK_MS as `feed`, and a playback report every 500 ms naming the least slack of
+ * its chunks: `slack(margin)`, given the margin that chunk was sent with.
+ */
+function feedReporting(lead: LeadController, from: number, seconds: number, genMs: number, slack: (marginMs: number) => number): number {
+  let t = from;
+  for (let s = 0; s < seconds * 2; s++) {
+    t = feed(lead, t, 0.5, () => genMs);
+    const margin = lead.marginMs(t);
+    lead.recordSlack(margin, slack(margin));
+  }
+  return t;
+}
+
+/** A link on which every chunk takes `ms` of its margin. */
+const takes = (ms: number) => (margin: number): number => margin - ms;
+
+test('a listener whose chunks arrive with time to spare is served with the margin they use, not the configured one', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 40 });
+  let t = feed(lead, 0, 2, () => 8);
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8, 'before any report: the configured margin');
+  // Loopback: every chunk takes 12 ms of its margin (the way here, the client's own margin).
+  t = feedReporting(lead, t, 9, 8, takes(12));
+  assert.equal(lead.leadMs(10, t), 60 + 10 + 8, '18 reports are not enough to trust');
+  t = feedReporting(lead, t, 21, 8, takes(12));
+  const coming = lead.marginMs(t);
+  // 20 s after the fit began, a time constant's way from 60 to 27 ms.
+  assert.ok(Math.abs(coming - (32 + 28 * Math.exp(-1))) < 1.5, `the margin glides down: ${coming.toFixed(1)} ms 20 s after the fit began`);
+  t = feedReporting(lead, t, 120, 8, takes(12));
+  assert.ok(Math.abs(lead.leadMs(10, t) - (12 + 20 + 10 + 8)) < 0.1, 'the 12 ms used + the 20 ms reserve + output latency + generation');
+});
+
+test('a chunk that arrives late raises the fitted margin at once, and the margin holds it for two minutes', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 40 });
+  let t = feedReporting(lead, feed(lead, 0, 2, () => 8), 200, 8, takes(15));
+  const quiet = lead.marginMs(t);
+  assert.ok(Math.abs(quiet - (15 + 20)) < 0.1);
+  // A Wi-Fi hiccup: one chunk arrives just as it is needed.
+  lead.recordSlack(quiet, 0);
+  const raised = quiet + 20;
+  assert.ok(Math.abs(lead.marginMs(t) - raised) < 0.1, `the margin covers what that chunk took, and the reserve: ${lead.marginMs(t).toFixed(1)} ms`);
+  t = feedReporting(lead, t, 110, 8, takes(15));
+  assert.ok(Math.abs(lead.marginMs(t) - raised) < 0.1, 'nearly two minutes later it still does');
+  t = feedReporting(lead, t, 20, 8, takes(15));
+  assert.ok(lead.marginMs(t) < raised - 5 && lead.marginMs(t) > quiet + 1, `the hiccup has left the window: the margin comes down (${lead.marginMs(t).toFixed(1)} ms)`);
+  t = feedReporting(lead, t, 200, 8, takes(15));
+  assert.ok(Math.abs(lead.marginMs(t) - quiet) < 0.1, 'to what the link uses');
+});
+
+test('the fitted margin stays between its floor and the configured margin', { timeout: 5_000 }, () => {
+  const lead = new LeadController({ marginMs: 60, maxLeadMs: 400, peakCapMs: 40 });
+  const t = feedReporting(lead, feed(lead, 0, 2, () => 8), 200, 8, () => 500);
+  assert.ok(Math.abs(lead.marginMs(t) - 15) < 0.1, 'ample slack: the 15 ms floor');
+  feedReporting(lead, t, 0.5, 8, takes(90));
+  assert.equal(lead.marginMs(t + 500), 60, 'a link whose chunks take 90 ms: the configured margin at once (underruns boost the lead, as without the fit)');
+});
+
+test('with fitting off, or a client that never reports, the margin is the configured one', { timeout: 5_000 }, () => {
+  const off = new LeadController({ marginMs: 60, fitMargin: false });
+  const t = feedReporting(off, feed(off, 0, 2, () => 8), 60, 8, () => 50);
+  assert.equal(off.leadMs(10, t), 60 + 10 + 8);
+  const silent = new LeadController({ marginMs: 60 });
+  assert.equal(silent.leadMs(10, feed(silent, 0, 62, () => 8)), 60 + 10 + 8);
+});

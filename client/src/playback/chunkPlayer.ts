@@ -10,13 +10,15 @@
  *   force is reported first, then the cursor moves to one jitter buffer after now;
  * - the jitter buffer adapts to the measured arrival jitter (RFC 3550's running estimate);
  * - playback reports map a sample to the client time (performance.now()) it is heard at the
- *   speaker, from the AudioContext's output timestamp, output latency included.
+ *   speaker, from the AudioContext's output timestamp, output latency included; with protocol 2
+ *   they also name the chunk that arrived with the least time to spare since the last report
+ *   (`leastSlack`), from which the server fits its lead to this listener's network.
  *
  * Signal chain: sources -> fade (kiosk fades, stop) -> volume (master) -> meter, destination.
  */
 import * as Tone from 'tone';
 import type { AudioChunk } from '../../../protocol/audioChunk.js';
-import type { PlaybackMessage } from '../../../protocol/messages.js';
+import { MAX_SLACK_MS, type PlaybackMessage } from '../../../protocol/messages.js';
 import { clamp } from '../../../protocol/numbers.js';
 import type { Milliseconds, Samples, Seconds } from '../../../protocol/units.js';
 
@@ -64,6 +66,9 @@ export interface ChunkPlayerStats {
   activeSources: number;
 }
 
+/** A slack within what the protocol allows (a tab asleep for minutes would exceed it). */
+const clampSlack = (ms: Milliseconds): Milliseconds => clamp(ms, -MAX_SLACK_MS, MAX_SLACK_MS);
+
 interface Scheduled {
   startSample: Samples;
   /** AudioContext time of the chunk's first sample. */
@@ -87,6 +92,10 @@ export class ChunkPlayer {
   private jitter: Milliseconds = 0;
   private stats_ = { chunks: 0, underruns: 0, underrunMs: 0, underrunsAfterWarmup: 0, discontinuities: 0 };
   private recentUnderruns: { atMs: Milliseconds; lateMs: Milliseconds }[] = [];
+  /** The session speaks protocol 2: reports carry `leastSlack`. */
+  private reportsSlack = false;
+  /** Since the last report: the chunk that arrived with the least time to spare (ms before it was needed). */
+  private leastSlack: { sample: Samples; ms: Milliseconds } | null = null;
 
   constructor(context: Tone.Context, options: Partial<ChunkPlayerOptions> = {}) {
     this.options = { ...CHUNK_PLAYER_DEFAULTS, ...options };
@@ -103,8 +112,13 @@ export class ChunkPlayer {
     return { ...CHUNK_PLAYER_DEFAULTS };
   }
 
-  /** A new session: its sample timeline starts again at 0. Audio still queued plays out. */
-  startSession(): void {
+  /**
+   * A new session: its sample timeline starts again at 0. Audio still queued plays out.
+   * `reportsSlack`: the session speaks protocol 2, so reports name their least-slack chunk.
+   */
+  startSession(reportsSlack: boolean): void {
+    this.reportsSlack = reportsSlack;
+    this.leastSlack = null;
     this.cursor = null;
     this.expectedSample = null;
     this.last = null;
@@ -131,6 +145,10 @@ export class ChunkPlayer {
     if (this.expectedSample !== null && header.startSample !== this.expectedSample) this.stats_.discontinuities++;
     this.expectedSample = header.startSample + header.frames;
     let underrun = false;
+    if (this.cursor !== null) {
+      const slackMs = (this.cursor - now) * 1000 - this.options.marginMs;
+      if (this.leastSlack === null || slackMs < this.leastSlack.ms) this.leastSlack = { sample: header.startSample, ms: slackMs };
+    }
     if (this.cursor === null) {
       this.cursor = now + Math.max(this.options.initialBufferMs, this.bufferTargetMs) / 1000;
     } else if (this.cursor < now + this.options.marginMs / 1000) {
@@ -190,6 +208,8 @@ export class ChunkPlayer {
   /** A playback report anchored on the newest scheduled chunk; null before any audio arrived. */
   report(): PlaybackMessage | null {
     if (!this.last) return null;
+    const leastSlack = this.reportsSlack ? this.leastSlack : null;
+    this.leastSlack = null;
     return {
       type: 'playback',
       sample: this.last.startSample,
@@ -198,6 +218,7 @@ export class ChunkPlayer {
       bufferedMs: this.bufferedMs(),
       underruns: this.stats_.underruns,
       underrunMs: this.stats_.underrunMs,
+      ...(leastSlack ? { leastSlack: { sample: leastSlack.sample, ms: clampSlack(leastSlack.ms) } } : {}),
     };
   }
 
