@@ -16,7 +16,9 @@
  * Variants (`--variants`, comma-separated) are the decoder's window handling: "prefill" (the
  * default pack's: the next window's cache is built ahead, 8 positions per pass in chunks without
  * a step; "prefillN": N per pass) and "reprime" (prefillPositions 0, the old way: one full pass
- * over the kept positions when the window slides); "default" leaves the settings alone.
+ * over the kept positions when the window slides); "keepF": the default prefill with a slide that
+ * keeps the share F of the context (keep0.25: the context spans 64-256 steps, not 128-256, and
+ * the next window has a quarter as many positions to prefill); "default" leaves the settings alone.
  * With several variants, one stream per variant renders, chunk by chunk in turn, in one process,
  * so that they share the machine's load: compare them within one run (the machine is shared).
  * heapUsed and RSS are the whole process's, so with several variants they are their sum.
@@ -32,14 +34,16 @@ import { CliOptions } from '../scripts/cliOptions.js';
 
 const SR = 48000;
 
-/** "reprime": prefillPositions 0; "prefill": the engine's default (NEURAL_WINDOW_DEFAULTS); "prefillN": N; "default": the engine's settings as they are. */
+/** "reprime": prefillPositions 0; "prefill": the engine's default (NEURAL_WINDOW_DEFAULTS); "prefillN": N; "keepF": keepFraction F; "default": the engine's settings as they are. */
 function variant(name: string): Partial<GenerationSettings> {
   if (name === 'default') return {};
   if (name === 'reprime') return { prefillPositions: 0 };
   if (name === 'prefill') return { prefillPositions: NEURAL_WINDOW_DEFAULTS.prefillPositions };
   const m = /^prefill(\d+)$/.exec(name);
   if (m) return { prefillPositions: Number(m[1]) };
-  throw new Error(`unknown variant "${name}" (reprime, prefill, prefillN, default)`);
+  const k = /^keep(0?\.\d+)$/.exec(name);
+  if (k) return { keepFraction: Number(k[1]) };
+  throw new Error(`unknown variant "${name}" (reprime, prefill, prefillN, keepF, default)`);
 }
 
 const cli = new CliOptions('bench:session-age', 'node dist/bench/sessionAgeBench.js [--seconds 180] [--chunk 1024] [--window 30] [--bpm 120] [--variants prefill,reprime] [--prompt "..."] [--seed 3]');

@@ -39,7 +39,7 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2] [--groove off|always=0.8,never=0.9]',
+  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--keep F] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2] [--groove off|always=0.8,never=0.9]',
 );
 // 48 + 16 clips: with 24 + 8, other draws of the same clips moved mode by 10 points and density by 0.04.
 const clipsN = Math.floor(options.number('clips', 48));
@@ -50,8 +50,14 @@ const wavDir = options.text('wav');
 const modelsDir = options.text('models') ?? MODELS_DIR;
 const guidance = options.text('guidance') !== null ? options.number('guidance') : null;
 const temperatures = options.text('temperatures')?.split(',').map(Number) ?? null;
+/** The share of the context a window slide keeps (NEURAL_WINDOW_DEFAULTS.keepFraction when absent). */
+const keep = options.text('keep') !== null ? options.number('keep') : null;
 const settings = {
-  settings: { ...(guidance !== null ? { guidanceScale: guidance } : {}), ...(temperatures !== null ? { codebookTemperatures: temperatures } : {}) },
+  settings: {
+    ...(guidance !== null ? { guidanceScale: guidance } : {}),
+    ...(temperatures !== null ? { codebookTemperatures: temperatures } : {}),
+    ...(keep !== null ? { keepFraction: keep } : {}),
+  },
 };
 /** The shipped pack's control steering: "off", or strengths as name=value,... (controlSteering.ts; the rest keep their defaults). */
 const steering = parseStrengths<ControlSteeringOptions>('steering', options.text('steering'), CONTROL_STEERING_DEFAULTS);

@@ -44,7 +44,10 @@ export function neuralPackInfo(m: PackManifest): PackInfo {
  * position per step on average), so that a slide costs one ordinary step rather than a
  * 128-position pass. A pass of 8 costs 1.4x one of 4 (sessionAgeBench, interleaved: decoder time
  * 22.3 -> 20.2 ms per second of audio, chunk p99 alike); 16 saved little more (19.6) for twice the
- * chunks over 5 ms.
+ * chunks over 5 ms. Keeping a quarter (the context 64-256 steps, a third as much to prefill) took
+ * 12% off the decoder (`--variants keep0.5,keep0.25`: 36.5 -> 32.0 ms per second of audio) but on
+ * 64 s clips, where windows slide, mode followed valence in 82.1% of bars against 85.3%
+ * (`npm run eval:default -- --engines adaptor --seconds 64 --keep 0.25`); not taken.
  */
 export const NEURAL_WINDOW_DEFAULTS: Readonly<Pick<GenerationSettings, 'keepFraction' | 'prefillPositions'>> = Object.freeze({ keepFraction: 0.5, prefillPositions: 8 });
 
