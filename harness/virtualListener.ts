@@ -13,8 +13,8 @@
  *   time to spare since the last report, as the browser's do.
  */
 import type { AudioChunkHeader } from '../protocol/audioChunk.js';
-import { MAX_SLACK_MS, type PlaybackMessage } from '../protocol/messages.js';
-import { clamp } from '../protocol/numbers.js';
+import { LeastSlack } from '../protocol/leastSlack.js';
+import type { PlaybackMessage } from '../protocol/messages.js';
 import type { Milliseconds, Samples } from '../protocol/units.js';
 
 export interface VirtualListenerOptions {
@@ -54,7 +54,7 @@ export class VirtualListener {
   /** Reports carry `leastSlack` (the session speaks protocol 2; set when `ready` arrives). */
   reportsSlack = false;
   /** Since the last report: the chunk that arrived with the least time to spare. */
-  private leastSlack: { sample: Samples; ms: Milliseconds } | null = null;
+  private readonly leastSlack = new LeastSlack();
 
   constructor(options: Partial<VirtualListenerOptions> = {}) {
     this.options = { ...VIRTUAL_LISTENER_DEFAULTS, ...options };
@@ -71,7 +71,7 @@ export class VirtualListener {
     this.expectedSample = header.startSample + header.frames;
     let underrun = false;
     const slackMs = this.cursorMs === null ? null : this.cursorMs - (nowMs + marginMs);
-    if (slackMs !== null && (this.leastSlack === null || slackMs < this.leastSlack.ms)) this.leastSlack = { sample: header.startSample, ms: slackMs };
+    if (slackMs !== null) this.leastSlack.note(header.startSample, slackMs);
     if (this.cursorMs === null) {
       this.cursorMs = nowMs + jitterBufferMs;
     } else if (this.cursorMs < nowMs + marginMs) {
@@ -95,8 +95,8 @@ export class VirtualListener {
   /** A playback report anchored on the newest scheduled chunk; null before any audio arrived. */
   report(nowMs: Milliseconds): PlaybackMessage {
     const last = this.last;
-    const leastSlack = this.reportsSlack ? this.leastSlack : null;
-    this.leastSlack = null;
+    const least = this.leastSlack.take();
+    const leastSlack = this.reportsSlack ? least : null;
     return {
       type: 'playback',
       sample: last ? last.header.startSample : 0,
@@ -105,7 +105,7 @@ export class VirtualListener {
       bufferedMs: this.bufferedMs(nowMs),
       underruns: this.underruns,
       underrunMs: this.underrunMs,
-      ...(leastSlack ? { leastSlack: { sample: leastSlack.sample, ms: clamp(leastSlack.ms, -MAX_SLACK_MS, MAX_SLACK_MS) } } : {}),
+      ...(leastSlack ? { leastSlack } : {}),
     };
   }
 

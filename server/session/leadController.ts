@@ -53,7 +53,7 @@ export interface LeadOptions {
   marginMs: Milliseconds;
   /** Fit the margin to the listener's reported arrival slack. */
   fitMargin: boolean;
-  /** The fitted margin: the held need plus this (ms) ... */
+  /** The fitted margin: the largest need in the window plus this (ms) ... */
   slackReserveMs: Milliseconds;
   /** ... never less than this (ms) nor more than `marginMs` ... */
   minMarginMs: Milliseconds;
@@ -89,14 +89,15 @@ export class LeadController {
   private slowestMs = 0;
   /** The margin's needs in the listener's recent reports (ms), and the margin they make. */
   private readonly needs: RecentValues;
-  private needReports = 0;
   private fittedMarginMs = 0;
-  /** The margin in force, gliding down towards the fitted one. */
-  private margin: { ms: Milliseconds; at: Milliseconds } | null = null;
+  /** The margin in force, gliding down towards the fitted one, and when it was last moved (null: not yet). */
+  private marginNowMs: Milliseconds;
+  private marginAt: Milliseconds | null = null;
 
   constructor(options: Partial<LeadOptions> = {}) {
     this.options = { ...LEAD_DEFAULTS, ...options };
     this.needs = new RecentValues(this.options.fitWindowReports);
+    this.marginNowMs = this.options.marginMs;
   }
 
   /**
@@ -125,18 +126,18 @@ export class LeadController {
   recordSlack(sentMarginMs: Milliseconds, slackMs: Milliseconds): void {
     const o = this.options;
     this.needs.push(sentMarginMs - slackMs);
-    this.needReports++;
     this.fittedMarginMs = Math.min(o.marginMs, Math.max(o.minMarginMs, this.needs.max() + o.slackReserveMs));
   }
 
   /** The margin now (ms): fitted to the listener's reports, or the configured one. */
   marginMs(now: Milliseconds): Milliseconds {
     const o = this.options;
-    const target = o.fitMargin && this.needReports >= o.fitAfterReports ? this.fittedMarginMs : o.marginMs;
-    const m = this.margin ?? { ms: o.marginMs, at: now };
-    const glided = target + (m.ms - target) * Math.exp(-Math.max(0, now - m.at) / 1000 / o.marginGlideSeconds);
-    this.margin = { ms: target >= m.ms ? target : glided, at: now };
-    return this.margin.ms;
+    // The window never holds fewer reports than have been heard until it is full (fitAfterReports < fitWindowReports).
+    const target = o.fitMargin && this.needs.count >= o.fitAfterReports ? this.fittedMarginMs : o.marginMs;
+    const elapsedS = Math.max(0, now - (this.marginAt ?? now)) / 1000;
+    this.marginNowMs = target >= this.marginNowMs ? target : target + (this.marginNowMs - target) * Math.exp(-elapsedS / o.marginGlideSeconds);
+    this.marginAt = now;
+    return this.marginNowMs;
   }
 
   leadMs(outputLatencyMs: Milliseconds, now: Milliseconds): Milliseconds {

@@ -18,7 +18,8 @@
  */
 import * as Tone from 'tone';
 import type { AudioChunk } from '../../../protocol/audioChunk.js';
-import { MAX_SLACK_MS, type PlaybackMessage } from '../../../protocol/messages.js';
+import { LeastSlack } from '../../../protocol/leastSlack.js';
+import type { PlaybackMessage } from '../../../protocol/messages.js';
 import { clamp } from '../../../protocol/numbers.js';
 import type { Milliseconds, Samples, Seconds } from '../../../protocol/units.js';
 
@@ -66,9 +67,6 @@ export interface ChunkPlayerStats {
   activeSources: number;
 }
 
-/** A slack within what the protocol allows (a tab asleep for minutes would exceed it). */
-const clampSlack = (ms: Milliseconds): Milliseconds => clamp(ms, -MAX_SLACK_MS, MAX_SLACK_MS);
-
 interface Scheduled {
   startSample: Samples;
   /** AudioContext time of the chunk's first sample. */
@@ -95,7 +93,7 @@ export class ChunkPlayer {
   /** The session speaks protocol 2: reports carry `leastSlack`. */
   private reportsSlack = false;
   /** Since the last report: the chunk that arrived with the least time to spare (ms before it was needed). */
-  private leastSlack: { sample: Samples; ms: Milliseconds } | null = null;
+  private readonly leastSlack = new LeastSlack();
 
   constructor(context: Tone.Context, options: Partial<ChunkPlayerOptions> = {}) {
     this.options = { ...CHUNK_PLAYER_DEFAULTS, ...options };
@@ -118,7 +116,7 @@ export class ChunkPlayer {
    */
   startSession(reportsSlack: boolean): void {
     this.reportsSlack = reportsSlack;
-    this.leastSlack = null;
+    this.leastSlack.take();
     this.cursor = null;
     this.expectedSample = null;
     this.last = null;
@@ -145,10 +143,7 @@ export class ChunkPlayer {
     if (this.expectedSample !== null && header.startSample !== this.expectedSample) this.stats_.discontinuities++;
     this.expectedSample = header.startSample + header.frames;
     let underrun = false;
-    if (this.cursor !== null) {
-      const slackMs = (this.cursor - now) * 1000 - this.options.marginMs;
-      if (this.leastSlack === null || slackMs < this.leastSlack.ms) this.leastSlack = { sample: header.startSample, ms: slackMs };
-    }
+    if (this.cursor !== null) this.leastSlack.note(header.startSample, (this.cursor - now) * 1000 - this.options.marginMs);
     if (this.cursor === null) {
       this.cursor = now + Math.max(this.options.initialBufferMs, this.bufferTargetMs) / 1000;
     } else if (this.cursor < now + this.options.marginMs / 1000) {
@@ -208,8 +203,8 @@ export class ChunkPlayer {
   /** A playback report anchored on the newest scheduled chunk; null before any audio arrived. */
   report(): PlaybackMessage | null {
     if (!this.last) return null;
-    const leastSlack = this.reportsSlack ? this.leastSlack : null;
-    this.leastSlack = null;
+    const least = this.leastSlack.take();
+    const leastSlack = this.reportsSlack ? least : null;
     return {
       type: 'playback',
       sample: this.last.startSample,
@@ -218,7 +213,7 @@ export class ChunkPlayer {
       bufferedMs: this.bufferedMs(),
       underruns: this.stats_.underruns,
       underrunMs: this.stats_.underrunMs,
-      ...(leastSlack ? { leastSlack: { sample: leastSlack.sample, ms: clampSlack(leastSlack.ms) } } : {}),
+      ...(leastSlack ? { leastSlack } : {}),
     };
   }
 
