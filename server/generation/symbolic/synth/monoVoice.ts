@@ -74,6 +74,8 @@ export class MonoVoice {
   private vibPhase = 0;
   private vibMul = 1;
   private pitch = 60;
+  /** Key tracking of the cutoff for the current note (a factor). */
+  private track = 1;
   private drive = 0;
   private driveNorm = 1;
 
@@ -85,6 +87,7 @@ export class MonoVoice {
     const wasSounding = this.active && this.stage !== RELEASE;
     this.p = p;
     this.pitch = pitch;
+    this.track = 2 ** ((p.keyTrack * (pitch - 60)) / 12);
     const hz = midiToHz(pitch);
     const top = hz * 2 ** ((Math.abs(p.detuneCents) + p.vibratoCents) / 1200);
     this.tabA = waveTable(p.waveA, top);
@@ -122,8 +125,7 @@ export class MonoVoice {
 
   private updateFilter(): void {
     const p = this.p!;
-    const track = 2 ** ((p.keyTrack * (this.pitch - 60)) / 12);
-    let fc = p.cutoffHz * this.cutoffScale * track * 2 ** (p.envOct * this.fenv);
+    let fc = p.cutoffHz * this.cutoffScale * this.track * 2 ** (p.envOct * this.fenv);
     const max = 0.42 * this.sr;
     if (fc > max) fc = max;
     if (fc < 20) fc = 20;
@@ -164,7 +166,10 @@ export class MonoVoice {
     const sustain = this.sustain;
     const decayMul = this.decayMul;
     const releaseMul = this.releaseMul;
-    for (let i = 0; i < n; i++) {
+    // Runs of samples between modulation updates (every 16th sample of the timeline): the inner
+    // loop carries no per-sample test for it.
+    let i = 0;
+    while (i < n) {
       if (((abs + i) & MOD_MASK) === 0) {
         this.fenv *= this.fenvMul;
         if (p.vibratoCents > 0) {
@@ -177,51 +182,54 @@ export class MonoVoice {
         a2 = this.a2;
         a3 = this.a3;
       }
-      inc += (incTarget - inc) * glideMul;
-      const f = inc * vibMul;
-      phA += f;
-      if (phA >= 1) phA -= 1;
-      phB += f * detune;
-      if (phB >= 1) phB -= 1;
-      phS += f * 0.5;
-      if (phS >= 1) phS -= 1;
-      let x = phA * TABLE_SIZE;
-      let j = x | 0;
-      let s = tabA[j]! + (x - j) * (tabA[j + 1]! - tabA[j]!);
-      x = phB * TABLE_SIZE;
-      j = x | 0;
-      s += mixB * (tabB[j]! + (x - j) * (tabB[j + 1]! - tabB[j]!));
-      if (sub > 0) {
-        x = phS * TABLE_SIZE;
+      const runEnd = Math.min(n, i + MOD_MASK + 1 - ((abs + i) & MOD_MASK));
+      for (; i < runEnd; i++) {
+        inc += (incTarget - inc) * glideMul;
+        const f = inc * vibMul;
+        phA += f;
+        if (phA >= 1) phA -= 1;
+        phB += f * detune;
+        if (phB >= 1) phB -= 1;
+        phS += f * 0.5;
+        if (phS >= 1) phS -= 1;
+        let x = phA * TABLE_SIZE;
+        let j = x | 0;
+        let s = tabA[j]! + (x - j) * (tabA[j + 1]! - tabA[j]!);
+        x = phB * TABLE_SIZE;
         j = x | 0;
-        s += sub * (SINE[j]! + (x - j) * (SINE[(j + 1) & TABLE_MASK]! - SINE[j]!));
-      }
-      // State-variable lowpass (Simper's trapezoidal form).
-      const v3 = s - ic2;
-      const v1 = a1 * ic1 + a2 * v3;
-      const v2 = ic2 + a2 * ic1 + a3 * v3;
-      ic1 = 2 * v1 - ic1;
-      ic2 = 2 * v2 - ic2;
-      let y = v2;
-      if (drive > 0) {
-        y *= drive;
-        y = (y / (1 + Math.abs(y))) * driveNorm * 0.5;
-      }
-      if (stage === ATTACK) {
-        env += attackStep;
-        if (env >= peak) {
-          env = peak;
-          stage = DECAY;
+        s += mixB * (tabB[j]! + (x - j) * (tabB[j + 1]! - tabB[j]!));
+        if (sub > 0) {
+          x = phS * TABLE_SIZE;
+          j = x | 0;
+          s += sub * (SINE[j]! + (x - j) * (SINE[(j + 1) & TABLE_MASK]! - SINE[j]!));
         }
-      } else if (stage === DECAY) {
-        env = sustain + (env - sustain) * decayMul;
-      } else {
-        env *= releaseMul;
+        // State-variable lowpass (Simper's trapezoidal form).
+        const v3 = s - ic2;
+        const v1 = a1 * ic1 + a2 * v3;
+        const v2 = ic2 + a2 * ic1 + a3 * v3;
+        ic1 = 2 * v1 - ic1;
+        ic2 = 2 * v2 - ic2;
+        let y = v2;
+        if (drive > 0) {
+          y *= drive;
+          y = (y / (1 + Math.abs(y))) * driveNorm * 0.5;
+        }
+        if (stage === ATTACK) {
+          env += attackStep;
+          if (env >= peak) {
+            env = peak;
+            stage = DECAY;
+          }
+        } else if (stage === DECAY) {
+          env = sustain + (env - sustain) * decayMul;
+        } else {
+          env *= releaseMul;
+        }
+        const out = y * env * level;
+        outL[i]! += out;
+        outR[i]! += out;
+        send[i]! += out * sendLevel;
       }
-      const out = y * env * level;
-      outL[i]! += out;
-      outR[i]! += out;
-      send[i]! += out * sendLevel;
     }
     this.phA = phA;
     this.phB = phB;
