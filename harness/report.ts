@@ -51,7 +51,8 @@ export function terminalReport(report: Report): string {
     case 'ramp':
       return [
         ...report.steps.map((s) => fixedSummary(s)),
-        `capacity: ${report.capacity} sessions (p95 < ${report.limits.maxP95Ms} ms, underruns <= ${report.limits.maxUnderruns})`,
+        `capacity: ${report.capacity} sessions (p95 < ${report.limits.maxP95Ms} ms, underruns <= ${report.limits.maxUnderruns}; ` +
+          `sessions ${report.measuredAgeS.from}-${report.measuredAgeS.to} s old, started together)`,
       ].join('\n');
     case 'soak':
       return [
@@ -163,7 +164,7 @@ export function htmlReport(report: Report, meta: Record<string, unknown>, limit?
       body = fixedSection(report, 'Fixed run', limit);
       break;
     case 'ramp':
-      body = `<h2>Ramp: capacity ${report.capacity} sessions</h2>
+      body = `<h2>Ramp: capacity ${report.capacity} sessions (sessions ${report.measuredAgeS.from}-${report.measuredAgeS.to} s old, started together)</h2>
 ${lineChart([
   { label: 'p50', points: report.steps.map((s) => [s.overall.sessions, s.overall.latencyMs?.p50 ?? 0]) },
   { label: 'p95', points: report.steps.map((s) => [s.overall.sessions, s.overall.latencyMs?.p95 ?? 0]) },

@@ -186,6 +186,12 @@ export interface RampReport {
   /** Largest session count whose run met the limits (0 if none). */
   capacity: number;
   limits: { maxP95Ms: number; maxUnderruns: number };
+  /**
+   * The session ages the limits were checked over (s): from the warm-up's end to the step's end.
+   * Every step starts its sessions together, so a pack whose sessions cost more as they age (the
+   * default pack from 16 s on) needs steps that reach that age for the capacity of a running show.
+   */
+  measuredAgeS: { from: number; to: number };
 }
 
 /**
@@ -210,7 +216,7 @@ export async function runRamp(options: RunOptions, start: number, step: number, 
     }
     capacity = n;
   }
-  return { mode: 'ramp', steps, capacity, limits };
+  return { mode: 'ramp', steps, capacity, limits, measuredAgeS: { from: (options.measure.warmupMs ?? MEASURE_DEFAULTS.warmupMs) / 1000, to: options.seconds } };
 }
 
 /** A soak window: its chunks' figures (soakTally.ts), the harness's own delay, and the server's figures. */

@@ -102,6 +102,11 @@ for (const [mode, modeArgs] of Object.entries(MODE_ARGS)) {
   });
 }
 
+test('a ramp says how old the sessions it measured were (each step starts them together)', { timeout: 60_000 }, async () => {
+  const r = await run([CLI, '--mode', 'ramp', '--ramp-start', '1', '--ramp-max', '1', '--seconds', '4', '--warmup-ms', '1000', '--pack', 'teacher', '--server-args', '--pack teacher --workers 1', '--out', outDir()]).done;
+  assert.match(r.out, /capacity: \d+ sessions \(p95 < 150 ms, underruns <= 0; sessions 1-4 s old, started together\)/, r.out);
+});
+
 test('a server the harness started, killed with SIGKILL mid-run: exit 1 naming the signal', { timeout: 60_000 }, async () => {
   const h = run([CLI, '--sessions', '1', '--seconds', '20', '--pack', 'teacher', '--server-args', '--pack teacher --workers 1', '--out', outDir()]);
   const [, pid] = await h.waitFor(/started the server: pid (\d+)/);
