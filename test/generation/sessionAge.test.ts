@@ -173,3 +173,48 @@ test('prefillPositions is validated', { timeout: 30_000 }, async () => {
     await p.dispose();
   }
 });
+
+test('a chunk goes out without waiting for the prefill pass it starts; the next step waits for it, and the music is the same', { timeout: 240_000 }, async () => {
+  const chunk = 1024;
+  const seconds = 24; // the next window's prefill starts at ~16 s (position 129 + 8 at 8 steps per second)
+  const request = (n: number) => ({ startSample: n, frames: chunk, controls: [performer(n / SR)], controlStepSamples: chunk, beat: { anchorSample: 0, periodSamples: SR / 2, strength: 0.9 } });
+  const render = async (gated: boolean): Promise<{ pcm: Float32Array[]; gatedPasses: number }> => {
+    const engine = await loadNeuralEngine(PACK);
+    try {
+      const { loop } = await engine.ready;
+      // The gate holds every prefill pass until the test opens it: a chunk that waited for its pass would never come back.
+      let open: () => void = () => undefined;
+      let gate: Promise<void> = Promise.resolve();
+      let gatedPasses = 0;
+      if (gated) {
+        const prefill = loop.prefill.bind(loop);
+        loop.prefill = async (state, relaxed) => {
+          gatedPasses++;
+          gate = new Promise((resolve) => (open = resolve));
+          await gate;
+          return prefill(state, relaxed);
+        };
+      }
+      const stream = engine.openStream({ prompt: 'a happy funk groove with slap bass', seed: 5 });
+      const pcm: Float32Array[] = [];
+      for (let n = 0; n < seconds * SR; n += chunk) {
+        const passes = gatedPasses;
+        let hung: NodeJS.Timeout | undefined;
+        const c = await Promise.race([stream.render(request(n)), new Promise<null>((resolve) => (hung = setTimeout(() => resolve(null), 20_000)))]);
+        clearTimeout(hung);
+        assert.ok(c !== null, `the chunk at ${(n / SR).toFixed(2)} s came back while its prefill pass was held`);
+        pcm.push(c.pcm);
+        if (gatedPasses > passes) open(); // the pass runs only now, after its chunk went out
+      }
+      stream.dispose();
+      return { pcm, gatedPasses };
+    } finally {
+      await engine.dispose();
+    }
+  };
+  const plain = await render(false);
+  const held = await render(true);
+  assert.ok(held.gatedPasses >= 5, `prefill passes ran (${held.gatedPasses})`);
+  assert.equal(held.pcm.length, plain.pcm.length);
+  held.pcm.forEach((p, i) => assert.deepEqual(p, plain.pcm[i], `chunk ${i} is the same with the prefill held until after it`));
+});

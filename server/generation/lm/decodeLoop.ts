@@ -268,18 +268,24 @@ export class DecodeLoop {
    * costs much more than a step and the slide itself costs one step. Returns the positions fed
    * (0: nothing due). Any number of calls, or none, gives the same music.
    */
-  async prefill(state: GeneratorState): Promise<number> {
+  async prefill(state: GeneratorState, relaxed = false): Promise<number> {
+    const due = this.prefillDue(state);
+    if (due === null) return 0;
+    await this.feedNext(state, due.to, () => null, relaxed); // no new controls: the live window fed these positions, with theirs
+    return due.to - due.fedNext;
+  }
+
+  /** What prefill() would feed now (the next window's positions after `fedNext` up to `to`), or null: nothing is due. */
+  prefillDue(state: GeneratorState): { fedNext: number; to: number } | null {
     const chunk = this.settings.prefillPositions;
-    if (chunk === 0 || state.reprime || !state.cache) return 0;
+    if (chunk === 0 || state.reprime || !state.cache) return null;
     const fedLive = state.windowStart + state.cache.length - 1;
     const start = this.nextWindowStart(state);
     const fedNext = state.next ? state.next.start + state.next.cache.length - 1 : start - 1;
     const waiting = fedLive - fedNext;
     const slidesNext = state.cache.length + 1 > this.settings.maxPositions;
-    if (waiting <= 0 || (waiting < chunk && !slidesNext)) return 0;
-    const to = fedNext + Math.min(waiting, chunk);
-    await this.feedNext(state, to, () => null); // no new controls: the live window fed these positions, with theirs
-    return to - fedNext;
+    if (waiting <= 0 || (waiting < chunk && !slidesNext)) return null;
+    return { fedNext, to: fedNext + Math.min(waiting, chunk) };
   }
 
   /** Where the window will start after the next slide: the newest `keep` positions at the step that overflows it. */

@@ -65,6 +65,10 @@ export class NeuralComposer implements StepSource {
   /** The step being decoded ahead, and what went wrong with one (thrown by the next prepare). */
   private ahead: Promise<void> | null = null;
   private aheadError: unknown = null;
+  /** The prefill pass idle() started (it runs after its chunk went out); a decode hurries it and waits (both feed the same state). */
+  private prefilling: Promise<void> | null = null;
+  /** The decode loop and this stream's state, once the first decode has them. */
+  private decoder: { loop: DecodeLoop; state: GeneratorState } | null = null;
   /** The step decoding ahead is needed now: its remaining passes run without waiting. */
   private hurried = false;
   private released = false;
@@ -175,7 +179,12 @@ export class NeuralComposer implements StepSource {
   private async decode(controls: ControlVector, relaxed: boolean): Promise<void> {
     this.prepares++;
     this.hurried = false;
-    const { loop, state } = await this.generator;
+    if (this.prefilling !== null) {
+      if (!relaxed) this.loop?.batcher?.hurry();
+      await this.prefilling;
+    }
+    if (this.aheadError !== null) throw this.aheadError;
+    const { loop, state } = (this.decoder = await this.generator);
     if (this.promptToEncode !== null) {
       const prompt = this.promptToEncode;
       this.promptToEncode = null;
@@ -244,13 +253,27 @@ export class NeuralComposer implements StepSource {
   /**
    * Background work for a moment without a step (the stream calls it after a chunk in which no
    * step was decoded): the decode loop builds its next context window ahead, a few positions per
-   * call, so that the window's slide costs one ordinary step (DecodeLoop.prefill).
+   * call, so that the window's slide costs one ordinary step (DecodeLoop.prefill). The pass starts
+   * here and the chunk goes out without it; it waits for other sessions' passes like a step decoded
+   * ahead (stepBatcher.ts), so it neither holds its chunk nor breaks up the steps waiting to batch;
+   * the next decode hurries it and waits for it.
    */
-  async idle(): Promise<void> {
-    // Not while a step decodes ahead: both feed the same state.
-    if (!this.started || this.ahead !== null) return;
-    const { loop, state } = await this.generator;
-    await loop.prefill(state);
+  idle(): void {
+    // Not while a step decodes ahead or a prefill runs: they feed the same state.
+    const d = this.decoder;
+    if (d === null || this.ahead !== null || this.prefilling !== null || this.aheadError !== null || d.loop.prefillDue(d.state) === null) return;
+    const prefilling: Promise<void> = d.loop
+      .prefill(d.state, d.loop.batcher !== null && d.loop.sessions >= 2)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.aheadError = err ?? new Error('prefill failed');
+        },
+      )
+      .finally(() => {
+        if (this.prefilling === prefilling) this.prefilling = null;
+      });
+    this.prefilling = prefilling;
   }
 
   /** Moves the beat offset to the 16th (mod 4) the drums accent, when it clearly wins. */

@@ -85,12 +85,13 @@ export class NeuralStream extends SymbolicStream {
 
   /**
    * A chunk that decoded no step gives the composer's background work its turn (at most one
-   * prefill pass); then a step that starts within the next chunk starts decoding ahead.
+   * prefill pass, which runs after the chunk is returned); then a step that starts within the next
+   * chunk starts decoding ahead (after that pass).
    */
   override async render(request: ChunkRequest): Promise<GeneratedChunk> {
     const steps = this.composer.prepared;
     const chunk = await super.render(request);
-    if (this.composer.prepared === steps) await this.composer.idle();
+    if (this.composer.prepared === steps) this.composer.idle();
     const end = request.startSample + request.frames;
     const next = this.nextStepSample;
     if (next !== null && next < end + request.frames) this.composer.decodeAhead(controlsAt(request, end - 1));
