@@ -73,7 +73,6 @@ export class MonoVoice {
   private cutoffScale = 1;
   private vibPhase = 0;
   private vibMul = 1;
-  private pitch = 60;
   /** Key tracking of the cutoff for the current note (a factor). */
   private track = 1;
   private drive = 0;
@@ -86,7 +85,6 @@ export class MonoVoice {
   noteOn(pitch: number, velocity: number, p: MonoParams): void {
     const wasSounding = this.active && this.stage !== RELEASE;
     this.p = p;
-    this.pitch = pitch;
     this.track = 2 ** ((p.keyTrack * (pitch - 60)) / 12);
     const hz = midiToHz(pitch);
     const top = hz * 2 ** ((Math.abs(p.detuneCents) + p.vibratoCents) / 1200);
