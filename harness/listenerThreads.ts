@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AudioFormat } from '../protocol/audioChunk.js';
 import type { Milliseconds } from '../protocol/units.js';
+import { processCpuWaitMs } from '../server/threadCpuTimes.js';
 import type { MeasureOptions, SessionMeasures } from './measures.js';
 import type { TalliedChunk } from './soakTally.js';
 import type { VirtualListenerOptions } from './virtualListener.js';
@@ -119,6 +120,8 @@ export interface FixedSessions {
    * threads' start-up or the measuring afterwards (onset detection over every session's audio).
    */
   streamingCpuPercent: number;
+  /** Its threads' time waiting for a CPU meanwhile, share of one core (Linux; null elsewhere). */
+  streamingCpuWaitPercent: number | null;
 }
 
 /** Runs `specs` for `seconds` (less if `signal` aborts) in listener threads of `perThread` sessions, and measures them there. */
@@ -137,8 +140,10 @@ export async function runFixedSessions(
   let streaming = 0;
   let streamed = 0;
   let cpuFrom = process.cpuUsage();
+  let waitFrom = processCpuWaitMs();
   let wallFrom = performance.now();
   let streamingCpuPercent = 0;
+  let streamingCpuWaitPercent: number | null = null;
   const threads: ListenerThreads = new ListenerThreads(
     specs,
     perThread,
@@ -146,10 +151,14 @@ export async function runFixedSessions(
     (m, i) => {
       if (m.type === 'streaming' && ++streaming === threads.threads.length) {
         cpuFrom = process.cpuUsage();
+        waitFrom = processCpuWaitMs();
         wallFrom = performance.now();
       } else if (m.type === 'streamed' && ++streamed === threads.threads.length) {
         const cpu = process.cpuUsage(cpuFrom);
-        streamingCpuPercent = ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallFrom)) * 100;
+        const wallMs = Math.max(1, performance.now() - wallFrom);
+        const waitTo = processCpuWaitMs();
+        streamingCpuPercent = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+        streamingCpuWaitPercent = waitFrom === null || waitTo === null ? null : ((waitTo - waitFrom) / wallMs) * 100;
         // The threads measure whatever becomes of the callback (the runner's never throws: a server without /metrics is still measured).
         void (onStreamed?.() ?? Promise.resolve()).catch(() => undefined).then(() => threads.post({ type: 'measure' }));
       } else if (m.type === 'measured') {
@@ -172,6 +181,7 @@ export async function runFixedSessions(
     steadyLatencies: parts.flatMap((p) => p.steadyLatencies),
     lag: worst(parts.map((p) => p.lag)),
     streamingCpuPercent,
+    streamingCpuWaitPercent,
   };
 }
 

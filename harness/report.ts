@@ -29,7 +29,8 @@ function fixedSummary(r: FixedReport): string {
     ? `server: CPU ${f1(r.server.cpuPercent)}% of a core, RSS ${f1(r.server.rssMB)} MB, event-loop lag p99 ${f1(r.server.eventLoopLagP99Ms)} ms, threads busy: ${threadsText(r.server)}, chunk stages over ${SLOW_STAGE_MS} ms: ${slowStagesText(r.server)}, refused ${r.server.refusedSessions}, rejected ${r.server.rejectedMessages}`
     : 'server: /metrics unavailable';
   const lag = r.harnessLagMs;
-  const harness = `harness: CPU ${f1(r.harnessCpuPercent)}% of a core while streaming, event-loop delay p99 ${f1(lag.p99)} ms, max ${f1(lag.max)} ms${lag.p99 > HARNESS_LAG_WARN_MS ? ' -- WARNING: the measuring process was overloaded; latency and underruns read worse than the server delivers' : ''}`;
+  const waited = r.harnessCpuWaitPercent === null ? '' : ` (its threads waited ${f1(r.harnessCpuWaitPercent)}% of a core for one)`;
+  const harness = `harness: CPU ${f1(r.harnessCpuPercent)}% of a core while streaming${waited}, event-loop delay p99 ${f1(lag.p99)} ms, max ${f1(lag.max)} ms${lag.p99 > HARNESS_LAG_WARN_MS ? ' -- WARNING: the measuring process was overloaded; latency and underruns read worse than the server delivers' : ''}`;
   return [
     `${o.sessions} sessions: latency p50 ${f1(o.latencyMs?.p50)} / p95 ${f1(o.latencyMs?.p95)} / p99 ${f1(o.latencyMs?.p99)} / max ${f1(o.latencyMs?.max)} ms (${o.latencyMs?.count ?? 0} chunks; from ${f1(o.steadyFromMs / 1000)} s on p50 ${f1(o.steadyLatencyMs?.p50)} / p95 ${f1(o.steadyLatencyMs?.p95)}), underruns ${o.underruns}, RTF p50 ${o.rtfP50.toFixed(4)}, first audio p50 ${f1(o.timeToFirstAudioMsP50)} ms, errors ${o.errors}`,
     server,

@@ -87,6 +87,8 @@ export interface FixedReport {
   harnessLagMs: { p99: number; max: number };
   /** The measuring process's own CPU while the sessions streamed, all its threads (% of one core; not its start-up, nor the measuring after): on a shared machine, what the server did not get. */
   harnessCpuPercent: number;
+  /** Its threads' time waiting for a CPU meanwhile (% of one core; Linux, null elsewhere): beside the server's own, how contended the shared cores were. */
+  harnessCpuWaitPercent: number | null;
 }
 
 /** Above this p99 event-loop delay (ms) the harness warns that it was overloaded itself. */
@@ -157,6 +159,7 @@ export async function runFixed(options: RunOptions): Promise<FixedReport> {
     server: before && after ? between(before, after) : null,
     harnessLagMs: { p99: run.lag.p99Ms, max: run.lag.maxMs },
     harnessCpuPercent: run.streamingCpuPercent,
+    harnessCpuWaitPercent: run.streamingCpuWaitPercent,
   };
 }
 

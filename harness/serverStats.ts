@@ -8,6 +8,8 @@ export interface MetricsSnapshot {
   eventLoopLagP99Ms: number;
   /** Busy seconds so far per thread (main, worker0, ...): expotion_thread_busy_seconds_total. */
   threadBusySeconds: Record<string, number>;
+  /** Seconds so far per thread spent ready to run but waiting for a CPU: expotion_thread_cpu_wait_seconds_total (Linux servers). */
+  threadCpuWaitSeconds: Record<string, number>;
   /** Chunks so far per server stage (start, render, reply) that took longer than SLOW_STAGE_MS. */
   slowStages: Record<string, number>;
   sessions: number;
@@ -25,6 +27,12 @@ export interface ServerStats {
    * 100 limits capacity. Empty from a server that does not report it.
    */
   threadBusyPercent: Record<string, number>;
+  /**
+   * How long each thread was ready to run but waited for a CPU over the interval (100 = all the
+   * time): beside a low busy share, the machine (other threads, other processes) held it up, not
+   * its own work. Empty from a server that does not report it (not Linux, or older).
+   */
+  threadCpuWaitPercent: Record<string, number>;
   /**
    * Chunks over the interval whose stage on the server took longer than SLOW_STAGE_MS: start (due
    * to the worker beginning), render, reply (render end to socket write). A late chunk with none
@@ -79,6 +87,7 @@ export function parseMetrics(text: string, atMs: Milliseconds): MetricsSnapshot 
     rssBytes: sum(text, 'process_resident_memory_bytes'),
     eventLoopLagP99Ms: sum(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
     threadBusySeconds: byLabel(text, 'expotion_thread_busy_seconds_total', 'thread'),
+    threadCpuWaitSeconds: byLabel(text, 'expotion_thread_cpu_wait_seconds_total', 'thread'),
     slowStages: slowStages(text),
     sessions: sum(text, 'expotion_sessions'),
     refused: sum(text, 'expotion_sessions_refused_total'),
@@ -88,24 +97,32 @@ export function parseMetrics(text: string, atMs: Milliseconds): MetricsSnapshot 
 
 export function between(a: MetricsSnapshot, b: MetricsSnapshot): ServerStats {
   const seconds = Math.max(1e-3, (b.atMs - a.atMs) / 1000);
-  const threadBusyPercent: Record<string, number> = {};
   // A slot that had no live worker at `a` counts from 0.
-  for (const [thread, busy] of Object.entries(b.threadBusySeconds)) threadBusyPercent[thread] = ((busy - (a.threadBusySeconds[thread] ?? 0)) / seconds) * 100;
+  const percent = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(after).map(([thread, s]) => [thread, ((s - (before[thread] ?? 0)) / seconds) * 100]));
   return {
     cpuPercent: ((b.cpuSeconds - a.cpuSeconds) / seconds) * 100,
     rssMB: b.rssBytes / 1e6,
     eventLoopLagP99Ms: b.eventLoopLagP99Ms,
-    threadBusyPercent,
+    threadBusyPercent: percent(a.threadBusySeconds, b.threadBusySeconds),
+    threadCpuWaitPercent: percent(a.threadCpuWaitSeconds, b.threadCpuWaitSeconds),
     slowStages: Object.fromEntries(Object.entries(b.slowStages).map(([stage, n]) => [stage, n - (a.slowStages[stage] ?? 0)])),
     refusedSessions: b.refused - a.refused,
     rejectedMessages: b.rejected - a.rejected,
   };
 }
 
-/** "main 41%, worker0 35%, worker1 33%", or "-" from a server that does not report busy threads. */
+/**
+ * "main 41%, worker0 35%, worker1 33%", with each thread's wait for a CPU where the server reports
+ * it ("main 33% (waited 25%)"), or "-" from a server that does not report busy threads.
+ */
 export function threadsText(s: ServerStats): string {
   const entries = Object.entries(s.threadBusyPercent);
-  return entries.length === 0 ? '-' : entries.map(([thread, pct]) => `${thread} ${pct.toFixed(0)}%`).join(', ');
+  const waited = (thread: string): string => {
+    const w = s.threadCpuWaitPercent[thread];
+    return w === undefined ? '' : ` (waited ${w.toFixed(0)}%)`;
+  };
+  return entries.length === 0 ? '-' : entries.map(([thread, pct]) => `${thread} ${pct.toFixed(0)}%${waited(thread)}`).join(', ');
 }
 
 /** "start 0, render 2, reply 1" (chunks with a stage over SLOW_STAGE_MS), or "-" from a server that does not report stages. */

@@ -4,15 +4,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { currentThreadId, threadCpuTimes } from './threadCpuTimes.js';
 
 /**
  * A thread's busy time so far: its event loop's active time since the thread started (ms).
- * `key` tells a thread from the one that replaced it under the same name (a respawned worker).
+ * `key` tells a thread from the one that replaced it under the same name (a respawned worker);
+ * `tid` is its kernel thread id (Linux), null where unknown.
  */
 export interface ThreadBusy {
   thread: string;
   key: object;
   activeMs: number;
+  tid: number | null;
 }
 
 const MAIN_THREAD = {};
@@ -37,8 +40,11 @@ export class ServerMetrics {
   readonly workerRestarts: Counter;
   readonly escapedErrors: Counter<'kind'>;
   readonly threadBusy: Counter<'thread'>;
+  readonly threadCpuWait: Counter<'thread'>;
+  private readonly mainTid = currentThreadId();
   private moreThreads: () => ThreadBusy[] = () => [];
-  private readonly lastBusy = new Map<string, { key: object; activeMs: number }>();
+  private readonly lastBusy = new Map<string, { key: object; ms: number }>();
+  private readonly lastWait = new Map<string, { key: object; ms: number }>();
 
   constructor() {
     const registers = [this.registry];
@@ -123,6 +129,13 @@ export class ServerMetrics {
       registers,
       collect: () => this.collectThreadBusy(),
     });
+    this.threadCpuWait = new Counter({
+      name: 'expotion_thread_cpu_wait_seconds_total',
+      help: 'Time each thread (main, each generation worker) was ready to run but waited for a CPU (Linux only): where it grows as fast as busy time, timers fire late because the machine, not the thread, was busy',
+      labelNames: ['thread'],
+      registers,
+      collect: () => this.collectThreadWait(),
+    });
   }
 
   /** The threads counted besides the main thread (the generation workers), read at each scrape. */
@@ -130,14 +143,27 @@ export class ServerMetrics {
     this.moreThreads = more;
   }
 
+  private threads(): ThreadBusy[] {
+    return [{ thread: 'main', key: MAIN_THREAD, activeMs: performance.eventLoopUtilization().active, tid: this.mainTid }, ...this.moreThreads()];
+  }
+
   private collectThreadBusy(): void {
-    const readings = [{ thread: 'main', key: MAIN_THREAD, activeMs: performance.eventLoopUtilization().active }, ...this.moreThreads()];
-    for (const r of readings) {
-      const last = this.lastBusy.get(r.thread);
-      // A replaced thread starts from 0: count all of the new one's time.
-      const deltaMs = last === undefined || last.key !== r.key ? r.activeMs : r.activeMs - last.activeMs;
-      if (deltaMs > 0) this.threadBusy.inc({ thread: r.thread }, deltaMs / 1000);
-      this.lastBusy.set(r.thread, { key: r.key, activeMs: r.activeMs });
+    for (const r of this.threads()) this.advance(this.threadBusy, this.lastBusy, r.thread, r.key, r.activeMs);
+  }
+
+  private collectThreadWait(): void {
+    for (const r of this.threads()) {
+      const times = r.tid === null ? null : threadCpuTimes(r.tid);
+      if (times) this.advance(this.threadCpuWait, this.lastWait, r.thread, r.key, times.waitMs);
     }
+  }
+
+  /** Adds what a thread's running total (ms) grew by since the last reading; a replaced thread starts from 0, so all of the new one's time counts. */
+  private advance(counter: Counter<'thread'>, last: Map<string, { key: object; ms: number }>, thread: string, key: object, ms: number): void {
+    const before = last.get(thread);
+    const deltaMs = before === undefined || before.key !== key ? ms : ms - before.ms;
+    // Every thread gets a series, 0 included: a missing one reads as "not reported", not as "never waited".
+    counter.inc({ thread }, Math.max(0, deltaMs) / 1000);
+    last.set(thread, { key, ms });
   }
 }

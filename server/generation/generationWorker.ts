@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { neutralControls, C } from '../../protocol/controlVector.js';
 import { serverNow } from '../clock.js';
+import { currentThreadId } from '../threadCpuTimes.js';
 import type { InstrumentKind } from '../../protocol/messages.js';
 import type { Engine, GenerationStream } from './engine.js';
 import { createEngine, type EngineOptions } from './packs.js';
@@ -152,7 +153,7 @@ const { warmPack, warmInstruments, preloadSoundfont } = (workerData ?? {}) as { 
   .then(() => (warmPack ? warmUp(warmPack, warmInstruments) : undefined))
   .catch(() => undefined) // a pack that cannot load reports it on the first real request
   .finally(() => {
-    reply({ op: 'ready' });
+    reply({ op: 'ready', tid: currentThreadId() });
     port.on('message', (msg: ToWorker) => {
       if (msg.op === 'shutdown') {
         if (!shuttingDown) void shutdown();

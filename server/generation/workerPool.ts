@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { InstrumentKind } from '../../protocol/messages.js';
 import type { ChunkNotes, ChunkRequest, MusicState, PackInfo } from './engine.js';
 import type { FromWorker, ToWorker } from './workerProtocol.js';
+import type { ThreadBusy } from '../metrics.js';
 
 export interface RenderedChunk {
   pcm: Float32Array;
@@ -49,6 +50,8 @@ class PoolWorker {
   /** Streams hosted here, and the one outstanding request of each. */
   readonly streams = new Map<number, Pending | null>();
   alive = true;
+  /** The worker's kernel thread id once it is ready (Linux), for its CPU wait. */
+  tid: number | null = null;
   /** Resolves once the worker has warmed up and takes requests. */
   readonly ready: Promise<void>;
   /** Resolves when the worker has answered a shutdown (its engines are released). */
@@ -62,6 +65,7 @@ class PoolWorker {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.op === 'ready') {
+        this.tid = msg.tid;
         markReady();
         return;
       }
@@ -204,9 +208,9 @@ export class WorkerPool {
     return this.workers.map((w) => w?.streams.size ?? 0);
   }
 
-  /** Each live worker's busy time so far (its event loop's active time), for expotion_thread_busy_seconds_total. */
-  threadBusy(): { thread: string; key: object; activeMs: number }[] {
-    return this.workers.flatMap((w, slot) => (w && w.alive ? [{ thread: `worker${slot}`, key: w.worker, activeMs: w.worker.performance.eventLoopUtilization().active }] : []));
+  /** Each live worker's busy time so far (its event loop's active time) and thread id, for the thread metrics. */
+  threadBusy(): ThreadBusy[] {
+    return this.workers.flatMap((w, slot) => (w && w.alive ? [{ thread: `worker${slot}`, key: w.worker, activeMs: w.worker.performance.eventLoopUtilization().active, tid: w.tid }] : []));
   }
 
   /** Lets each worker finish its renders in flight and release its engines, then ends it (at most SHUTDOWN_TIMEOUT_MS). */

@@ -11,7 +11,8 @@ export type ToWorker =
   | { op: 'shutdown' };
 
 export type FromWorker =
-  | { op: 'ready' }
+  /** `tid`: the worker's kernel thread id, for its CPU wait (threadCpuTimes.ts); null where unknown. */
+  | { op: 'ready'; tid: number | null }
   | { op: 'closed' }
   | { op: 'opened'; streamId: number; info: PackInfo; instruments?: InstrumentKind }
   | { op: 'rendered'; streamId: number; pcm: Float32Array; state: MusicState; notes?: ChunkNotes; genStartMs: number; genEndMs: number }

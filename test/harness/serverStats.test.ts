@@ -27,6 +27,18 @@ test('the harness tells which server thread is busiest: busy share per thread be
   assert.equal(threadsText(s), 'main 75%, worker0 25%, worker1 10%');
 });
 
+test('the harness says how long each server thread waited for a CPU beside how busy it was', { timeout: 5_000 }, () => {
+  const withWait = (main: number, wait: number): string =>
+    [metrics(main, 1), `expotion_thread_cpu_wait_seconds_total{thread="main"} ${wait}`, 'expotion_thread_cpu_wait_seconds_total{thread="worker0"} 0.5'].join('\n');
+  // Over 2 s the main thread was busy 0.6 s and waited 0.5 s for a core: a machine held it up as much as its own work.
+  const s = between(parseMetrics(withWait(10, 3), 0), parseMetrics(withWait(10.6, 3.5), 2_000));
+  assert.ok(Math.abs(s.threadCpuWaitPercent.main! - 25) < 1e-9);
+  assert.equal(s.threadCpuWaitPercent.worker0, 0);
+  assert.equal(threadsText(s), 'main 30% (waited 25%), worker0 0% (waited 0%)');
+  // A server that does not report waits (not Linux, or older) shows busy shares alone.
+  assert.deepEqual(between(parseMetrics(metrics(1, 1), 0), parseMetrics(metrics(2, 1), 1_000)).threadCpuWaitPercent, {});
+});
+
 test('a server without busy-thread figures reads as none, not as idle', { timeout: 5_000 }, () => {
   const s = between(parseMetrics('process_cpu_seconds_total 1', 0), parseMetrics('process_cpu_seconds_total 2', 1_000));
   assert.deepEqual(s.threadBusyPercent, {});

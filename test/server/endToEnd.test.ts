@@ -85,6 +85,12 @@ test('chunks carry the newest control frame used, and latency is measured on bot
   const busy = (thread: string): number => metricValue(metrics, `expotion_thread_busy_seconds_total{thread="${thread}"}`);
   assert.ok(busy('main') > 0, 'the main thread was busy');
   for (let i = 0; i < server.config.workers; i++) assert.ok(busy(`worker${i}`) > 0, `worker${i} was busy`);
+  // And how long each waited for a CPU (Linux): every thread is reported, a worker by the id it sent.
+  if (process.platform === 'linux') {
+    for (const thread of ['main', ...Array.from({ length: server.config.workers }, (_, i) => `worker${i}`)]) {
+      assert.match(metrics, new RegExp(`^expotion_thread_cpu_wait_seconds_total\\{thread="${thread}"\\} \\d`, 'm'), `${thread}'s wait for a CPU is reported`);
+    }
+  }
 });
 
 test('the server and client agree on latency to within a few milliseconds', () => {

@@ -56,6 +56,7 @@ test('/metrics exposes the product metrics in Prometheus text format', async () 
     'expotion_generation_rtf_bucket',
     'expotion_rejected_messages_total',
     'expotion_thread_busy_seconds_total',
+    'expotion_thread_cpu_wait_seconds_total',
     'nodejs_eventloop_lag_p99_seconds',
     'process_cpu_user_seconds_total',
     'process_resident_memory_bytes',
