@@ -4,8 +4,8 @@
  * first audio, and beat alignment of the heard audio with the performer's motion beats.
  */
 import { percentiles, type Percentiles } from '../protocol/statistics.js';
+import type { Onset } from './analysis/onsets.js';
 import type { Milliseconds } from '../protocol/units.js';
-import { detectOnsets, type Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
 import { chunkRtf, medianTiming, type ChunkTiming, type SessionResult } from './sessionClient.js';
 import { tempoFollow, type TempoFollow } from './tempoFollow.js';
@@ -86,37 +86,13 @@ function std(values: readonly number[]): number {
   return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
 }
 
-/** Onsets in the heard audio (client clock), low band only: kicks and bass carry the beat. */
-function heardLowOnsets(result: SessionResult): Onset[] {
-  const chunks = result.chunks.filter((c) => c.pcm !== null);
-  if (chunks.length === 0) return [];
-  const { sampleRate, channels } = chunks[0]!.header;
-  const total = chunks.reduce((n, c) => n + c.pcm!.length, 0);
-  const pcm = new Float32Array(total);
-  const starts: number[] = [];
-  let o = 0;
-  for (const c of chunks) {
-    starts.push(o / channels);
-    pcm.set(c.pcm!, o);
-    o += c.pcm!.length;
-  }
-  const onsets = detectOnsets(pcm, sampleRate, channels, { lowpassHz: 150 });
-  // Map each onset (ms into the concatenated audio) to its chunk's heard time.
-  let k = 0;
-  return onsets.map(({ ms, strength }) => {
-    const frame = (ms / 1000) * sampleRate;
-    while (k + 1 < chunks.length && starts[k + 1]! <= frame) k++;
-    return { ms: chunks[k]!.heardMs + ((frame - starts[k]!) / sampleRate) * 1000, strength };
-  });
-}
-
 /** An onset near a beat is strong when it rises at least this share of the strongest one there. */
 const STRONG_SHARE = 0.5;
 
 export function beatAlignment(result: SessionResult, feed: FrameFeed, options: MeasureOptions): BeatAlignment | null {
   if (!feed.beatAt || result.firstAudioHeardMs === null) return null;
   const lastHeard = result.chunks.at(-1)!.heardMs;
-  const onsets = heardLowOnsets(result);
+  const onsets = result.heardLowOnsets;
   const offsets: number[] = [];
   let beats = 0;
   let bpm: number | null = null;

@@ -63,6 +63,7 @@ function merge(into: ReconnectingResult | null, r: SessionResult): ReconnectingR
   into.underruns += r.underruns;
   into.underrunMs += r.underrunMs;
   into.discontinuities += r.discontinuities;
+  into.heardLowOnsets.push(...r.heardLowOnsets);
   into.firstAudioHeardMs ??= r.firstAudioHeardMs;
   if (r.ready) into.sessions++;
   return into;

@@ -21,7 +21,9 @@ import { percentile } from '../protocol/statistics.js';
 import { SUPPORTED_VERSIONS } from '../protocol/version.js';
 import type { Milliseconds } from '../protocol/units.js';
 import { abortableSleep } from './abortableSleep.js';
+import type { Onset } from './analysis/onsets.js';
 import type { FrameFeed } from './frameFeed.js';
+import { HeardLowOnsets } from './heardOnsets.js';
 import { VirtualListener, type ScheduledChunk, type VirtualListenerOptions } from './virtualListener.js';
 
 export interface SessionClientOptions {
@@ -43,7 +45,7 @@ export interface SessionClientOptions {
   /** How often playback reports go out (ms). */
   reportIntervalMs: Milliseconds;
   listener: Partial<VirtualListenerOptions>;
-  /** Keep the PCM of every chunk (tests, beat alignment); off for long load runs. */
+  /** Keep the PCM of every chunk (tests); off for load runs (beat alignment needs only `heardLowOnsets`, kept with the chunks). */
   keepAudio: boolean;
   /**
    * Keep every received chunk, stats and controls message in the result; off for soak runs (use
@@ -102,6 +104,8 @@ export interface SessionResult {
   underruns: number;
   underrunMs: Milliseconds;
   discontinuities: number;
+  /** Low-band onsets of the audio heard, on the client clock (beat alignment); empty when chunks are not kept. */
+  heardLowOnsets: Onset[];
   /** Client time when streaming started (feed time 0), and when the first audio is heard. */
   startedMs: Milliseconds;
   firstAudioHeardMs: Milliseconds | null;
@@ -122,6 +126,8 @@ export class SessionClient {
   private serverAheadMs: Milliseconds | null = null;
   /** Decoded samples when they are not kept (keepAudio off), grown to the largest chunk so far. */
   private scratch: Float32Array = new Float32Array(0);
+  /** The heard audio's low-band onsets, while chunks are kept (a soak keeps neither). */
+  private readonly heard: HeardLowOnsets | null;
   private readonly result: SessionResult;
   private readonly closed: Promise<void>;
 
@@ -130,8 +136,9 @@ export class SessionClient {
     this.listener = new VirtualListener(this.options.listener);
     this.result = {
       ready: null, chunks: [], errors: [], stats: [], controls: [], framesSent: 0, closeCode: null, closeReason: '',
-      underruns: 0, underrunMs: 0, discontinuities: 0, startedMs: this.now(), firstAudioHeardMs: null,
+      underruns: 0, underrunMs: 0, discontinuities: 0, heardLowOnsets: [], startedMs: this.now(), firstAudioHeardMs: null,
     };
+    this.heard = this.options.keepChunks ? new HeardLowOnsets() : null;
     this.ws = new WebSocket(this.options.url, { headers: this.options.headers ?? {} });
     this.ws.binaryType = 'nodebuffer';
     this.ws.on('open', () => this.onOpen());
@@ -182,6 +189,7 @@ export class SessionClient {
     this.result.underruns = this.listener.underruns;
     this.result.underrunMs = this.listener.underrunMs;
     this.result.discontinuities = this.listener.discontinuities;
+    this.result.heardLowOnsets = this.heard?.onsets() ?? [];
     return this.result;
   }
 
@@ -252,6 +260,7 @@ export class SessionClient {
         timing: chunkTiming(scheduled, this.serverAheadMs),
       };
       if (this.options.keepChunks) this.result.chunks.push(chunk);
+      this.heard?.add(header, pcm, scheduled.heardMs);
       this.options.onChunk?.(chunk);
       this.result.firstAudioHeardMs ??= scheduled.heardMs;
       return;

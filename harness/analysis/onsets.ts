@@ -33,47 +33,104 @@ export interface Onset {
 
 /** Onsets of interleaved PCM. */
 export function detectOnsets(pcm: Float32Array, sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}): Onset[] {
-  const o = { ...ONSET_DEFAULTS, ...options };
-  const hop = Math.max(1, Math.round((o.hopMs / 1000) * sampleRate));
-  const window = Math.max(hop, Math.round((o.windowMs / 1000) * sampleRate));
-  const samples = Math.floor(pcm.length / channels);
-  const frames = Math.floor(samples / hop);
-  // Running sum of the (low-passed) mono signal's square: a window's energy is a difference.
-  const cumulative = new Float64Array(samples + 1);
-  const a = o.lowpassHz > 0 ? 1 - Math.exp((-2 * Math.PI * o.lowpassHz) / sampleRate) : 1;
-  let lp = 0;
-  for (let i = 0; i < samples; i++) {
-    let m = 0;
-    for (let c = 0; c < channels; c++) m += pcm[i * channels + c]!;
-    lp += a * (m / channels - lp);
-    cumulative[i + 1] = cumulative[i]! + lp * lp;
+  const detector = new OnsetDetector(sampleRate, channels, options);
+  detector.push(pcm);
+  return detector.onsets();
+}
+
+/**
+ * detectOnsets fed chunk by chunk, as audio arrives: it keeps the two running energy sums each
+ * analysis hop needs, not the audio (a listener measuring minutes of many sessions kept every
+ * chunk's samples, and the garbage collector's full passes over them took its cores). onsets()
+ * equals detectOnsets over the concatenated audio.
+ */
+export class OnsetDetector {
+  private readonly o: OnsetOptions;
+  private readonly channels: number;
+  private readonly sampleRate: Hz;
+  private readonly hop: number;
+  private readonly window: number;
+  private readonly a: number;
+  private lp = 0;
+  /** Running sum of the (low-passed) mono signal's square, after `samples` samples. */
+  private cumulative = 0;
+  private samples = 0;
+  /** The running sum where hop f's window ends ((f + 1) * hop samples) and where it starts (window samples before, at least 0). */
+  private ends = new Float64Array(1024);
+  private starts = new Float64Array(1024);
+
+  constructor(sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}) {
+    this.o = { ...ONSET_DEFAULTS, ...options };
+    this.sampleRate = sampleRate;
+    this.channels = channels;
+    this.hop = Math.max(1, Math.round((this.o.hopMs / 1000) * sampleRate));
+    this.window = Math.max(this.hop, Math.round((this.o.windowMs / 1000) * sampleRate));
+    this.a = this.o.lowpassHz > 0 ? 1 - Math.exp((-2 * Math.PI * this.o.lowpassHz) / sampleRate) : 1;
   }
-  const energy = new Float64Array(frames);
-  for (let f = 0; f < frames; f++) {
-    const end = (f + 1) * hop;
-    const start = Math.max(0, end - window);
-    energy[f] = Math.log(1e-9 + (cumulative[end]! - cumulative[start]!) / (end - start));
-  }
-  const flux = new Float64Array(frames);
-  for (let f = 2; f < frames; f++) flux[f] = Math.max(0, energy[f]! - Math.min(energy[f - 1]!, energy[f - 2]!));
-  const half = Math.max(1, Math.round(o.meanWindowMs / o.hopMs / 2));
-  const onsets: Onset[] = [];
-  for (let f = 1; f < frames - 1; f++) {
-    const v = flux[f]!;
-    if (v < flux[f - 1]! || v < flux[f + 1]!) continue;
-    let mean = 0;
-    let n = 0;
-    for (let g = Math.max(0, f - half); g < Math.min(frames, f + half); g++, n++) mean += flux[g]!;
-    if (v < mean / n + o.delta) continue;
-    const ms = ((f * hop) / sampleRate) * 1000;
-    const strength = Math.sqrt(Math.exp(energy[f]!)) - Math.sqrt(Math.exp(Math.min(energy[f - 1]!, energy[Math.max(0, f - 2)]!)));
-    const last = onsets.at(-1);
-    if (last && ms - last.ms < o.minIntervalMs) {
-      // A soft attack just before a strong one (a bass note, then the kick) must not hide it.
-      if (strength > last.strength) onsets[onsets.length - 1] = { ms, strength };
-      continue;
+
+  /** Interleaved PCM that follows what was pushed before. */
+  push(pcm: Float32Array): void {
+    const { channels, hop, window, a } = this;
+    const samples = Math.floor(pcm.length / channels);
+    let lp = this.lp;
+    let cumulative = this.cumulative;
+    let n = this.samples;
+    for (let i = 0; i < samples; i++) {
+      let m = 0;
+      for (let c = 0; c < channels; c++) m += pcm[i * channels + c]!;
+      lp += a * (m / channels - lp);
+      cumulative += lp * lp;
+      n++;
+      // n samples summed: the end of hop n / hop - 1, or the start of the hop whose end is n + window.
+      if (n % hop === 0) this.keep('ends', n / hop - 1, cumulative);
+      if ((n + window) % hop === 0) this.keep('starts', (n + window) / hop - 1, cumulative);
     }
-    onsets.push({ ms, strength });
+    this.lp = lp;
+    this.cumulative = cumulative;
+    this.samples = n;
   }
-  return onsets;
+
+  /** The onsets of everything pushed so far (ms from the first sample). */
+  onsets(): Onset[] {
+    const o = this.o;
+    const frames = Math.floor(this.samples / this.hop);
+    const energy = new Float64Array(frames);
+    for (let f = 0; f < frames; f++) {
+      const end = (f + 1) * this.hop;
+      const start = Math.max(0, end - this.window);
+      energy[f] = Math.log(1e-9 + (this.ends[f]! - (start === 0 ? 0 : this.starts[f]!)) / (end - start));
+    }
+    const flux = new Float64Array(frames);
+    for (let f = 2; f < frames; f++) flux[f] = Math.max(0, energy[f]! - Math.min(energy[f - 1]!, energy[f - 2]!));
+    const half = Math.max(1, Math.round(o.meanWindowMs / o.hopMs / 2));
+    const onsets: Onset[] = [];
+    for (let f = 1; f < frames - 1; f++) {
+      const v = flux[f]!;
+      if (v < flux[f - 1]! || v < flux[f + 1]!) continue;
+      let mean = 0;
+      let n = 0;
+      for (let g = Math.max(0, f - half); g < Math.min(frames, f + half); g++, n++) mean += flux[g]!;
+      if (v < mean / n + o.delta) continue;
+      const ms = ((f * this.hop) / this.sampleRate) * 1000;
+      const strength = Math.sqrt(Math.exp(energy[f]!)) - Math.sqrt(Math.exp(Math.min(energy[f - 1]!, energy[Math.max(0, f - 2)]!)));
+      const last = onsets.at(-1);
+      if (last && ms - last.ms < o.minIntervalMs) {
+        // A soft attack just before a strong one (a bass note, then the kick) must not hide it.
+        if (strength > last.strength) onsets[onsets.length - 1] = { ms, strength };
+        continue;
+      }
+      onsets.push({ ms, strength });
+    }
+    return onsets;
+  }
+
+  private keep(which: 'ends' | 'starts', f: number, value: number): void {
+    let list = this[which];
+    if (f >= list.length) {
+      const grown = new Float64Array(Math.max(f + 1, list.length * 2));
+      grown.set(list);
+      this[which] = list = grown;
+    }
+    list[f] = value;
+  }
 }

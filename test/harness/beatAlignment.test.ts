@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FrameFeed } from '../../harness/frameFeed.js';
+import { HeardLowOnsets } from '../../harness/heardOnsets.js';
 import { MEASURE_DEFAULTS, beatAlignment } from '../../harness/measures.js';
 import type { ReceivedChunk, SessionResult } from '../../harness/sessionClient.js';
 
@@ -8,7 +9,7 @@ const SR = 48000;
 const CHUNK = 1024;
 const PERIOD_MS = 500; // 120 BPM
 
-/** A heard session of `seconds`: a quiet held bass, and decaying low hits at the given times (ms). */
+/** A heard session of `seconds`: a quiet held bass, and decaying low hits at the given times (ms); its chunks heard as they arrive, as the session client does. */
 function session(seconds: number, hits: { ms: number; level: number; hz: number }[]): SessionResult {
   const frames = seconds * SR;
   const mono = new Float32Array(frames);
@@ -18,12 +19,15 @@ function session(seconds: number, hits: { ms: number; level: number; hz: number 
     for (let i = 0; i < 0.25 * SR && start + i < frames; i++) mono[start + i] += level * Math.exp(-i / (0.07 * SR)) * Math.sin((2 * Math.PI * hz * i) / SR);
   }
   const chunks: ReceivedChunk[] = [];
+  const heard = new HeardLowOnsets();
   for (let f = 0; f + CHUNK <= frames; f += CHUNK) {
     const pcm = new Float32Array(2 * CHUNK);
     for (let i = 0; i < CHUNK; i++) pcm[2 * i] = pcm[2 * i + 1] = mono[f + i]!;
-    chunks.push({ header: { sampleRate: SR, channels: 2 }, heardMs: (f / SR) * 1000, pcm } as unknown as ReceivedChunk);
+    const header = { sampleRate: SR, channels: 2 };
+    heard.add(header, pcm, (f / SR) * 1000);
+    chunks.push({ header, heardMs: (f / SR) * 1000, pcm: null } as unknown as ReceivedChunk);
   }
-  return { chunks, startedMs: 0, firstAudioHeardMs: 0, controls: [] } as unknown as SessionResult;
+  return { chunks, heardLowOnsets: heard.onsets(), startedMs: 0, firstAudioHeardMs: 0, controls: [] } as unknown as SessionResult;
 }
 
 const feed: FrameFeed = { name: 'nodding 120', next: () => null, beatAt: () => ({ bpm: 120, periodMs: PERIOD_MS, anchorMs: 0 }) };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectOnsets } from '../../../harness/analysis/onsets.js';
+import { OnsetDetector, detectOnsets } from '../../../harness/analysis/onsets.js';
 
 const SR = 48000;
 
@@ -38,4 +38,19 @@ test('a low tone\'s decay is one onset, and onsets further apart than the merge 
   const onsets = detectOnsets(hits(2, times.map((at) => ({ at, level: 0.5, hz: 60 })), 60), SR, 2, { lowpassHz: 150 });
   assert.equal(onsets.length, times.length, JSON.stringify(onsets));
   onsets.forEach((o, i) => assert.ok(Math.abs(o.ms - times[i]! * 1000) <= 10, `${o.ms} ms for ${times[i]} s`));
+});
+
+test('onsets found chunk by chunk, as audio arrives, are those of the whole recording', { timeout: 10_000 }, () => {
+  // The listener keeps only the detector's running sums, not the audio: the onsets must not depend on where chunks end.
+  const notes = [0.3, 0.8, 1.1, 1.6, 2.05, 2.5, 3.2].map((at, i) => ({ at, level: 0.2 + 0.1 * (i % 4), hz: 50 + 10 * i }));
+  const pcm = hits(4, notes);
+  for (const lowpassHz of [0, 150]) {
+    const whole = detectOnsets(pcm, SR, 2, { lowpassHz });
+    for (const frames of [1024, 777, 48_000]) {
+      const detector = new OnsetDetector(SR, 2, { lowpassHz });
+      for (let o = 0; o < pcm.length; o += 2 * frames) detector.push(pcm.subarray(o, Math.min(pcm.length, o + 2 * frames)));
+      assert.deepEqual(detector.onsets(), whole, `chunks of ${frames} frames, low-pass ${lowpassHz} Hz`);
+    }
+    assert.ok(whole.length >= notes.length - 1, `${whole.length} onsets`);
+  }
 });
