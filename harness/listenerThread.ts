@@ -41,13 +41,13 @@ async function runFixed(start: Extract<ListenerStart, { mode: 'fixed' }>): Promi
     else if (m.type === 'measure') measure();
   });
   const feeds = start.sessions.map((s) => feedFor(s.performer, s.fps));
-  // The samples are measured as they arrive (beat alignment keeps only the onsets), not kept.
   const durationMs = start.seconds * 1000;
   // A thread ready before its sessions start (joinBench): its own start-up is not theirs.
   if (start.delayMs) await new Promise((resolve) => setTimeout(resolve, start.delayMs));
   post({ type: 'streaming' });
   const results = await Promise.all(
     start.sessions.map((s, i) => {
+      // The samples are measured as they arrive (the beat measure keeps only their onsets), not kept.
       const options = { ...clientOptions(s, feeds[i]!), keepAudio: false };
       return start.reconnect ? runReconnecting(options, durationMs, abort.signal) : new SessionClient(options).run(durationMs, abort.signal);
     }),
