@@ -12,7 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AudioFormat } from '../protocol/audioChunk.js';
 import type { Milliseconds } from '../protocol/units.js';
-import { processCpuWaitMs } from '../server/threadCpuTimes.js';
+import { processCpuWaitMs } from './processCpuWait.js';
 import type { MeasureOptions, SessionMeasures } from './measures.js';
 import type { TalliedChunk } from './soakTally.js';
 import type { VirtualListenerOptions } from './virtualListener.js';

@@ -5,7 +5,7 @@
  * timers then fire late although its event loop was not busy: busy time alone cannot tell that
  * from work of its own. Elsewhere (or for a thread that is gone) the figures are null.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 export interface ThreadCpuTimes {
   /** Time on a CPU since the thread started (ms). */
@@ -34,17 +34,4 @@ export function threadCpuTimes(tid: number): ThreadCpuTimes | null {
   } catch {
     return null;
   }
-}
-
-/** Time all threads of this process have waited for a CPU so far (ms; threads that ended drop out); null where unknown. */
-export function processCpuWaitMs(): number | null {
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return null;
-  }
-  let total = 0;
-  for (const tid of tids) total += threadCpuTimes(Number(tid))?.waitMs ?? 0;
-  return total;
 }
