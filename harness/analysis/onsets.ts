@@ -56,8 +56,8 @@ export class OnsetDetector {
   private cumulative = 0;
   private samples = 0;
   /** The running sum where hop f's window ends ((f + 1) * hop samples) and where it starts (window samples before, at least 0). */
-  private ends = new Float64Array(1024);
-  private starts = new Float64Array(1024);
+  private readonly ends: number[] = [];
+  private readonly starts: number[] = [];
 
   constructor(sampleRate: Hz, channels: number, options: Partial<OnsetOptions> = {}) {
     this.o = { ...ONSET_DEFAULTS, ...options };
@@ -82,8 +82,8 @@ export class OnsetDetector {
       cumulative += lp * lp;
       n++;
       // n samples summed: the end of hop n / hop - 1, or the start of the hop whose end is n + window.
-      if (n % hop === 0) this.keep('ends', n / hop - 1, cumulative);
-      if ((n + window) % hop === 0) this.keep('starts', (n + window) / hop - 1, cumulative);
+      if (n % hop === 0) this.ends[n / hop - 1] = cumulative;
+      if ((n + window) % hop === 0) this.starts[(n + window) / hop - 1] = cumulative;
     }
     this.lp = lp;
     this.cumulative = cumulative;
@@ -122,15 +122,5 @@ export class OnsetDetector {
       onsets.push({ ms, strength });
     }
     return onsets;
-  }
-
-  private keep(which: 'ends' | 'starts', f: number, value: number): void {
-    let list = this[which];
-    if (f >= list.length) {
-      const grown = new Float64Array(Math.max(f + 1, list.length * 2));
-      grown.set(list);
-      this[which] = list = grown;
-    }
-    list[f] = value;
   }
 }

@@ -60,14 +60,12 @@ export class NeuralComposer implements StepSource {
   private readonly accent: BeatAccentPrior | null;
   private readonly groove: StyleGroovePrior | null;
   private readonly steering: ControlSteering | null;
-  /** The loop, once loaded (decodeAhead asks it whether other sessions share it). */
-  private loop: DecodeLoop | null = null;
   /** The step being decoded ahead, and what went wrong with one (thrown by the next prepare). */
   private ahead: Promise<void> | null = null;
   private aheadError: unknown = null;
   /** The prefill pass idle() started (it runs after its chunk went out); a decode hurries it and waits (both feed the same state). */
   private prefilling: Promise<void> | null = null;
-  /** The decode loop and this stream's state, once the first decode has them. */
+  /** The decode loop and this stream's state, once loaded (decodeAhead asks the loop whether other sessions share it; idle() needs both at once). */
   private decoder: { loop: DecodeLoop; state: GeneratorState } | null = null;
   /** The step decoding ahead is needed now: its remaining passes run without waiting. */
   private hurried = false;
@@ -91,8 +89,8 @@ export class NeuralComposer implements StepSource {
     this.groove = priors.groove ?? null;
     this.steering = priors.steering ?? null;
     generator.then(
-      ({ loop }) => {
-        this.loop = loop;
+      (decoder) => {
+        this.decoder = decoder;
       },
       () => undefined, // reported by prepare()
     );
@@ -141,7 +139,7 @@ export class NeuralComposer implements StepSource {
   async prepare(controls: ControlVector): Promise<void> {
     if (this.ahead !== null) {
       this.hurried = true;
-      this.loop?.batcher?.hurry();
+      this.decoder?.loop.batcher?.hurry();
       await this.ahead;
     }
     if (this.aheadError !== null) throw this.aheadError;
@@ -155,8 +153,8 @@ export class NeuralComposer implements StepSource {
    * the next chunk. Does nothing when the next step is ready or already under way.
    */
   decodeAhead(controls: ControlVector): void {
-    const loop = this.loop;
-    if (loop === null || loop.batcher === null || loop.sessions < 2) return;
+    const loop = this.decoder?.loop;
+    if (!loop || loop.batcher === null || loop.sessions < 2) return;
     if (this.queue.length > 0 || this.ahead !== null || this.aheadError !== null) return;
     const ahead: Promise<void> = this.decode(controls, true)
       .catch((err: unknown) => {
@@ -180,11 +178,11 @@ export class NeuralComposer implements StepSource {
     this.prepares++;
     this.hurried = false;
     if (this.prefilling !== null) {
-      if (!relaxed) this.loop?.batcher?.hurry();
+      if (!relaxed) this.decoder?.loop.batcher?.hurry();
       await this.prefilling;
     }
     if (this.aheadError !== null) throw this.aheadError;
-    const { loop, state } = (this.decoder = await this.generator);
+    const { loop, state } = await this.generator;
     if (this.promptToEncode !== null) {
       const prompt = this.promptToEncode;
       this.promptToEncode = null;
