@@ -16,7 +16,7 @@
  *    per session and late chunks. Both: how many sessions each ONNX run served.
  *
  *   npm run build && node dist/bench/decoderBatch.js [--parts same,batched,streams]
- *     [--batches 1,4,8,16] [--past 128] [--runs 200] [--streams 1,8,16] [--seconds 10]
+ *     [--pack NAME[,NAME...]] [--batches 1,4,8,16] [--past 128] [--runs 200] [--streams 1,8,16] [--seconds 10]
  *     [--chunk 1024] [--reps 2] [--pace free,real] [--instruments synth|soundfont]
  */
 import { join } from 'node:path';
@@ -39,13 +39,60 @@ const parts = arg('parts', 'same,batched,streams').split(',');
 const batches = arg('batches', '1,4,8,16').split(',').map(Number);
 const past = cli.number('past', 128);
 const runs = cli.number('runs', 200);
-const packName = arg('pack', 'expotion-small');
+// Several packs (--pack a,b): the step parts interleave their configurations in one process, so
+// that two exports of one model compare on the same load (a shared VM drifts 20-30% in minutes).
+const packNames = arg('pack', 'expotion-small').split(',').filter(Boolean);
+const packName = packNames[0]!;
 const PROMPTS = ['an upbeat funk groove', 'ambient', 'dark cinematic strings in the rain at night with a slow heavy beat', 'pop', 'a happy house track with piano', 'bossa nova guitar'];
 const f = (x: number, d = 2): string => x.toFixed(d);
 
+/** One timed configuration: run() does one step and returns the ms spent inside onnxruntime's run. */
+interface Config {
+  part: 'same' | 'batched';
+  b: number;
+  note: string;
+  run(): Promise<number>;
+  times: number[];
+  onnx: number[];
+}
+
 async function stepParts(): Promise<void> {
-  const pack = await MusicgenPack.load(join(MODELS_DIR, packName));
+  const packs: MusicgenPack[] = [];
+  const configs: Config[] = [];
+  for (const name of packNames) {
+    const pack = await MusicgenPack.load(join(MODELS_DIR, name));
+    packs.push(pack);
+    configs.push(...(await packConfigs(pack)));
+  }
+  // Interleaved: round r runs every configuration once (in a rotating order), so that all of
+  // them see the same load on a shared machine; medians over the rounds.
+  for (let r = 0; r < runs + 10; r++) {
+    for (let j = 0; j < configs.length; j++) {
+      const c = configs[(j + r) % configs.length]!;
+      const t0 = performance.now();
+      const inRun = await c.run();
+      if (r >= 10) {
+        c.times.push(performance.now() - t0);
+        c.onnx.push(inRun);
+      }
+    }
+  }
+  console.log(`\n${packNames.join(', ')}: ms per cached step, 1 thread, medians of ${runs} interleaved rounds`);
+  console.log(`  [same]    B sessions' rows stacked at one past length ${past}, one cached() run (the graph's best case)`);
+  console.log(`  [batched] B sessions, past lengths spread over ${past} ± 50%, ${PROMPTS.length} prompts of different lengths, cachedBatch() (B = 1: cached()); "outside" = stacking and splitting`);
+  for (const c of configs) {
+    const ms = percentile(c.times, 50);
+    const inRun = percentile(c.onnx, 50);
+    const outside = c.part === 'batched' ? `, onnxruntime run ${f(inRun)} ms, outside it ${f(Math.max(0, ms - inRun))} ms (${f((100 * Math.max(0, ms - inRun)) / ms, 0)}%)` : '';
+    console.log(`  [${c.part}]${' '.repeat(8 - c.part.length)} sessions ${String(c.b).padStart(2)}: ${f(ms).padStart(6)} ms per step, ${f(ms / c.b)} ms per session-step (${c.note}${outside})`);
+  }
+  for (const pack of packs) await pack.dispose();
+}
+
+/** The step configurations of one pack. */
+async function packConfigs(pack: MusicgenPack): Promise<Config[]> {
   const m = pack.manifest;
+  const tag = packNames.length > 1 ? `${m.name}, ` : '';
   const runner = pack.decoder;
   const K = m.tokens.codebooks;
   const Cw = runner.usesControls ? controlFeatureWidth(m) : 0;
@@ -62,15 +109,6 @@ async function stepParts(): Promise<void> {
     return e;
   };
 
-  /** One timed configuration: run() does one step and returns the ms spent inside onnxruntime's run. */
-  interface Config {
-    part: 'same' | 'batched';
-    b: number;
-    note: string;
-    run(): Promise<number>;
-    times: number[];
-    onnx: number[];
-  }
   const configs: Config[] = [];
   const timedRun = async (fn: () => Promise<unknown>): Promise<number> => {
     const before = pack.onnxTime().ms;
@@ -90,7 +128,7 @@ async function stepParts(): Promise<void> {
       const prompt = { ...one, rows, hidden: stack(one.hidden), mask: stack(one.mask) };
       const full = await runner.full(prompt, { ids: new BigInt64Array(rows * K * 4), positions: 4, ...(Cw ? { controls: new Float32Array(4 * Cw) } : {}) });
       const cache = runner.syntheticCache(full.cache.encoder, rows, past);
-      configs.push({ part: 'same', b, note: `rows ${rows}`, times: [], onnx: [], run: () => timedRun(() => runner.cached(prompt, { ...cache, decoder: [...cache.decoder], length: past }, input(rows))) });
+      configs.push({ part: 'same', b, note: `${tag}rows ${rows}`, times: [], onnx: [], run: () => timedRun(() => runner.cached(prompt, { ...cache, decoder: [...cache.decoder], length: past }, input(rows))) });
     }
   }
   if (parts.includes('batched')) {
@@ -106,7 +144,7 @@ async function stepParts(): Promise<void> {
       const lengths = sessions.map((s) => s.length);
       configs.push({
         part: 'batched', b, times: [], onnx: [],
-        note: `lengths ${Math.min(...lengths)}-${Math.max(...lengths)}, capacities ${Math.min(...caps)}-${Math.max(...caps)}`,
+        note: `${tag}lengths ${Math.min(...lengths)}-${Math.max(...lengths)}, capacities ${Math.min(...caps)}-${Math.max(...caps)}`,
         run: () => {
           const items: BatchItem[] = sessions.map((s) => ({ prompt: s.prompt, cache: { ...s.cache, decoder: [...s.cache.decoder], length: s.length }, input: input(s.prompt.rows) }));
           return timedRun(() => (b === 1 ? runner.cached(items[0]!.prompt, items[0]!.cache, items[0]!.input) : runner.cachedBatch(items)));
@@ -114,29 +152,7 @@ async function stepParts(): Promise<void> {
       });
     }
   }
-  // Interleaved: round r runs every configuration once (in a rotating order), so that all of
-  // them see the same load on a shared machine; medians over the rounds.
-  for (let r = 0; r < runs + 10; r++) {
-    for (let j = 0; j < configs.length; j++) {
-      const c = configs[(j + r) % configs.length]!;
-      const t0 = performance.now();
-      const inRun = await c.run();
-      if (r >= 10) {
-        c.times.push(performance.now() - t0);
-        c.onnx.push(inRun);
-      }
-    }
-  }
-  console.log(`\n${m.name}: ms per cached step, 1 thread, medians of ${runs} interleaved rounds`);
-  console.log(`  [same]    B sessions' rows stacked at one past length ${past}, one cached() run (the graph's best case)`);
-  console.log(`  [batched] B sessions, past lengths spread over ${past} ± 50%, ${PROMPTS.length} prompts of different lengths, cachedBatch() (B = 1: cached()); "outside" = stacking and splitting`);
-  for (const c of configs) {
-    const ms = percentile(c.times, 50);
-    const inRun = percentile(c.onnx, 50);
-    const outside = c.part === 'batched' ? `, onnxruntime run ${f(inRun)} ms, outside it ${f(Math.max(0, ms - inRun))} ms (${f((100 * Math.max(0, ms - inRun)) / ms, 0)}%)` : '';
-    console.log(`  [${c.part}]${' '.repeat(8 - c.part.length)} sessions ${String(c.b).padStart(2)}: ${f(ms).padStart(6)} ms per step, ${f(ms / c.b)} ms per session-step (${c.note}${outside})`);
-  }
-  await pack.dispose();
+  return configs;
 }
 
 const SR = 48000;

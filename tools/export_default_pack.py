@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import build_test_packs as b  # noqa: E402
 from expotion_model import CTRL, Decoder, TextEncoder  # noqa: E402
-from per_row_past_length import rewrite as per_row_past_length  # noqa: E402
+from cached_step import CachedStep, check_equivalence  # noqa: E402
 import split_decoder  # noqa: E402
 
 NAME = "expotion-small"
@@ -84,14 +84,15 @@ def round_to_fp16(*modules):
 
 
 def store_fp16(model):
-    """Stores large float initializers as float16 behind a Cast to float (top-level nodes, which
-    onnxruntime folds back into fp32 constants at load): half the file size, fp32 arithmetic."""
+    """Stores large float initializers that float16 holds exactly (the weights, rounded by
+    round_to_fp16; not the sinusoid table) as float16 behind a Cast to float (top-level nodes,
+    which onnxruntime folds back into fp32 constants at load): half the file size, fp32 arithmetic."""
     g = model.graph
     casts = []
     keep = []
     for init in g.initializer:
         arr = numpy_helper.to_array(init)
-        if init.data_type == onnx.TensorProto.FLOAT and arr.size >= FP16_MIN:
+        if init.data_type == onnx.TensorProto.FLOAT and arr.size >= FP16_MIN and np.array_equal(arr.astype(np.float16).astype(np.float32), arr):
             half = numpy_helper.from_array(arr.astype(np.float16), init.name + "_fp16")
             keep.append(half)
             casts.append(helper.make_node("Cast", [half.name], [init.name], to=onnx.TensorProto.FLOAT, name="fp16_weight_" + init.name))
@@ -132,13 +133,15 @@ def reference(text_enc, dec, tokenizer_ids, cfg, adaptor):
 
 
 class CachedNewKv(torch.nn.Module):
-    """The cached branch of the merged decoder with decoder.kvOutputs "new": past tensors of any
-    capacity with past_sequence_length valid positions in; present.{i}.decoder.* = the new
-    positions' K/V only, present.{i}.encoder.* = empty placeholders (as the public export)."""
+    """The cached branch of the merged decoder with decoder.kvOutputs "new" and decoder.pastLength
+    "per-row": past tensors of any capacity, past_sequence_length [T] (or [1]: every row) valid
+    positions in; present.{i}.decoder.* = the new positions' K/V only, present.{i}.encoder.* =
+    empty placeholders (as the public export). Traced from tools/cached_step.py's inference form."""
 
     def __init__(self, dec, adaptor):
         super().__init__()
         self.dec = dec
+        self.step = CachedStep(dec).eval()
         self.adaptor = adaptor
 
     def forward(self, input_ids, encoder_attention_mask, past_sequence_length, *rest):
@@ -147,7 +150,7 @@ class CachedNewKv(torch.nn.Module):
         control = rest[4 * layers] if self.adaptor else None
         past = [(flat[4 * i], flat[4 * i + 1]) for i in range(layers)]
         enc_kv = [(flat[4 * i + 2], flat[4 * i + 3]) for i in range(layers)]
-        logits, presents = self.dec.run_newkv(input_ids, encoder_attention_mask, past_sequence_length, past, enc_kv, control)
+        logits, presents = self.step(input_ids, encoder_attention_mask, past_sequence_length, past, enc_kv, control)
         out = [logits]
         heads = self.dec.heads
         dh = self.dec.cfg["d"] // heads
@@ -183,6 +186,7 @@ def export_merged_newkv(dec, work, adaptor):
     axes = {
         "input_ids": {0: "batch_size_x_codebooks", 1: "decoder_sequence_length"},
         "encoder_attention_mask": {0: "batch_size", 1: "encoder_sequence_length"},
+        "past_sequence_length": {0: "past_length_rows"},
         "logits": {0: "batch_size_x_codebooks", 1: "decoder_sequence_length"},
         **past_axes, **pres_axes,
         **({"control_features": {0: "batch_size", 1: "decoder_sequence_length"}} if adaptor else {}),
@@ -194,6 +198,7 @@ def export_merged_newkv(dec, work, adaptor):
 
 def export_pack(name, description, text_enc, dec, cfg, adaptor, data, models, source, sampling, text_ids):
     out = os.path.join(models, name)
+    print(f"{name}: the exported cached step against the training form: max |difference| {check_equivalence(dec):.1e}")
     work = tempfile.mkdtemp(prefix=name + "-")
     try:
         ids = torch.randint(3, cfg["text_vocab"], (1, 6))
@@ -205,7 +210,6 @@ def export_pack(name, description, text_enc, dec, cfg, adaptor, data, models, so
         for f in os.listdir(out):
             os.remove(os.path.join(out, f))
         merged = store_fp16(merged)
-        per_row_past_length(merged)  # past_sequence_length [T]: sessions' steps batch (decoder.pastLength "per-row")
         split_decoder.split(merged, out, cfg["streams"])  # the If costs a tenth of a cached step at this size
         b.save(store_fp16(onnx.load(os.path.join(work, "text_encoder.onnx"))), os.path.join(out, "text_encoder.onnx"))
         shutil.copy(os.path.join(data, "tokenizer.json"), out)
