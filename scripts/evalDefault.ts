@@ -6,7 +6,7 @@
  *
  *   npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G]
  *                           [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2]
- *                           [--groove off|always=0.8,never=0.9]
+ *                           [--groove off|always=0.8,never=0.9] [--speed-rounds 8]
  *
  * Minutes on two cores. --wav DIR also writes a few clips per engine as WAV files to listen to.
  */
@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { C, CONTROL_SIZE } from '../protocol/controlVector.js';
+import type { InstrumentKind } from '../protocol/messages.js';
 import { encodeWav } from '../server/audio/wav.js';
 import { MODELS_DIR, REPO_ROOT } from '../server/paths.js';
 import type { BeatGrid } from '../server/generation/engine.js';
@@ -39,7 +40,7 @@ const TEST_SEED = 3;
 
 const options = new CliOptions(
   'eval:default',
-  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--keep F] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2] [--groove off|always=0.8,never=0.9]',
+  'npm run eval:default -- [--clips 48] [--dance-clips 16] [--seconds 24] [--out FILE] [--wav DIR] [--models DIR] [--guidance G] [--keep F] [--engines teacher,base,unsteered,adaptor] [--seed 1000] [--temperatures T0,T1,T2,T3] [--steering off|mode=6,register=1,colour=0.8,density=2] [--groove off|always=0.8,never=0.9] [--speed-rounds 8]',
 );
 // 48 + 16 clips: with 24 + 8, other draws of the same clips moved mode by 10 points and density by 0.04.
 const clipsN = Math.floor(options.number('clips', 48));
@@ -69,6 +70,9 @@ const ENGINES = ['teacher', 'base', 'unsteered', 'adaptor'] as const;
 /** Which columns to measure (all four by default; fewer for a quick comparison while tuning). */
 const engines = new Set((options.text('engines') ?? ENGINES.join(',')).split(','));
 for (const e of engines) if (!(ENGINES as readonly string[]).includes(e)) throw new RangeError(`--engines: unknown engine ${e} (${ENGINES.join(', ')})`);
+/** Rounds of the speed measure: each round renders one clip per engine, the engines taking turns. */
+const speedRounds = Math.floor(options.number('speed-rounds', 8));
+if (!(speedRounds >= 1 && speedRounds <= 1000)) throw new RangeError(`--speed-rounds must be in [1, 1000], but is ${speedRounds}`);
 options.done();
 
 function parseStrengths<T extends object>(flag: string, text: string | null, defaults: object): T | false {
@@ -123,6 +127,8 @@ interface Rendered {
   beats: number[];
   pcm: Float32Array | null;
   wallMs: number;
+  /** CPU time of this process while rendering (every thread: onnxruntime's, the GC's). */
+  cpuMs: number;
 }
 
 async function render(stream: SymbolicStream, e: EvalClip, keepAudio: boolean): Promise<Rendered> {
@@ -136,6 +142,7 @@ async function render(stream: SymbolicStream, e: EvalClip, keepAudio: boolean): 
   const total = Math.round(seconds * SR);
   const pcm = keepAudio ? new Float32Array(total * SYMBOLIC_CHANNELS) : null;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let n = 0; n < total; n += CHUNK) {
     const frames = Math.min(CHUNK, total - n);
     current = controlsAt(e, n);
@@ -143,10 +150,11 @@ async function render(stream: SymbolicStream, e: EvalClip, keepAudio: boolean): 
     pcm?.set(chunk.pcm, n * SYMBOLIC_CHANNELS);
   }
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   stream.dispose();
   const beats: number[] = [];
   if (e.beat) for (let b = e.beat.anchorSample; b < total; b += e.beat.periodSamples) beats.push(Math.round(b));
-  return { steps, controls: Float32Array.from(controls), beats, pcm, wallMs };
+  return { steps, controls: Float32Array.from(controls), beats, pcm, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function tokenOnlyStatistics(steps: readonly EmittedStep[]): Float64Array {
@@ -176,27 +184,21 @@ interface EngineResult {
   /** "caption style -> heard style" for each miss, counted. */
   styleMisses: Map<string, number>;
   wallMs: number;
-  audioSeconds: number;
-  decoderMs: number;
-  decoderSteps: number;
+  /** Per speed round: CPU time over audio time of one stream, and onnxruntime's ms per decoder step. */
+  rtf: Record<InstrumentKind, number[]>;
+  msPerStep: number[];
 }
 
-type Opener = (prompt: string, seed: number) => SymbolicStream;
+/** Opens a stream of one engine; the quality passes use the built-in synthesiser (the tokens do not depend on the instruments). */
+type Opener = (prompt: string, seed: number, instruments?: InstrumentKind) => SymbolicStream;
 
-async function evaluate(name: string, open: Opener, clips: EvalClip[], classifier: StyleClassifier, engine: NeuralEngine | null): Promise<EngineResult> {
-  const r: EngineResult = { name, adherence: new AdherenceSamples(), sanity: new SanityCounts(), styleHits: 0, styleTotal: 0, styleMisses: new Map(), wallMs: 0, audioSeconds: 0, decoderMs: 0, decoderSteps: 0 };
-  const pack = engine ? (await engine.ready).pack : null;
-  // Warm the JIT and onnxruntime once, outside the timing.
-  await render(open('warm up', 1), { clip: clips[0]!.clip, beat: null }, false);
+async function evaluate(name: string, open: Opener, clips: EvalClip[], classifier: StyleClassifier): Promise<EngineResult> {
+  const r: EngineResult = { name, adherence: new AdherenceSamples(), sanity: new SanityCounts(), styleHits: 0, styleTotal: 0, styleMisses: new Map(), wallMs: 0, rtf: { synth: [], soundfont: [] }, msPerStep: [] };
   for (let i = 0; i < clips.length; i++) {
     const e = clips[i]!;
-    const before = pack?.onnxTime().ms ?? 0;
     const keep = wavDir !== null && i < 3;
-    const out = await render(open(e.clip.caption, seedBase + i), e, keep);
-    r.decoderMs += (pack?.onnxTime().ms ?? 0) - before;
-    r.decoderSteps += out.steps.length;
+    const out = await render(open(e.clip.caption, seedBase + i, 'synth'), e, keep);
     r.wallMs += out.wallMs;
-    r.audioSeconds += seconds;
     r.adherence.add({ steps: out.steps, controls: out.controls, beats: out.beats }, SR);
     r.sanity.add(out.steps);
     if (!e.beat) {
@@ -213,6 +215,38 @@ async function evaluate(name: string, open: Opener, clips: EvalClip[], classifie
   console.log(`${name}: ${clips.length} clips in ${(r.wallMs / 1000).toFixed(1)} s`);
   return r;
 }
+
+interface Contender {
+  result: EngineResult;
+  open: Opener;
+  engine: NeuralEngine | null;
+}
+
+/**
+ * Speed, apart from the quality passes: the engines take turns, one clip each per round (a shared
+ * VM's speed drifts by 20-40% within minutes, so columns measured one after the other differed by
+ * that much for the same decoder). CPU time, not wall time: another process's load does not count.
+ */
+async function measureSpeed(contenders: readonly Contender[], clips: readonly EvalClip[]): Promise<void> {
+  // Warm the JIT and onnxruntime once, outside the timing.
+  const runs = contenders.flatMap((c) => INSTRUMENTS.map((instruments) => ({ c, instruments })));
+  for (const { c, instruments } of runs) await render(c.open('warm up', 1, instruments), { clip: clips[0]!.clip, beat: null }, false);
+  for (let round = 0; round < speedRounds; round++) {
+    const e = clips[round % clips.length]!;
+    for (let j = 0; j < runs.length; j++) {
+      const { c, instruments } = runs[(j + round) % runs.length]!;
+      const pack = c.engine ? (await c.engine.ready).pack : null;
+      const before = pack?.onnxTime().ms ?? 0;
+      const out = await render(c.open(e.clip.caption, seedBase + round, instruments), e, false);
+      c.result.rtf[instruments].push(out.cpuMs / 1000 / seconds);
+      if (pack) c.result.msPerStep.push(((pack.onnxTime().ms ?? 0) - before) / Math.max(1, out.steps.length));
+    }
+  }
+}
+
+const INSTRUMENTS: readonly InstrumentKind[] = ['synth', 'soundfont'];
+
+const median = (xs: readonly number[]): number => (xs.length > 0 ? (percentiles(xs)?.p50 ?? NaN) : NaN);
 
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const pct = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
@@ -237,8 +271,9 @@ function table(results: EngineResult[]): string {
     ['drum bar repeats the bar before', (r) => pct(r.sanity.repeatedDrumBars, r.sanity.bars)],
     ['distinct bars (all streams) / bars', (r) => pct(r.sanity.distinctBars.size, r.sanity.bars)],
     ['Speed (one thread)', () => ''],
-    ['decoder ms per step (guidance batch 2)', (r) => (r.decoderSteps > 0 && r.decoderMs > 0 ? fmt(r.decoderMs / r.decoderSteps, 2) : '-')],
-    ['RTF per session, whole stream (decoder + synthesiser)', (r) => fmt(r.wallMs / 1000 / r.audioSeconds, 4)],
+    ['decoder ms per step (guidance batch 2)', (r) => fmt(median(r.msPerStep), 2)],
+    ['RTF per session, whole stream (decoder + the built-in synthesiser)', (r) => fmt(median(r.rtf.synth), 4)],
+    ['RTF per session, whole stream (decoder + sampled General MIDI instruments, as the default pack plays)', (r) => fmt(median(r.rtf.soundfont), 4)],
   ];
   const lines = [`| | ${results.map((r) => r.name).join(' | ')} |`, `| --- | ${results.map(() => '---').join(' | ')} |`];
   for (const [label, cell] of rows) {
@@ -256,8 +291,11 @@ const t0 = performance.now();
 const clips = evalClips();
 console.log(`training the style classifier on teacher renders...`);
 const classifier = await trainClassifier();
-const results: EngineResult[] = [];
-if (engines.has('teacher')) results.push(await evaluate('teacher', (prompt, seed) => new TeacherStream({ prompt, seed }), clips, classifier, null));
+const contenders: Contender[] = [];
+if (engines.has('teacher')) {
+  const open: Opener = (prompt, seed, instruments) => new TeacherStream({ prompt, seed, ...(instruments ? { instruments } : {}) });
+  contenders.push({ result: await evaluate('teacher', open, clips, classifier), open, engine: null });
+}
 // The base and the unsteered adaptor show what the weights learned; the adaptor column is the pack as the server plays it.
 const neural = [
   ['base', BASE, `base (${BASE})`, false],
@@ -267,9 +305,13 @@ const neural = [
 for (const [key, name, label, steer] of neural) {
   if (!engines.has(key)) continue;
   const engine = await loadNeuralEngine(join(modelsDir, name), { ...settings, steering: steer, groove });
-  results.push(await evaluate(label, (prompt, seed) => engine.openStream({ prompt, seed }), clips, classifier, engine));
-  await engine.dispose();
+  const open: Opener = (prompt, seed, instruments) => engine.openStream({ prompt, seed, ...(instruments ? { instruments } : {}) });
+  contenders.push({ result: await evaluate(label, open, clips, classifier), open, engine });
 }
+console.log(`speed: ${speedRounds} rounds, the engines taking turns...`);
+await measureSpeed(contenders, clips);
+for (const c of contenders) await c.engine?.dispose();
+const results = contenders.map((c) => c.result);
 
 const styles = new Map<StyleName, number>();
 for (const c of clips) styles.set(c.clip.style, (styles.get(c.clip.style) ?? 0) + 1);
@@ -280,7 +322,7 @@ Produced by \`npm run eval:default${args.length ? ' -- ' + args.join(' ') : ''}\
 in ${((performance.now() - t0) / 1000).toFixed(0)} s. Held out: ${clipsN} clips of the data generator's test split (seed ${TEST_SEED}: control
 trajectories and captions never trained on, caption sentences the training split never uses) and ${danceN} periodic
 performers (dancing, with the beat grid the server's beat prediction sends), ${seconds} s each, every engine rendered
-as live (1024-frame chunks, step clock and beat lock, the built-in synthesiser). The same seeds for every engine.
+as live (1024-frame chunks, step clock and beat lock, the built-in synthesiser; speed also with the sampled instruments). The same seeds for every engine.
 Styles of the captions: ${[...styles].map(([s, n]) => `${s} ${n}`).join(', ')}.
 
 ${table(results)}
@@ -294,8 +336,10 @@ ${table(results)}
 - The style classifier (softmax regression over token statistics, bpm and swing removed because the
   synthesiser preset sets them from the prompt) is trained on 96 teacher renders of train-split captions.
   Misses, caption's style -> heard: ${results.map((r) => `${r.name}: ${[...r.styleMisses].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}${n > 1 ? ` (${n})` : ''}`).join(', ') || 'none'}`).join('; ')}.
-- Speed: wall time of whole streams (decoder, sampling, synthesiser) over audio time, one session at a time,
-  onnxruntime on one thread; decoder ms per step from onnxruntime's own run times.
+- Speed: CPU time of whole streams (decoder, sampling, instruments) over audio time, one session at a time,
+  onnxruntime on one thread, medians of ${speedRounds} rounds in which the engines and instruments take turns (one ${seconds} s clip each:
+  measured one engine after the other, the same decoder read 1.71 and 2.00 ms per step as the machine's speed
+  drifted); decoder ms per step from onnxruntime's own run times.
 `;
 writeFileSync(out, report);
 console.log(report);
