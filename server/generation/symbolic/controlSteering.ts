@@ -46,17 +46,17 @@ import { CHORD_INTERVALS, CHORD_QUALITIES, DRUM_MASK_ALL, SYMBOLIC_VOCAB, decode
 import { KeyFinder } from './keyFinder.js';
 
 export interface ControlSteeringOptions {
-  /** Strength of the move to this mode: a note of the other mode, or a chord with n of its tones, keeps e^-(mode n) of its probability. Default 6. */
+  /** Strength of the move to this mode: a note of the other mode, or a chord with n of its tones, keeps e^-(mode n) of its probability. Default 4. */
   mode?: number;
-  /** Logits taken from a lead onset an octave from the hands' register (quadratic in the distance). Default 1. */
+  /** Logits taken from a lead onset an octave from the hands' register (quadratic in the distance). Default 0.5. */
   register?: number;
-  /** Share of a chord onset's probability moved to the same chord in the arms' colour. Default 0.8. */
+  /** Share of a chord onset's probability moved to the same chord in the arms' colour. Default 0.6. */
   colour?: number;
-  /** Logits per onset per unit of energy above 0.5 (taken below it). Default 2. */
+  /** Logits per onset per unit of energy above 0.5 (taken below it). Default 2.5. */
   density?: number;
 }
 
-export const CONTROL_STEERING_DEFAULTS: Readonly<Required<ControlSteeringOptions>> = Object.freeze({ mode: 6, register: 1, colour: 0.8, density: 2 });
+export const CONTROL_STEERING_DEFAULTS: Readonly<Required<ControlSteeringOptions>> = Object.freeze({ mode: 4, register: 0.5, colour: 0.6, density: 2.5 });
 
 /** The teacher's mode threshold (teacher.ts, TeacherOptions.modeThreshold). */
 const MODE_THRESHOLD = 0.2;
