@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The default pack's cached decoder step in the form it is exported in: the same function as
 tools/expotion_model.py's Decoder.run_newkv, written for onnxruntime, where at this model's size
-most of a step is per-node overhead (~4 us a node on the 2-core development machine) and the
-training form's graph ran 340 nodes per step.
+a step is many small nodes (the training form's graph ran 340 per step, this one 277) and some
+tensors moved for nothing: a cached step 9-10% faster at one session and at eight (bench/decoderBatch.ts
+with both exports interleaved, 2026-12-05).
 
 - the four streams' embeddings: one table, one Gather, one ReduceSum (was 4 Gathers, 4 slices, 3 Adds);
 - positions: a constant sinusoid table gathered at past + arange(s) (was ~15 nodes recomputing
