@@ -192,7 +192,7 @@ interface EngineResult {
 }
 
 /** Opens a stream of one engine; the quality passes use the built-in synthesiser (the tokens do not depend on the instruments). */
-type Opener = (prompt: string, seed: number, instruments?: InstrumentKind) => SymbolicStream;
+type Opener = (prompt: string, seed: number, instruments: InstrumentKind) => SymbolicStream;
 
 async function evaluate(name: string, open: Opener, clips: EvalClip[], classifier: StyleClassifier): Promise<EngineResult> {
   const r: EngineResult = { name, adherence: new AdherenceSamples(), sanity: new SanityCounts(), styleHits: 0, styleTotal: 0, styleMisses: new Map(), wallMs: 0, rtf: { synth: [], soundfont: [] }, msPerStep: [] };
@@ -241,7 +241,7 @@ async function measureSpeed(contenders: readonly Contender[], clips: readonly Ev
       const before = pack?.onnxTime().ms ?? 0;
       const out = await render(c.open(e.clip.caption, seedBase + round, instruments), e, false);
       c.result.rtf[instruments].push(out.cpuMs / 1000 / seconds);
-      if (pack) c.result.msPerStep.push(((pack.onnxTime().ms ?? 0) - before) / Math.max(1, out.steps.length));
+      if (pack) c.result.msPerStep.push((pack.onnxTime().ms - before) / Math.max(1, out.steps.length));
     }
   }
 }
@@ -295,7 +295,7 @@ console.log(`training the style classifier on teacher renders...`);
 const classifier = await trainClassifier();
 const contenders: Contender[] = [];
 if (engines.has('teacher')) {
-  const open: Opener = (prompt, seed, instruments) => new TeacherStream({ prompt, seed, ...(instruments ? { instruments } : {}) });
+  const open: Opener = (prompt, seed, instruments) => new TeacherStream({ prompt, seed, instruments });
   contenders.push({ result: await evaluate('teacher', open, clips, classifier), open, engine: null });
 }
 // The base and the unsteered adaptor show what the weights learned; the adaptor column is the pack as the server plays it.
@@ -307,7 +307,7 @@ const neural = [
 for (const [key, name, label, steer] of neural) {
   if (!engines.has(key)) continue;
   const engine = await loadNeuralEngine(join(modelsDir, name), { ...settings, steering: steer, groove });
-  const open: Opener = (prompt, seed, instruments) => engine.openStream({ prompt, seed, ...(instruments ? { instruments } : {}) });
+  const open: Opener = (prompt, seed, instruments) => engine.openStream({ prompt, seed, instruments });
   contenders.push({ result: await evaluate(label, open, clips, classifier), open, engine });
 }
 console.log(`speed: ${speedRounds} rounds, the engines taking turns...`);
