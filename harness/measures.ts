@@ -34,6 +34,8 @@ export interface SessionMeasures {
   underruns: number;
   underrunsTotal: number;
   underrunMsTotal: number;
+  /** The session's age (s since it started) when each underrun after warm-up arrived: whether they line up with something every session does at the same age. */
+  underrunAgesS: number[];
   /** Standard deviation of chunk inter-arrival times minus chunk durations (ms). */
   arrivalJitterMs: number;
   /** Generation real-time factor per chunk (chunk headers). */
@@ -155,6 +157,7 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
     prompt,
     latencyMs: percentiles(latencies),
     underruns: counted.filter((c) => c.underrun).length,
+    underrunAgesS: counted.flatMap((c) => (c.underrun ? [(c.arrivalMs - result.startedMs) / 1000] : [])),
     underrunsTotal: result.underruns,
     underrunMsTotal: result.underrunMs,
     arrivalJitterMs: std(intervals),
