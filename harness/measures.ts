@@ -151,13 +151,14 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
   }
   const rtfs = result.chunks.map((c) => chunkRtf(c.header));
   const withLatency = result.chunks.filter((c) => c.latencyMs !== null);
+  const underrunAgesS = counted.flatMap((c) => (c.underrun ? [(c.arrivalMs - result.startedMs) / 1000] : []));
   const step = Math.max(1, Math.ceil(withLatency.length / o.timelinePoints));
   return {
     name: feed.name,
     prompt,
     latencyMs: percentiles(latencies),
-    underruns: counted.filter((c) => c.underrun).length,
-    underrunAgesS: counted.flatMap((c) => (c.underrun ? [(c.arrivalMs - result.startedMs) / 1000] : [])),
+    underruns: underrunAgesS.length,
+    underrunAgesS,
     underrunsTotal: result.underruns,
     underrunMsTotal: result.underrunMs,
     arrivalJitterMs: std(intervals),

@@ -29,7 +29,12 @@ export function sessionTable(sessions: SessionMeasures[]): string {
  */
 export function underrunAgesText(sessions: readonly SessionMeasures[]): string {
   const bySecond = new Map<number, number>();
-  for (const s of sessions) for (const age of s.underrunAgesS) bySecond.set(Math.floor(age), (bySecond.get(Math.floor(age)) ?? 0) + 1);
+  for (const s of sessions) {
+    for (const age of s.underrunAgesS) {
+      const second = Math.floor(age);
+      bySecond.set(second, (bySecond.get(second) ?? 0) + 1);
+    }
+  }
   if (bySecond.size === 0) return '';
   const parts = [...bySecond].sort((a, b) => a[0] - b[0]).map(([second, n]) => `${second} s${n > 1 ? ` x${n}` : ''}`);
   return ` (at session ages ${parts.join(', ')})`;
