@@ -203,6 +203,9 @@ export class SplitDecoderRunner extends DecoderRunner {
   }
 }
 
+/** Most memory the stacking buffers of the past decoder K/V are reserved at (EngineCacheDecoderRunner.reserveStacking); bigger packs grow them as batches need. */
+const STACK_RESERVE_MAX_BYTES = 128 * 1024 * 1024;
+
 /** Largest window whose cache (per row: keys and values of every layer) is allocated whole rather than grown. */
 const WHOLE_WINDOW_MAX_BYTES_PER_ROW = 4 * 1024 * 1024;
 
@@ -379,6 +382,24 @@ export class EngineCacheDecoderRunner extends DecoderRunner {
     } finally {
       if (scratch) this.batchBusy = false;
     }
+  }
+
+  /**
+   * Allocates the stacking buffers of the past decoder K/V for batches of up to `rows` rows over
+   * the whole window, and writes them once, now, where that fits STACK_RESERVE_MAX_BYTES (the
+   * default pack: 16 sessions with guidance, 8 MB per tensor, 64 MB in all). Grown on demand,
+   * each batch larger or longer than any before allocated new buffers inside its step, and the
+   * first write of fresh memory is what costs: a page fault per 4 KB (`node` on the 2-core VM, 64
+   * MB: 175 ms to fill the first time, 2.4 ms the second). That was 30-60 ms of a worker at some
+   * moment mid-show, holding every session of that worker: the running show's lone stalls, several
+   * sessions' chunks late at once. Reserved but left unwritten, the pages still faulted mid-show
+   * as batches first reached them (46 ms in one step). So the worker pays it at start.
+   */
+  reserveStacking(rows: number): void {
+    const { layers, heads, headDim, maxPositions } = this.m.decoder;
+    const n = rows * heads * maxPositions * headDim;
+    if (2 * layers * n * Float32Array.BYTES_PER_ELEMENT > STACK_RESERVE_MAX_BYTES) return;
+    for (let i = 0; i < 2 * layers; i++) if ((this.scratch[2 * i]?.length ?? 0) < n) this.scratch[2 * i] = new Float32Array(n).fill(0);
   }
 
   /** Reused stacking buffers of cachedBatch (one per past tensor), while no other batch uses them. */

@@ -22,7 +22,7 @@
  */
 import type { BatchItem, DecoderPass, EngineCacheDecoderRunner, KvCache } from './decoderRunner.js';
 import type { DecoderInput } from './decoderRunner.js';
-import type { EncodedPrompt } from './textConditioner.js';
+import { MAX_PROMPT_ROWS, type EncodedPrompt } from './textConditioner.js';
 
 export const DEFAULT_MAX_BATCH_SESSIONS = 16;
 /** Longest a relaxed step waits for company (ms): under a chunk (21 ms), so it is ready by the next one. */
@@ -61,6 +61,7 @@ export class StepBatcher {
     if (!(relaxedWaitMs >= 0 && relaxedWaitMs <= 1000)) throw new RangeError(`relaxedWaitMs must be in [0, 1000], got ${relaxedWaitMs}`);
     this.runner = runner;
     this.maxSessions = maxSessions;
+    runner.reserveStacking(maxSessions * MAX_PROMPT_ROWS);
     this.relaxedWaitMs = relaxedWaitMs;
     this.stats = { runs: 0, steps: 0, runsBySize: new Array<number>(maxSessions + 1).fill(0) };
   }

@@ -9,6 +9,9 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { PackError } from '../pack/manifest.js';
 import type { OnnxSession } from '../pack/onnxSession.js';
 
+/** Rows of a prompt with classifier-free guidance (the prompt's and the null one); without, 1. */
+export const MAX_PROMPT_ROWS = 2;
+
 /** The encoder's output for one prompt, batched for the decoder: T rows (1, or 2 with guidance). */
 export interface EncodedPrompt {
   prompt: string;
@@ -67,7 +70,7 @@ export class TextConditioner {
     if (hidden.data.length !== expected) {
       throw new Error(`${this.encoder.spec.file}: last_hidden_state has ${hidden.data.length} values, expected [1, ${S}, ${this.hiddenSize}]`);
     }
-    const rows = guidance ? 2 : 1;
+    const rows = guidance ? MAX_PROMPT_ROWS : 1;
     const data = new Float32Array(rows * expected); // the null row stays zero
     data.set(hidden.data as Float32Array);
     const mask = new BigInt64Array(rows * S);

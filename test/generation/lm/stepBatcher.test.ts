@@ -12,6 +12,8 @@ import { DecodeLoop, resolveSettings, type GeneratorState } from '../../../serve
 import { EngineCacheDecoderRunner, type DecoderPass, type KvCache } from '../../../server/generation/lm/decoderRunner.js';
 import { MusicgenPack } from '../../../server/generation/lm/musicgenPack.js';
 import { PackError } from '../../../server/generation/pack/manifest.js';
+import { OnnxSession, type Feeds } from '../../../server/generation/pack/onnxSession.js';
+import { pastName } from '../../../server/generation/pack/packSpec.js';
 import { MODELS_DIR } from '../../../server/paths.js';
 import { controls, disposePacks, pack, tempPack, TINY_NEWKV } from '../tinyPacks.js';
 
@@ -193,6 +195,40 @@ test("the default pack's KV cache is allocated for its whole window once, and ne
     }
     assert.equal(buffers.size, 1, 'the same buffer from the first step to the 200th');
   } finally {
+    await p.dispose();
+  }
+});
+
+test('a batcher reserves the memory it stacks the past into for its largest batch: no batch mid-show allocates it', TIMEOUT, async () => {
+  // Grown on demand, each batch longer or larger than any before allocated and filled new buffers
+  // inside the step (30-60 ms of a worker at 12 sessions: the running show's lone stalls).
+  const p = await MusicgenPack.load(PACK);
+  const run = OnnxSession.prototype.run;
+  try {
+    const loop = new DecodeLoop(p, resolveSettings(p, { maxBatchSessions: 8 }));
+    assert.ok(loop.batcher && p.decoder instanceof EngineCacheDecoderRunner);
+    const runner = p.decoder;
+    const stacked = new Set<ArrayBufferLike>();
+    OnnxSession.prototype.run = function (this: OnnxSession, feeds: Feeds, outputs?: readonly string[]) {
+      const past = feeds[pastName(0, 'decoder', 'key')];
+      if (past && past.dims[2]! > 0) stacked.add((past.data as Float32Array).buffer);
+      return run.call(this, feeds, outputs);
+    };
+    // Eight sessions decoded one step at a time (their past growing to 40-180), then batches of
+    // two, five and all eight of them.
+    const states: GeneratorState[] = [];
+    for (let i = 0; i < 8; i++) states.push(await decoded(loop, i % 2 ? 'house' : 'a happy funk groove with slap bass', i + 1, 40 + 20 * i));
+    for (const n of [2, 5, 8]) {
+      const company = states.slice(8 - n);
+      const inputs = company.map((s, i) => ({ ids: BigInt64Array.from({ length: s.prompt.rows * 4 }, (_, j) => BigInt((j * 7 + i) % 60)), positions: 1, controls: controlsAt(i)(s.cache!.length) }));
+      const passes = await runner.cachedBatch(company.map((s, i) => ({ prompt: s.prompt, cache: s.cache!, input: inputs[i]! })));
+      assert.equal(passes.length, n);
+    }
+    // A batch of one runs on the session's own cache; the others are stacked.
+    for (const s of states) stacked.delete((s.cache!.decoder[0]!.data as Float32Array).buffer);
+    assert.equal(stacked.size, 1, `every batch stacked into the same memory (${stacked.size} buffers)`);
+  } finally {
+    OnnxSession.prototype.run = run;
     await p.dispose();
   }
 });
