@@ -7,7 +7,7 @@ import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Onset } from './analysis/onsets.js';
 import type { Milliseconds } from '../protocol/units.js';
 import type { FrameFeed } from './frameFeed.js';
-import { chunkRtf, medianTiming, type ChunkTiming, type SessionResult } from './sessionClient.js';
+import { chunkRtf, lateCause, medianTiming, type ChunkTiming, type LateCause, type SessionResult } from './sessionClient.js';
 import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 
 export interface BeatAlignment {
@@ -36,6 +36,12 @@ export interface SessionMeasures {
   underrunMsTotal: number;
   /** The session's age (s since it started) when each underrun after warm-up arrived: whether they line up with something every session does at the same age. */
   underrunAgesS: number[];
+  /**
+   * Which part of those underruns' time ran over (sessionClient.ts lateCause, against this
+   * session's medians): the render starting late, the render itself, or the way back. Underruns
+   * whose timing is unknown (before the server's first ping) are not counted.
+   */
+  underrunCauses: Record<LateCause, number>;
   /** Standard deviation of chunk inter-arrival times minus chunk durations (ms). */
   arrivalJitterMs: number;
   /** Generation real-time factor per chunk (chunk headers). */
@@ -153,19 +159,23 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
   const withLatency = result.chunks.filter((c) => c.latencyMs !== null);
   const underrunAgesS = counted.flatMap((c) => (c.underrun ? [(c.arrivalMs - result.startedMs) / 1000] : []));
   const step = Math.max(1, Math.ceil(withLatency.length / o.timelinePoints));
+  const timingMs = medianTiming(counted.flatMap((c) => (c.timing ? [c.timing] : [])));
+  const underrunCauses: Record<LateCause, number> = { start: 0, render: 0, delivery: 0 };
+  for (const c of counted) if (c.underrun && c.timing && timingMs) underrunCauses[lateCause(c.timing, timingMs)]++;
   return {
     name: feed.name,
     prompt,
     latencyMs: percentiles(latencies),
     underruns: underrunAgesS.length,
     underrunAgesS,
+    underrunCauses,
     underrunsTotal: result.underruns,
     underrunMsTotal: result.underrunMs,
     arrivalJitterMs: std(intervals),
     rtf: { p50: percentiles(rtfs)?.p50 ?? 0, max: percentiles(rtfs)?.max ?? 0 },
     timeToFirstAudioMs: result.firstAudioHeardMs === null ? null : result.firstAudioHeardMs - result.startedMs,
     serverLeadMs: percentiles(result.stats.map((s) => s.leadMs))?.p50 ?? null,
-    timingMs: medianTiming(counted.flatMap((c) => (c.timing ? [c.timing] : []))),
+    timingMs,
     beat: beatAlignment(result, feed, o),
     tempo: tempoFollow(result, feed),
     chunks: result.chunks.length,

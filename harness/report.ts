@@ -24,20 +24,25 @@ export function sessionTable(sessions: SessionMeasures[]): string {
 }
 
 /**
- * When the sessions' underruns came, by session age in whole seconds, e.g. " (at session ages 23 s,
- * 32 s x3)": sessions started together do their window slide, prefill and the like at the same age.
+ * When the sessions' underruns came, by session age in whole seconds, and which part of their time
+ * ran over, e.g. " (at session ages 23 s, 32 s x3; late from render 3, start 1)": sessions started
+ * together do their window slide, prefill and the like at the same age; one stall catches several
+ * sessions at once; a render late is the worker's, a start late the queue before it.
  */
-export function underrunAgesText(sessions: readonly SessionMeasures[]): string {
+export function underrunsText(sessions: readonly SessionMeasures[]): string {
   const bySecond = new Map<number, number>();
+  const causes = new Map<string, number>();
   for (const s of sessions) {
     for (const age of s.underrunAgesS) {
       const second = Math.floor(age);
       bySecond.set(second, (bySecond.get(second) ?? 0) + 1);
     }
+    for (const [cause, n] of Object.entries(s.underrunCauses)) if (n > 0) causes.set(cause, (causes.get(cause) ?? 0) + n);
   }
   if (bySecond.size === 0) return '';
   const parts = [...bySecond].sort((a, b) => a[0] - b[0]).map(([second, n]) => `${second} s${n > 1 ? ` x${n}` : ''}`);
-  return ` (at session ages ${parts.join(', ')})`;
+  const late = [...causes].sort((a, b) => b[1] - a[1]).map(([cause, n]) => `${cause} ${n}`);
+  return ` (at session ages ${parts.join(', ')}${late.length ? `; late from ${late.join(', ')}` : ''})`;
 }
 
 function fixedSummary(r: FixedReport): string {
@@ -49,7 +54,7 @@ function fixedSummary(r: FixedReport): string {
   const waited = r.harnessCpuWaitPercent === null ? '' : ` (its threads waited ${f1(r.harnessCpuWaitPercent)}% of a core for one)`;
   const harness = `harness: CPU ${f1(r.harnessCpuPercent)}% of a core while streaming${waited}, event-loop delay p99 ${f1(lag.p99)} ms, max ${f1(lag.max)} ms${lag.p99 > HARNESS_LAG_WARN_MS ? ' -- WARNING: the measuring process was overloaded; latency and underruns read worse than the server delivers' : ''}`;
   return [
-    `${o.sessions} sessions: latency p50 ${f1(o.latencyMs?.p50)} / p95 ${f1(o.latencyMs?.p95)} / p99 ${f1(o.latencyMs?.p99)} / max ${f1(o.latencyMs?.max)} ms (${o.latencyMs?.count ?? 0} chunks; from ${f1(o.steadyFromMs / 1000)} s on p50 ${f1(o.steadyLatencyMs?.p50)} / p95 ${f1(o.steadyLatencyMs?.p95)}), underruns ${o.underruns}${underrunAgesText(r.sessions)}, RTF p50 ${o.rtfP50.toFixed(4)}, first audio p50 ${f1(o.timeToFirstAudioMsP50)} ms, errors ${o.errors}`,
+    `${o.sessions} sessions: latency p50 ${f1(o.latencyMs?.p50)} / p95 ${f1(o.latencyMs?.p95)} / p99 ${f1(o.latencyMs?.p99)} / max ${f1(o.latencyMs?.max)} ms (${o.latencyMs?.count ?? 0} chunks; from ${f1(o.steadyFromMs / 1000)} s on p50 ${f1(o.steadyLatencyMs?.p50)} / p95 ${f1(o.steadyLatencyMs?.p95)}), underruns ${o.underruns}${underrunsText(r.sessions)}, RTF p50 ${o.rtfP50.toFixed(4)}, first audio p50 ${f1(o.timeToFirstAudioMsP50)} ms, errors ${o.errors}`,
     server,
     harness,
   ].join('\n');
