@@ -7,7 +7,7 @@ import { percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Onset } from './analysis/onsets.js';
 import type { Milliseconds } from '../protocol/units.js';
 import type { FrameFeed } from './frameFeed.js';
-import { chunkRtf, lateCause, medianTiming, type ChunkTiming, type LateCause, type SessionResult } from './sessionClient.js';
+import { chunkRtf, lateCauseCounts, medianTiming, type ChunkTiming, type LateCause, type SessionResult } from './sessionClient.js';
 import { tempoFollow, type TempoFollow } from './tempoFollow.js';
 
 export interface BeatAlignment {
@@ -160,8 +160,7 @@ export function measureSession(result: SessionResult, feed: FrameFeed, prompt: s
   const underrunAgesS = counted.flatMap((c) => (c.underrun ? [(c.arrivalMs - result.startedMs) / 1000] : []));
   const step = Math.max(1, Math.ceil(withLatency.length / o.timelinePoints));
   const timingMs = medianTiming(counted.flatMap((c) => (c.timing ? [c.timing] : [])));
-  const underrunCauses: Record<LateCause, number> = { start: 0, render: 0, delivery: 0 };
-  for (const c of counted) if (c.underrun && c.timing && timingMs) underrunCauses[lateCause(c.timing, timingMs)]++;
+  const underrunCauses = lateCauseCounts(counted.flatMap((c) => (c.underrun && c.timing ? [c.timing] : [])), timingMs);
   return {
     name: feed.name,
     prompt,

@@ -2,6 +2,7 @@
 import type { SessionMeasures } from './measures.js';
 import { HARNESS_LAG_WARN_MS, type FixedReport, type Report, type SoakReport, type SoakWindow } from './runner.js';
 import { SLOW_STAGE_MS, slowStagesText, threadsText } from './serverStats.js';
+import { LATE_CAUSES } from './sessionClient.js';
 
 const f1 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(1));
 
@@ -31,17 +32,18 @@ export function sessionTable(sessions: SessionMeasures[]): string {
  */
 export function underrunsText(sessions: readonly SessionMeasures[]): string {
   const bySecond = new Map<number, number>();
-  const causes = new Map<string, number>();
   for (const s of sessions) {
     for (const age of s.underrunAgesS) {
       const second = Math.floor(age);
       bySecond.set(second, (bySecond.get(second) ?? 0) + 1);
     }
-    for (const [cause, n] of Object.entries(s.underrunCauses)) if (n > 0) causes.set(cause, (causes.get(cause) ?? 0) + n);
   }
   if (bySecond.size === 0) return '';
   const parts = [...bySecond].sort((a, b) => a[0] - b[0]).map(([second, n]) => `${second} s${n > 1 ? ` x${n}` : ''}`);
-  const late = [...causes].sort((a, b) => b[1] - a[1]).map(([cause, n]) => `${cause} ${n}`);
+  const late = LATE_CAUSES.map((cause) => [cause, sessions.reduce((a, s) => a + s.underrunCauses[cause], 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([cause, n]) => `${cause} ${n}`);
   return ` (at session ages ${parts.join(', ')}${late.length ? `; late from ${late.join(', ')}` : ''})`;
 }
 

@@ -333,3 +333,10 @@ export function lateCause(t: ChunkTiming, typical: ChunkTiming): LateCause {
   ];
   return excess.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
 }
+
+/** How many of the `late` chunks' timings each cause explains, against `typical` (none counted without it). */
+export function lateCauseCounts(late: readonly ChunkTiming[], typical: ChunkTiming | null): Record<LateCause, number> {
+  const counts = Object.fromEntries(LATE_CAUSES.map((c) => [c, 0])) as Record<LateCause, number>;
+  if (typical) for (const t of late) counts[lateCause(t, typical)]++;
+  return counts;
+}

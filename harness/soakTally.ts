@@ -6,7 +6,7 @@
  */
 import { percentile, percentiles, type Percentiles } from '../protocol/statistics.js';
 import type { Milliseconds } from '../protocol/units.js';
-import { chunkRtf, LATE_CAUSES, lateCause, medianTiming, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
+import { chunkRtf, lateCauseCounts, medianTiming, type ChunkTiming, type LateCause, type ReceivedChunk } from './sessionClient.js';
 
 /** What the tally needs of a chunk: a few numbers, small enough to post between threads in batches. */
 export interface TalliedChunk {
@@ -80,9 +80,7 @@ export class SoakTally {
 
   /** The window's figures; `startedMs`: the soak's start on the chunks' arrival clock. */
   figures(startedMs: Milliseconds): WindowFigures {
-    const underrunCauses = Object.fromEntries(LATE_CAUSES.map((c) => [c, 0])) as Record<LateCause, number>;
-    const typical = medianTiming(this.timings);
-    if (typical) for (const t of this.lateTimings) underrunCauses[lateCause(t, typical)]++;
+    const underrunCauses = lateCauseCounts(this.lateTimings, medianTiming(this.timings));
     const least = this.least;
     return {
       chunks: this.chunks,

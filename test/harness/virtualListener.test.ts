@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { AudioChunkHeader } from '../../protocol/audioChunk.js';
 import type { PlaybackMessage } from '../../protocol/messages.js';
 import { VirtualListener } from '../../harness/virtualListener.js';
-import { chunkTiming, lateCause } from '../../harness/sessionClient.js';
+import { chunkTiming, lateCause, lateCauseCounts } from '../../harness/sessionClient.js';
 
 const header = (startSample: number, frames = 960): AudioChunkHeader => ({
   startSample, frames, sampleRate: 48000, channels: 2, format: 'f32', controlSeq: 1, genStartMs: 0, genEndMs: 1,
@@ -79,4 +79,8 @@ test("a late chunk's cause is the part furthest beyond its usual value", () => {
   assert.equal(lateCause({ startAheadMs: 50, renderMs: 70, deliveryMs: 1 }, typical), 'render');
   assert.equal(lateCause({ startAheadMs: 10, renderMs: 20, deliveryMs: 2 }, typical), 'start');
   assert.equal(lateCause({ startAheadMs: 45, renderMs: 8, deliveryMs: 60 }, typical), 'delivery');
+  // Counted over a run's (or a soak window's) underruns; nothing is blamed without a typical timing.
+  const late = [{ startAheadMs: 50, renderMs: 70, deliveryMs: 1 }, { startAheadMs: 48, renderMs: 66, deliveryMs: 2 }, { startAheadMs: 10, renderMs: 20, deliveryMs: 2 }];
+  assert.deepEqual(lateCauseCounts(late, typical), { start: 1, render: 2, delivery: 0 });
+  assert.deepEqual(lateCauseCounts(late, null), { start: 0, render: 0, delivery: 0 });
 });
